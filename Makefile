@@ -1,0 +1,44 @@
+# Two commands matter: `make demo` and `make test`. Each installs what it needs into .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# The offline provider mirror: STANDBY_TF_PLUGIN_DIR if set, else found on this machine (scripts/find-provider-mirror).
+STANDBY_TF_PLUGIN_DIR ?= $(shell scripts/find-provider-mirror)
+export STANDBY_TF_PLUGIN_DIR
+
+.PHONY: demo test test-fast lint fmt bench clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/standby --config examples/webapp/standby.toml demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m 'not e2e'
+
+lint: $(STAMP)
+	$(BIN)/ruff check standby tests bench
+	terraform fmt -check -recursive terraform
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix standby tests bench
+	$(BIN)/ruff format standby tests bench
+	terraform fmt -recursive terraform
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.provision
+
+clean:
+	rm -rf $(VENV) examples/webapp/.standby .pytest_cache

@@ -1,0 +1,3 @@
+from standby.cli.main import entry
+
+entry()

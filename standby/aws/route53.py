@@ -1,0 +1,83 @@
+"""Route53 driver: hosted zones, record sets, health checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from standby.aws.permissions import requires
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    name: str
+    record_count: int
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    type: str
+    set_identifier: str | None
+    failover: str | None
+    weight: int | None
+    ttl: int | None
+    values: tuple[str, ...]
+    alias_target: str | None
+    health_check_id: str | None
+
+    @property
+    def routing(self) -> str:
+        if self.failover:
+            return f"failover {self.failover}"
+        if self.weight is not None:
+            return f"weight {self.weight}"
+        return "simple"
+
+
+def normalize_name(name: str) -> str:
+    return name if name.endswith(".") else name + "."
+
+
+@requires("route53:ListHostedZones")
+def list_zones(client: Any) -> list[Zone]:
+    zones = []
+    for page in client.get_paginator("list_hosted_zones").paginate():
+        for doc in page.get("HostedZones") or []:
+            zones.append(
+                Zone(
+                    id=doc["Id"].split("/")[-1],
+                    name=doc["Name"],
+                    record_count=int(doc.get("ResourceRecordSetCount", 0)),
+                )
+            )
+    return zones
+
+
+def find_zone(client: Any, name: str) -> Zone | None:
+    wanted = normalize_name(name)
+    return next((z for z in list_zones(client) if z.name == wanted), None)
+
+
+def _record(doc: dict[str, Any]) -> Record:
+    alias = doc.get("AliasTarget") or {}
+    return Record(
+        name=doc["Name"],
+        type=doc["Type"],
+        set_identifier=doc.get("SetIdentifier"),
+        failover=doc.get("Failover"),
+        weight=int(doc["Weight"]) if "Weight" in doc else None,
+        ttl=int(doc["TTL"]) if "TTL" in doc else None,
+        values=tuple(r["Value"] for r in doc.get("ResourceRecords") or ()),
+        alias_target=alias.get("DNSName"),
+        health_check_id=doc.get("HealthCheckId"),
+    )
+
+
+@requires("route53:ListResourceRecordSets")
+def list_records(client: Any, zone_id: str) -> list[Record]:
+    records = []
+    for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+        records.extend(_record(doc) for doc in page.get("ResourceRecordSets") or [])
+    return records

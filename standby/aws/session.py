@@ -1,0 +1,82 @@
+"""boto3 sessions per (account, region), with an optional endpoint override.
+
+No global default session: every client comes from a SessionFactory that was handed the endpoint and
+credentials it should use, and every client retries throttling with botocore's standard retry mode.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+RETRY_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+
+# Credentials that the emulator accepts and real AWS refuses; used only when the endpoint is the emulator.
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where AWS calls go: real AWS (endpoint None) or an endpoint URL such as the local emulator."""
+
+    endpoint_url: str | None = None
+    emulator: bool = False
+
+    def environment(self) -> dict[str, str]:
+        """Environment for child processes (terraform) so they reach the same target as boto3."""
+        if self.endpoint_url is None:
+            return {}
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_EC2_METADATA_DISABLED": "true"}
+        if self.emulator:
+            env["AWS_ACCESS_KEY_ID"] = EMULATOR_CREDENTIALS["aws_access_key_id"]
+            env["AWS_SECRET_ACCESS_KEY"] = EMULATOR_CREDENTIALS["aws_secret_access_key"]
+            env.pop("AWS_PROFILE", None)
+        return env
+
+
+@dataclass
+class SessionFactory:
+    """Hands out boto3 sessions and clients per (account, region); safe to share between threads.
+
+    ``on_client`` is called with every new client, so callers can register botocore event hooks (for example to
+    record operations in a dry run, or to inject faults in tests) before the client is used.
+    """
+
+    target: Target = field(default_factory=Target)
+    profile: str | None = None
+    on_client: Callable[[Any], None] | None = None
+    _sessions: dict[tuple[str | None, str], boto3.Session] = field(default_factory=dict, init=False, repr=False)
+    _clients: dict[tuple[str | None, str, str], Any] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def session(self, region: str, account: str | None = None) -> boto3.Session:
+        key = (account, region)
+        with self._lock:
+            if key not in self._sessions:
+                kwargs: dict[str, Any] = {"region_name": region}
+                if self.target.emulator:
+                    kwargs.update(EMULATOR_CREDENTIALS)
+                elif self.profile:
+                    kwargs["profile_name"] = self.profile
+                self._sessions[key] = boto3.Session(**kwargs)
+            return self._sessions[key]
+
+    def client(self, service: str, region: str, account: str | None = None) -> Any:
+        key = (account, region, service)
+        with self._lock:
+            cached = self._clients.get(key)
+        if cached is not None:
+            return cached
+        session = self.session(region, account)
+        endpoint = self.target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        client = session.client(service, endpoint_url=endpoint, config=RETRY_CONFIG)
+        if self.on_client is not None:
+            self.on_client(client)
+        with self._lock:
+            return self._clients.setdefault(key, client)

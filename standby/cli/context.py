@@ -1,0 +1,82 @@
+"""What every command shares: the config, the AWS target, sessions, the Terraform runner, output and prompts.
+
+This is the composition root: the only place where configuration turns into concrete objects.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import click
+
+from standby.aws.session import SessionFactory, Target
+from standby.config import LoadedConfig, find_config, load_config
+from standby.emulator import Emulator, is_loopback
+from standby.errors import Aborted
+from standby.progress import Reporter, StreamReporter
+from standby.secrets import resolve_secrets
+from standby.terraform import TerraformRunner, plugin_dir_from
+
+
+@dataclass
+class AppContext:
+    config_option: str | None
+    output: str  # text | json
+    debug: bool
+    log_path: Path | None = None
+    emulator: Emulator = field(default_factory=Emulator)
+
+    @cached_property
+    def loaded(self) -> LoadedConfig:
+        return load_config(find_config(self.config_option))
+
+    @cached_property
+    def target(self) -> Target:
+        return resolve_target(self.loaded.config.aws.endpoint, self.emulator)
+
+    @cached_property
+    def sessions(self) -> SessionFactory:
+        return SessionFactory(target=self.target)
+
+    @cached_property
+    def runner(self) -> TerraformRunner:
+        settings = self.loaded.config.terraform
+        return TerraformRunner(
+            settings.binary,
+            plugin_dir=plugin_dir_from(settings.plugin_dir, self.loaded.base_dir),
+            extra_env=self.target.environment(),
+            cli_config_dir=self.loaded.state_dir,
+        )
+
+    @cached_property
+    def reporter(self) -> Reporter:
+        return StreamReporter(sys.stderr)
+
+    def secrets(self) -> dict[str, str]:
+        wanted: dict[str, str] = {}
+        for stack in self.loaded.config.stacks.values():
+            wanted.update(stack.secrets)
+        return resolve_secrets(wanted, state_dir=self.loaded.state_dir, allow_generated=self.target.emulator)
+
+    def confirm(self, question: str, yes: bool) -> None:
+        """Go on when --yes was given or the user agrees; refuse without a terminal to ask on."""
+        if yes:
+            return
+        if not sys.stdin.isatty():
+            raise Aborted(f"{question} — refused: no terminal to confirm on", hint="pass --yes to proceed")
+        if not click.confirm(question, default=False, err=True):
+            raise Aborted("declined at the prompt; nothing was changed")
+
+
+def resolve_target(endpoint_setting: str | None, emulator: Emulator) -> Target:
+    """Where AWS calls go: the running emulator, a configured endpoint, $AWS_ENDPOINT_URL, or real AWS."""
+    if endpoint_setting == "emulator":
+        return Target(emulator.require().endpoint, emulator=True)
+    endpoint = endpoint_setting or os.environ.get("AWS_ENDPOINT_URL") or None
+    if endpoint is None:
+        return Target()
+    return Target(endpoint.rstrip("/"), emulator=is_loopback(endpoint))

@@ -1,0 +1,139 @@
+"""The `standby` command: a click group, and ``main()`` — the only place exceptions become exit codes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import click
+
+from standby import __version__
+from standby.cli.context import AppContext
+from standby.cli.render import emit_error
+from standby.emulator import standby_home
+from standby.errors import ExitCode, StandbyError
+
+log = logging.getLogger("standby")
+
+
+def _teardown_logging() -> None:
+    root = logging.getLogger("standby")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+
+
+def _setup_logging(debug: bool) -> Path | None:
+    """A debug log file always; stderr shows warnings (everything with --debug)."""
+    root = logging.getLogger("standby")
+    root.setLevel(logging.DEBUG)
+    _teardown_logging()
+    path: Path | None = None
+    try:
+        logs = standby_home() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        path = logs / f"standby-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+        file_handler.setLevel(logging.DEBUG)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+        root.addHandler(file_handler)
+    except OSError:
+        path = None
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(logging.DEBUG if debug else logging.WARNING)
+    stderr.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(stderr)
+    root.propagate = False
+    return path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Path of standby.toml (default: ./standby.toml).",
+)
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", help="Result format on stdout.")
+@click.option("-v", "--debug", is_flag=True, help="Show debug logs and tracebacks on stderr.")
+@click.version_option(__version__, prog_name="standby")
+@click.pass_obj
+def cli(app: AppContext, config_path: str | None, output: str, debug: bool) -> None:
+    """Keep a warm standby region ready to take over from the primary: provision, fail over, drill, check drift.
+
+    \b
+    Exit codes: 0 ok; 1 objectives not met or internal error; 2 invalid config or usage;
+    3 drift found; 4 preflight refused; 5 a step failed (resumable); 6 terraform failed;
+    7 emulator problem; 8 another run holds the lock; 10 not confirmed; 130 interrupted.
+    """
+    app.config_option = config_path
+    app.output = output
+    app.debug = debug
+    app.log_path = _setup_logging(debug)
+
+
+def _register() -> None:
+    from standby.cli import cmd_demo, cmd_emulator, cmd_provision, cmd_validate
+
+    cli.add_command(cmd_validate.validate)
+    cli.add_command(cmd_emulator.emulator)
+    cli.add_command(cmd_provision.provision)
+    cli.add_command(cmd_demo.demo)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = AppContext(config_option=None, output="text", debug=False)
+    command = "standby"
+    try:
+        args = sys.argv[1:] if argv is None else argv
+        command = next((a for a in args if not a.startswith("-") and a in cli.commands), "standby")
+        result = cli.main(args=args, prog_name="standby", obj=app, standalone_mode=False)
+        return result if isinstance(result, int) else ExitCode.OK
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return ExitCode.ABORTED
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as err:
+        err.show()
+        return ExitCode.USAGE
+    except StandbyError as err:
+        log.debug("failed: %s", err, exc_info=True)
+        click.echo(f"error: {err.message}", err=True)
+        if err.hint:
+            click.echo(f"hint: {err.hint}", err=True)
+        if app.log_path is not None:
+            click.echo(f"debug log: {app.log_path}", err=True)
+        if app.debug:
+            traceback.print_exc()
+        emit_error(
+            app.output,
+            command,
+            {"type": type(err).__name__, "message": err.message, "hint": err.hint, "exit_code": err.exit_code},
+        )
+        return err.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except Exception as err:
+        log.debug("internal error", exc_info=True)
+        click.echo(f"internal error: {type(err).__name__}: {err}", err=True)
+        if app.log_path is not None:
+            click.echo(f"debug log: {app.log_path}", err=True)
+        if app.debug:
+            traceback.print_exc()
+        return ExitCode.FAILED
+    finally:
+        _teardown_logging()
+
+
+def entry() -> None:
+    sys.exit(main())

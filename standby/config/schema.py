@@ -1,0 +1,211 @@
+"""The standby.toml schema: what a project declares about its two regions, its stacks and its objectives.
+
+Models are frozen and reject unknown keys, so a typo is an error rather than a silently ignored setting.
+Paths are kept as written; the loader resolves them against the config file's directory.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]{2,19}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Role = Literal["primary", "standby"]
+ROLES: tuple[Role, Role] = ("primary", "standby")
+
+
+def _region(value: str) -> str:
+    if not _REGION.match(value):
+        raise ValueError(f"expected an AWS region name such as 'us-east-1', found {value!r}")
+    return value
+
+
+def _account(value: str) -> str:
+    if not _ACCOUNT.match(value):
+        raise ValueError(f"expected a 12-digit AWS account id, found {value!r}")
+    return value
+
+
+def _project_name(value: str) -> str:
+    if not _PROJECT.match(value):
+        raise ValueError(
+            f"expected 3-20 characters of lowercase letters, digits and '-', starting with a letter, found {value!r}"
+        )
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"expected an environment variable name, found {value!r}")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+AccountId = Annotated[str, AfterValidator(_account)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Project(_Model):
+    name: Annotated[str, AfterValidator(_project_name)]
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Regions(_Model):
+    primary: Region
+    standby: Region
+    primary_account: AccountId | None = None
+    standby_account: AccountId | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Regions:
+        if self.primary == self.standby:
+            raise ValueError(f"primary and standby must be different regions, both are {self.primary!r}")
+        return self
+
+    def of(self, role: Role) -> str:
+        return self.primary if role == "primary" else self.standby
+
+    def account_of(self, role: Role) -> str | None:
+        return self.primary_account if role == "primary" else self.standby_account
+
+
+def _endpoint(value: str) -> str:
+    if value != "emulator" and not re.match(r"^https?://[^/\s]+/?$", value):
+        raise ValueError(f"expected 'emulator' or a URL such as 'http://127.0.0.1:5000', found {value!r}")
+    return value
+
+
+class AwsSettings(_Model):
+    endpoint: Annotated[str, AfterValidator(_endpoint)] | None = Field(
+        default=None,
+        description="'emulator' for the endpoint recorded by `standby emulator start`, or an endpoint URL.",
+    )
+
+
+class TerraformSettings(_Model):
+    binary: str = "terraform"
+    plugin_dir: str | None = Field(
+        default=None, description="Provider filesystem mirror; STANDBY_TF_PLUGIN_DIR is used when this is unset."
+    )
+    state_dir: str = ".standby"
+    parallel: bool = True
+
+
+class Stack(_Model):
+    path: str
+    scope: Literal["region", "global"] = "region"
+    vars: dict[str, Any] = Field(default_factory=dict)
+    region_vars: dict[Region, dict[str, Any]] = Field(
+        default_factory=dict, description="Region name -> variables for that region only (e.g. an AMI id)."
+    )
+    secrets: dict[str, EnvName] = Field(
+        default_factory=dict, description="Terraform variable name -> environment variable holding its value."
+    )
+    backend_config: dict[str, str] = Field(default_factory=dict)
+
+
+class Capacity(_Model):
+    min_size: int = Field(ge=0)
+    max_size: int = Field(ge=1)
+    desired_capacity: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Capacity:
+        if not self.min_size <= self.desired_capacity <= self.max_size:
+            raise ValueError(
+                "expected min_size <= desired_capacity <= max_size, found "
+                f"{self.min_size} <= {self.desired_capacity} <= {self.max_size}"
+            )
+        return self
+
+
+class Scale(_Model):
+    fraction: float = Field(gt=0, le=1)
+    floor: int = Field(default=1, ge=0)
+
+
+class Traffic(_Model):
+    hosted_zone: str
+    records: list[str] = Field(min_length=1)
+    ttl: int = Field(default=60, ge=0, le=86400)
+    routing: Literal["failover", "weighted"] = "failover"
+    entrypoint: str | None = Field(default=None, description="Capacity group whose load balancer serves the records.")
+
+
+class Objectives(_Model):
+    rto_seconds: int = Field(gt=0)
+    rpo_seconds: int = Field(ge=0)
+
+
+class Config(_Model):
+    project: Project
+    regions: Regions
+    aws: AwsSettings = AwsSettings()
+    terraform: TerraformSettings = TerraformSettings()
+    stacks: dict[str, Stack] = Field(min_length=1)
+    capacity: dict[str, Capacity] = Field(min_length=1)
+    scale: Scale
+    traffic: Traffic
+    objectives: Objectives
+
+    def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Problems that involve more than one field, as (field path, message); empty when consistent."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        if self.traffic.entrypoint is not None and self.traffic.entrypoint not in self.capacity:
+            problems.append(
+                (
+                    ("traffic", "entrypoint"),
+                    f"expected one of the capacity groups {sorted(self.capacity)}, found {self.traffic.entrypoint!r}",
+                )
+            )
+        if not any(s.scope == "region" for s in self.stacks.values()):
+            problems.append((("stacks",), "expected at least one stack with scope = 'region'"))
+        for name, stack in self.stacks.items():
+            for region in stack.region_vars:
+                if region not in (self.regions.primary, self.regions.standby):
+                    problems.append(
+                        (
+                            ("stacks", name, "region_vars", region),
+                            f"expected the primary or standby region ({self.regions.primary}, {self.regions.standby}),"
+                            f" found {region!r}",
+                        )
+                    )
+        if sum(1 for s in self.stacks.values() if s.scope == "global") > 1:
+            problems.append((("stacks",), "expected at most one stack with scope = 'global'"))
+        return problems
+
+    @property
+    def entrypoint(self) -> str:
+        return self.traffic.entrypoint or next(iter(self.capacity))
+
+
+class LoadedConfig(BaseModel):
+    """A validated config together with where it came from, so relative paths resolve against its directory."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    config: Config
+    path: Path
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.resolve(self.config.terraform.state_dir)

@@ -1,0 +1,213 @@
+"""The local AWS emulator: a moto server bound to 127.0.0.1, started and found across processes.
+
+``standby emulator start`` runs the server detached and records its endpoint in ``$STANDBY_HOME/emulator.json``
+so that later commands (and other processes) find it. Only loopback addresses are ever used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from standby.errors import EmulatorError
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 30.0
+
+
+def standby_home() -> Path:
+    """Per-user state of the tool (the emulator record, debug logs): $STANDBY_HOME, else ~/.standby."""
+    return Path(os.environ.get("STANDBY_HOME") or Path.home() / ".standby")
+
+
+@dataclass(frozen=True)
+class EmulatorInfo:
+    pid: int
+    port: int
+    endpoint: str
+    started_at: float
+    log_path: str
+
+
+def is_loopback(endpoint: str) -> bool:
+    host = urlparse(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_loopback(endpoint: str | None, what: str) -> str:
+    """Refuse emulator-only work against anything but a loopback endpoint."""
+    if endpoint is None or not is_loopback(endpoint):
+        raise EmulatorError(
+            f"{what} runs only against the local emulator, but the AWS endpoint is {endpoint or 'real AWS'}",
+            hint='run `standby emulator start` and set `[aws] endpoint = "emulator"` in the config',
+        )
+    return endpoint
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def _answers(endpoint: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as response:  # noqa: S310 - loopback only
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _spawn_detached(argv: list[str], log_path: Path) -> int:
+    """Start a process in its own session, output to log_path, owned by no Popen object (it outlives us)."""
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, str(log_path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    return os.posix_spawn(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True)
+
+
+def _reap(pid: int) -> int | None:
+    """Collect our child's exit status if it has ended (None while it runs or when it is not our child)."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status) if done else None
+
+
+def _kill_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Emulator:
+    """Start, find, reset and stop the moto server recorded under ``home``."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home or standby_home()
+        self.record = self.home / "emulator.json"
+
+    def status(self) -> EmulatorInfo | None:
+        """The running emulator, or None. A stale record (process gone or not answering) is removed."""
+        try:
+            info = EmulatorInfo(**json.loads(self.record.read_text()))
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError):
+            self.record.unlink(missing_ok=True)
+            return None
+        if _pid_alive(info.pid) and _answers(info.endpoint):
+            return info
+        self.record.unlink(missing_ok=True)
+        return None
+
+    def start(self, port: int | None = None) -> tuple[EmulatorInfo, bool]:
+        """Start the server unless one is running; returns (info, started_now)."""
+        running = self.status()
+        if running is not None:
+            if port is not None and port != running.port:
+                raise EmulatorError(
+                    f"an emulator is already running on port {running.port} (pid {running.pid})",
+                    hint="`standby emulator stop` first to start one on another port",
+                )
+            return running, False
+        if port is not None and port_in_use(port):
+            raise EmulatorError(
+                f"port {port} on {HOST} is already in use", hint="choose another --port, or omit it for a free one"
+            )
+        chosen = port or free_port()
+        self.home.mkdir(parents=True, exist_ok=True)
+        log_path = self.home / "emulator.log"
+        endpoint = f"http://{HOST}:{chosen}"
+        pid = _spawn_detached([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(chosen)], log_path)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _answers(endpoint, timeout=0.5):
+            exited = _reap(pid)
+            if exited is not None:
+                raise EmulatorError(f"the emulator exited during start-up (status {exited})", hint=f"see {log_path}")
+            if time.monotonic() > deadline:
+                _kill_group(pid, signal.SIGKILL)
+                _reap(pid)
+                raise EmulatorError(
+                    f"the emulator did not answer within {START_TIMEOUT_S:.0f}s", hint=f"see {log_path}"
+                )
+            time.sleep(0.1)
+        info = EmulatorInfo(pid=pid, port=chosen, endpoint=endpoint, started_at=time.time(), log_path=str(log_path))
+        tmp = self.record.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(info), indent=2))
+        tmp.replace(self.record)
+        return info, True
+
+    def stop(self) -> EmulatorInfo | None:
+        """Stop the running emulator; returns what was stopped, or None when none was running."""
+        info = self.status()
+        if info is None:
+            return None
+        _kill_group(info.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _reap(info.pid) is None and _pid_alive(info.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _pid_alive(info.pid):
+            _kill_group(info.pid, signal.SIGKILL)
+            _reap(info.pid)
+        self.record.unlink(missing_ok=True)
+        return info
+
+    def reset(self) -> EmulatorInfo:
+        """Forget every resource in every account and region of the running emulator."""
+        info = self.require()
+        reset_endpoint(info.endpoint)
+        return info
+
+    def require(self) -> EmulatorInfo:
+        info = self.status()
+        if info is None:
+            raise EmulatorError("no emulator is running", hint="start one with `standby emulator start`")
+        return info
+
+
+def reset_endpoint(endpoint: str) -> None:
+    require_loopback(endpoint, "reset")
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback http only
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback http only
+        if response.status != 200:
+            raise EmulatorError(f"emulator reset answered HTTP {response.status}")

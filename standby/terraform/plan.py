@@ -1,0 +1,121 @@
+"""Typed views of Terraform's JSON plan (``terraform show -json PLANFILE``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_MUTATING = {"create", "update", "delete"}
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    address: str
+    type: str
+    name: str
+    actions: tuple[str, ...]
+    attributes: tuple[str, ...] = ()  # top-level attributes whose value changes (updates and drift)
+    before: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    after: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def action(self) -> str:
+        """One word for the change: create, update, delete, replace, read or no-op."""
+        if set(self.actions) == {"create", "delete"}:
+            return "replace"
+        return self.actions[0] if self.actions else "no-op"
+
+    @property
+    def mutating(self) -> bool:
+        return bool(_MUTATING.intersection(self.actions))
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ResourceChange:
+        change = doc.get("change") or {}
+        before = change.get("before")
+        after = change.get("after")
+        unknown = change.get("after_unknown") or {}
+        return cls(
+            address=str(doc["address"]),
+            type=str(doc.get("type", "")),
+            name=str(doc.get("name", "")),
+            actions=tuple(change.get("actions") or ()),
+            attributes=changed_attributes(before, after, unknown),
+            before=before,
+            after=after,
+        )
+
+
+def changed_attributes(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, after_unknown: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
+    """Top-level attribute names whose value differs between before and after (or becomes unknown)."""
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return ()
+    unknown = after_unknown if isinstance(after_unknown, Mapping) else {}
+    names = set(before) | set(after) | {k for k, v in unknown.items() if v}
+    return tuple(sorted(n for n in names if before.get(n) != after.get(n) or unknown.get(n)))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A saved plan: the file to apply, and what it would change."""
+
+    path: Path
+    changes: tuple[ResourceChange, ...]
+    drift: tuple[ResourceChange, ...] = ()
+    output_changes: tuple[str, ...] = ()
+    errored: bool = False
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any], path: Path) -> Plan:
+        changes = tuple(
+            ResourceChange.from_json(rc) for rc in doc.get("resource_changes") or () if rc.get("mode") != "data"
+        )
+        drift = tuple(ResourceChange.from_json(rc) for rc in doc.get("resource_drift") or ())
+        outputs = tuple(sorted(name for name, oc in (doc.get("output_changes") or {}).items() if _output_changes(oc)))
+        return cls(
+            path=path,
+            changes=tuple(c for c in changes if c.mutating),
+            drift=drift,
+            output_changes=outputs,
+            errored=bool(doc.get("errored", False)),
+        )
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    @property
+    def adds(self) -> int:
+        return self.count("create") + self.count("replace")
+
+    @property
+    def updates(self) -> int:
+        return self.count("update")
+
+    @property
+    def destroys(self) -> int:
+        return self.count("delete") + self.count("replace")
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes) or bool(self.output_changes)
+
+    def summary(self) -> str:
+        if not self.has_changes:
+            return "no changes"
+        text = f"{self.adds} to add, {self.updates} to change, {self.destroys} to destroy"
+        if not self.changes and self.output_changes:
+            text += f" (outputs only: {', '.join(self.output_changes)})"
+        return text
+
+    def touching(self, addresses: Iterable[str]) -> tuple[ResourceChange, ...]:
+        wanted = set(addresses)
+        return tuple(c for c in self.changes if c.address in wanted)
+
+
+def _output_changes(oc: Mapping[str, Any]) -> bool:
+    actions = oc.get("actions") or ()
+    return bool(_MUTATING.intersection(actions))

@@ -1,0 +1,214 @@
+"""The one Terraform runner: build an argv, run it, read JSON.
+
+argv lists are built by python-terraform's ``generate_cmd_string`` (the project's chosen wrapper) and run here
+with ``subprocess`` so that each call gets its own environment (TF_DATA_DIR per stack and region, the CLI config
+for the provider mirror, the AWS endpoint). None of python-terraform's own run loop is used: it reads the whole
+parent environment, logs output and variable files at DEBUG, and passes flags that Terraform 1.x rejects
+(``destroy -force``). Variables are written to a ``*.auto.tfvars.json`` file in the workspace's data directory and
+passed with ``-var-file``: their values never appear in an argv or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, Terraform
+
+from standby.errors import TerraformError
+from standby.terraform.cli_config import write_cli_config
+from standby.terraform.plan import Plan
+
+log = logging.getLogger(__name__)
+
+PLUGIN_DIR_ENV = "STANDBY_TF_PLUGIN_DIR"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One stack applied in one place: its code, its private data dir, its backend settings."""
+
+    name: str  # e.g. "region/us-east-1": used in logs, progress lines and file names
+    stack_dir: Path
+    data_dir: Path
+    backend_config: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def var_file(self) -> Path:
+        return self.data_dir / "standby.auto.tfvars.json"
+
+    @property
+    def plan_file(self) -> Path:
+        return self.data_dir / "standby.tfplan"
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+Execute = Callable[[Sequence[str], Path, Mapping[str, str]], Completed]
+
+
+def run_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Completed:
+    started = time.monotonic()
+    proc = subprocess.run(
+        list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+    )
+    return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+class TerraformRunner:
+    """Runs init, plan, show, apply, output and destroy for workspaces; thread-safe across workspaces."""
+
+    def __init__(
+        self,
+        binary: str = "terraform",
+        *,
+        plugin_dir: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        cli_config_dir: Path | None = None,
+        execute: Execute = run_process,
+    ) -> None:
+        self.binary = binary
+        self.plugin_dir = plugin_dir
+        self.extra_env = dict(extra_env or {})
+        self.cli_config_dir = cli_config_dir
+        self._execute = execute
+        self._init_locks: dict[Path, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    # -- argv -------------------------------------------------------------------------------------------------
+
+    def argv(self, workspace: Workspace, command: str, *args: str, **options: Any) -> list[str]:
+        """The exact argv for a terraform subcommand (always non-interactive, no colour)."""
+        wrapper = Terraform(working_dir=str(workspace.stack_dir), terraform_bin_path=self.binary)
+        return wrapper.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
+
+    def environment(self, workspace: Workspace) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["TF_DATA_DIR"] = str(workspace.data_dir / "tfdata")
+        env["TF_IN_AUTOMATION"] = "1"
+        env["TF_INPUT"] = "0"
+        env.pop("TF_LOG", None)
+        if self.plugin_dir is not None:
+            config_dir = self.cli_config_dir or workspace.data_dir.parent
+            env["TF_CLI_CONFIG_FILE"] = str(write_cli_config(self.plugin_dir, config_dir / "terraform.rc"))
+        elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
+            # A CLI config that does not exist only produces a warning; Terraform's defaults apply either way.
+            env.pop("TF_CLI_CONFIG_FILE")
+        return env
+
+    def _run(self, workspace: Workspace, argv: list[str], *, ok: Sequence[int] = (0,)) -> Completed:
+        workspace.data_dir.mkdir(parents=True, exist_ok=True)
+        log.debug("[%s] run: %s", workspace.name, " ".join(argv))
+        done = self._execute(argv, workspace.stack_dir, self.environment(workspace))
+        log.debug("[%s] exit %s after %.1fs", workspace.name, done.returncode, done.seconds)
+        if done.returncode not in ok:
+            log.debug("[%s] stderr:\n%s", workspace.name, done.stderr)
+            raise TerraformError(argv, done.returncode, done.stderr or done.stdout)
+        return done
+
+    # -- commands ---------------------------------------------------------------------------------------------
+
+    def init(self, workspace: Workspace) -> None:
+        argv = self.argv(
+            workspace,
+            "init",
+            input=False,
+            backend_config=dict(workspace.backend_config) or None,
+            reconfigure=IsFlagged,
+        )
+        # Concurrent inits of one stack directory race on its .terraform.lock.hcl: serialise per directory.
+        with self._lock_for(workspace.stack_dir):
+            self._run(workspace, argv)
+
+    def write_variables(self, workspace: Workspace, variables: Mapping[str, Any]) -> Path:
+        workspace.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = workspace.var_file.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(dict(variables), out, indent=2, sort_keys=True)
+        tmp.replace(workspace.var_file)
+        return workspace.var_file
+
+    def plan(
+        self,
+        workspace: Workspace,
+        variables: Mapping[str, Any],
+        *,
+        refresh_only: bool = False,
+        destroy: bool = False,
+    ) -> Plan:
+        """Plan to the workspace's plan file and read it back as JSON."""
+        var_file = self.write_variables(workspace, variables)
+        argv = self.argv(
+            workspace,
+            "plan",
+            input=False,
+            lock_timeout="60s",
+            var_file=[str(var_file)],
+            out=str(workspace.plan_file),
+            refresh_only=IsFlagged if refresh_only else None,
+            destroy=IsFlagged if destroy else None,
+        )
+        self._run(workspace, argv)
+        return self.show_plan(workspace)
+
+    def show_plan(self, workspace: Workspace) -> Plan:
+        argv = self.argv(workspace, "show", str(workspace.plan_file), json=IsFlagged)
+        done = self._run(workspace, argv)
+        return Plan.from_json(_parse_json(done, argv), workspace.plan_file)
+
+    def apply(self, workspace: Workspace, plan: Plan) -> float:
+        """Apply a saved plan exactly; returns the seconds it took."""
+        argv = self.argv(workspace, "apply", str(plan.path), input=False, lock_timeout="60s", auto_approve=IsFlagged)
+        return self._run(workspace, argv).seconds
+
+    def output(self, workspace: Workspace) -> dict[str, Any]:
+        """The workspace's outputs as {name: value} (sensitive values included; never log them)."""
+        argv = self.argv(workspace, "output", json=IsFlagged)
+        doc = _parse_json(self._run(workspace, argv), argv)
+        return {name: item.get("value") for name, item in doc.items()}
+
+    def destroy(self, workspace: Workspace, variables: Mapping[str, Any]) -> float:
+        var_file = self.write_variables(workspace, variables)
+        argv = self.argv(
+            workspace, "destroy", input=False, lock_timeout="60s", var_file=[str(var_file)], auto_approve=IsFlagged
+        )
+        return self._run(workspace, argv).seconds
+
+    def _lock_for(self, directory: Path) -> threading.Lock:
+        with self._locks_guard:
+            return self._init_locks.setdefault(directory.resolve(), threading.Lock())
+
+
+def _parse_json(done: Completed, argv: Sequence[str]) -> Any:
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError as err:
+        raise TerraformError(argv, done.returncode, f"expected JSON on stdout, got: {done.stdout[:400]!r}") from err
+
+
+def plugin_dir_from(configured: str | None, base: Path | None = None) -> Path | None:
+    """The provider mirror: the configured path, else $STANDBY_TF_PLUGIN_DIR, else None (Terraform's defaults)."""
+    value = configured or os.environ.get(PLUGIN_DIR_ENV) or None
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return path.resolve()

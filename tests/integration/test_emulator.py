@@ -1,0 +1,102 @@
+"""The emulator: start, status, reset, stop; a second start; a busy port; loopback only."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import boto3
+import pytest
+
+from standby.cli.main import main
+from standby.emulator import Emulator, is_loopback, require_loopback
+from standby.errors import EmulatorError
+
+
+@pytest.fixture
+def emulator(tmp_path: Path):
+    em = Emulator(tmp_path / "emu-home")
+    yield em
+    em.stop()
+
+
+def test_start_status_reset_stop(emulator: Emulator) -> None:
+    info, started = emulator.start()
+    assert started
+    assert info.endpoint.startswith("http://127.0.0.1:")
+    assert emulator.status() == info
+
+    ssm = boto3.client(
+        "ssm", region_name="us-east-1", endpoint_url=info.endpoint, aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    ssm.put_parameter(Name="/x", Value="1", Type="String")
+    emulator.reset()
+    assert ssm.describe_parameters()["Parameters"] == []
+
+    assert emulator.stop() == info
+    assert emulator.status() is None
+    assert emulator.stop() is None
+
+
+def test_second_start_returns_the_running_one(emulator: Emulator) -> None:
+    first, started = emulator.start()
+    again, started_again = emulator.start()
+    assert started and not started_again
+    assert again == first
+    with pytest.raises(EmulatorError, match=f"already running on port {first.port}"):
+        emulator.start(port=first.port + 1 if first.port < 65535 else first.port - 1)
+
+
+def test_busy_port_is_refused(emulator: Emulator) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(EmulatorError, match=f"port {port} on 127.0.0.1 is already in use"):
+            emulator.start(port=port)
+    assert emulator.status() is None
+
+
+def test_record_is_found_by_another_process_through_the_cli(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("STANDBY_HOME", str(tmp_path / "cli-home"))
+    assert main(["emulator", "start"]) == 0
+    try:
+        assert "emulator started: http://127.0.0.1:" in capsys.readouterr().out
+        assert main(["--output", "json", "emulator", "status"]) == 0
+        assert '"running": true' in capsys.readouterr().out
+        assert main(["emulator", "reset"]) == 0
+    finally:
+        assert main(["emulator", "stop"]) == 0
+    assert main(["emulator", "status"]) == 7
+
+
+def test_stale_record_is_cleared(tmp_path: Path) -> None:
+    em = Emulator(tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    em.record.write_text(
+        '{"pid": 999999, "port": 1, "endpoint": "http://127.0.0.1:1", "started_at": 0, "log_path": ""}'
+    )
+    assert em.status() is None
+    assert not em.record.exists()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "loopback"),
+    [
+        ("http://127.0.0.1:5000", True),
+        ("http://localhost:4566", True),
+        ("http://[::1]:5000", True),
+        ("http://127.8.9.10", True),
+        ("http://10.0.0.1:5000", False),
+        ("https://ec2.us-east-1.amazonaws.com", False),
+    ],
+)
+def test_loopback_detection(endpoint: str, loopback: bool) -> None:
+    assert is_loopback(endpoint) is loopback
+
+
+def test_demo_refuses_a_non_loopback_endpoint() -> None:
+    with pytest.raises(EmulatorError, match="runs only against the local emulator"):
+        require_loopback("https://rds.us-east-1.amazonaws.com", "demo")
+    with pytest.raises(EmulatorError):
+        require_loopback(None, "demo")
