@@ -13,10 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from standby.aws.session import SessionFactory
 from standby.capacity import capacities_for
 from standby.config.schema import Config, LoadedConfig, Role, Stack
 from standby.errors import StandbyError, UsageError
+from standby.manifest import Manifest, build_manifest
 from standby.progress import Event, Reporter, silent
+from standby.records import control_stores, observe_capacity, save_capacity_snapshot, save_manifest
 from standby.roles import Assignment
 from standby.terraform import Plan, TerraformRunner, Workspace
 
@@ -279,6 +282,25 @@ class Provisioner:
         if glob is not None:
             results.append(self._apply_global(glob))
         return results
+
+    def publish(self, sessions: SessionFactory) -> Manifest:
+        """Record what the stacks created (the manifest, in both regions) and the primary's capacity snapshot
+        (in the standby region), so that a failover needs neither Terraform state nor the primary's APIs."""
+        region_outputs = self._region_outputs()
+        dns_outputs: Mapping[str, Any] = {}
+        found = self._global_stack()
+        if found is not None:
+            name, stack = found
+            workspace = workspace_for(self.loaded, name, stack, None)
+            self.runner.init(workspace)
+            dns_outputs = self.runner.output(workspace)
+        manifest = build_manifest(self.config, region_outputs, dns_outputs)
+        stores = control_stores(sessions, self.config)
+        save_manifest(stores.values(), manifest)
+        snapshot = observe_capacity(sessions, self.assignment.primary, manifest)
+        save_capacity_snapshot(stores[self.assignment.standby], snapshot)
+        self.report(Event(self.assignment.standby, "record", "complete", detail="manifest and capacity snapshot"))
+        return manifest
 
     def _apply_one(self, planned: PlannedStack) -> AppliedStack:
         target = planned.target

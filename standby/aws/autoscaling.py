@@ -92,3 +92,32 @@ def untag_group(client: Any, name: str, keys: Iterable[str]) -> None:
     tags = [{"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": k} for k in keys]
     if tags:
         client.delete_tags(Tags=tags)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A group's state plus how it launches: the launch template version it references, its health check type."""
+
+    state: GroupState
+    launch_template_version: str | None
+    health_check_type: str | None
+
+
+@requires("autoscaling:DescribeAutoScalingGroups")
+def describe_group_specs(client: Any, names: Sequence[str]) -> list[GroupSpec]:
+    """Groups by name (50 names per call), paging through every result; missing names are left out."""
+    specs: list[GroupSpec] = []
+    unique = sorted(set(names))
+    paginator = client.get_paginator("describe_auto_scaling_groups")
+    for start in range(0, len(unique), 50):
+        for page in paginator.paginate(AutoScalingGroupNames=unique[start : start + 50]):
+            for doc in page.get("AutoScalingGroups") or []:
+                template = (
+                    doc.get("LaunchTemplate")
+                    or (doc.get("MixedInstancesPolicy") or {})
+                    .get("LaunchTemplate", {})
+                    .get("LaunchTemplateSpecification")
+                    or {}
+                )
+                specs.append(GroupSpec(_group_state(doc), template.get("Version"), doc.get("HealthCheckType")))
+    return specs

@@ -50,3 +50,144 @@ def describe_target_health(client: Any, target_group_arns: Sequence[str]) -> lis
         healthy = sum(1 for d in docs if (d.get("TargetHealth") or {}).get("State") == "healthy")
         result.append(TargetHealth(arn, healthy, len(docs)))
     return result
+
+
+# -- drift inventory: target groups, load balancers and their listeners --------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    arn: str
+    name: str
+    port: int | None
+    protocol: str | None
+    load_balancer_arns: tuple[str, ...]
+    health_check: tuple[tuple[str, str], ...]  # sorted (setting, value) pairs: path, port, protocol, matcher ...
+
+
+@dataclass(frozen=True)
+class LoadBalancerSettings:
+    arn: str
+    name: str
+    type: str
+    scheme: str
+    dns_name: str
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListenerAction:
+    type: str
+    target_group_arns: tuple[str, ...] = ()
+    redirect: str | None = None
+    fixed_response: str | None = None
+
+
+@dataclass(frozen=True)
+class Listener:
+    arn: str
+    load_balancer_arn: str
+    port: int | None
+    protocol: str | None
+    ssl_policy: str | None
+    certificate_arns: tuple[str, ...]
+    default_actions: tuple[ListenerAction, ...]
+
+
+_HEALTH_CHECK_KEYS = (
+    "HealthCheckProtocol",
+    "HealthCheckPort",
+    "HealthCheckPath",
+    "HealthCheckIntervalSeconds",
+    "HealthCheckTimeoutSeconds",
+    "HealthyThresholdCount",
+    "UnhealthyThresholdCount",
+)
+
+
+@requires("elasticloadbalancing:DescribeTargetGroups")
+def describe_target_groups(client: Any, arns: Sequence[str]) -> list[TargetGroup]:
+    """Target groups by ARN (20 per call, the API's limit), with their health check settings."""
+    result: list[TargetGroup] = []
+    unique = sorted(set(arns))
+    for start in range(0, len(unique), 20):
+        docs = client.describe_target_groups(TargetGroupArns=unique[start : start + 20]).get("TargetGroups") or []
+        for doc in docs:
+            settings = [(key, str(doc[key])) for key in _HEALTH_CHECK_KEYS if key in doc]
+            matcher = doc.get("Matcher") or {}
+            if matcher.get("HttpCode") or matcher.get("GrpcCode"):
+                settings.append(("Matcher", str(matcher.get("HttpCode") or matcher.get("GrpcCode"))))
+            result.append(
+                TargetGroup(
+                    arn=doc["TargetGroupArn"],
+                    name=doc.get("TargetGroupName", ""),
+                    port=doc.get("Port"),
+                    protocol=doc.get("Protocol"),
+                    load_balancer_arns=tuple(doc.get("LoadBalancerArns") or ()),
+                    health_check=tuple(sorted(settings)),
+                )
+            )
+    return result
+
+
+@requires("elasticloadbalancing:DescribeLoadBalancers")
+def describe_load_balancer_settings(client: Any, arns: Sequence[str]) -> list[LoadBalancerSettings]:
+    """Load balancers by ARN (20 per call), with type, scheme and security groups."""
+    result: list[LoadBalancerSettings] = []
+    unique = sorted(set(arns))
+    for start in range(0, len(unique), 20):
+        for doc in (
+            client.describe_load_balancers(LoadBalancerArns=unique[start : start + 20]).get("LoadBalancers") or []
+        ):
+            result.append(
+                LoadBalancerSettings(
+                    arn=doc["LoadBalancerArn"],
+                    name=doc.get("LoadBalancerName", ""),
+                    type=doc.get("Type", ""),
+                    scheme=doc.get("Scheme", ""),
+                    dns_name=doc.get("DNSName", ""),
+                    security_group_ids=tuple(sorted(doc.get("SecurityGroups") or ())),
+                )
+            )
+    return result
+
+
+def _action(doc: dict[str, Any]) -> ListenerAction:
+    groups = [doc["TargetGroupArn"]] if doc.get("TargetGroupArn") else []
+    for tg in (doc.get("ForwardConfig") or {}).get("TargetGroups") or ():
+        if tg.get("TargetGroupArn") and tg["TargetGroupArn"] not in groups:
+            groups.append(tg["TargetGroupArn"])
+    redirect = doc.get("RedirectConfig")
+    fixed = doc.get("FixedResponseConfig")
+    return ListenerAction(
+        type=doc.get("Type", ""),
+        target_group_arns=tuple(sorted(groups)),
+        redirect=_flat(redirect) if redirect else None,
+        fixed_response=_flat(fixed) if fixed else None,
+    )
+
+
+def _flat(doc: dict[str, Any]) -> str:
+    return ",".join(f"{k}={doc[k]}" for k in sorted(doc))
+
+
+@requires("elasticloadbalancing:DescribeListeners")
+def describe_listeners(client: Any, load_balancer_arn: str) -> list[Listener]:
+    """Every listener of a load balancer, paging through every result."""
+    result: list[Listener] = []
+    for page in client.get_paginator("describe_listeners").paginate(LoadBalancerArn=load_balancer_arn):
+        for doc in page.get("Listeners") or []:
+            result.append(
+                Listener(
+                    arn=doc["ListenerArn"],
+                    load_balancer_arn=doc.get("LoadBalancerArn", load_balancer_arn),
+                    port=doc.get("Port"),
+                    protocol=doc.get("Protocol"),
+                    ssl_policy=doc.get("SslPolicy"),
+                    certificate_arns=tuple(sorted(c["CertificateArn"] for c in doc.get("Certificates") or ())),
+                    default_actions=tuple(
+                        _action(a) for a in sorted(doc.get("DefaultActions") or (), key=lambda a: a.get("Order", 0))
+                    ),
+                )
+            )
+    return result

@@ -68,3 +68,54 @@ def describe_instances(client: Any, identifiers: Sequence[str] | None = None) ->
 @requires("rds:PromoteReadReplica")
 def promote_replica(client: Any, identifier: str, *, backup_retention_days: int = 1) -> None:
     client.promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=backup_retention_days)
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    """The settings of an instance that a mirror should share with its counterpart in the other region."""
+
+    identifier: str
+    engine: str
+    engine_version: str
+    instance_class: str
+    parameter_groups: tuple[str, ...]
+    allocated_storage: int | None
+    storage_type: str | None
+    security_group_ids: tuple[str, ...]
+    replica_source: str | None
+
+
+@requires("rds:DescribeDBInstances")
+def describe_settings(client: Any, identifiers: Sequence[str]) -> list[DbSettings]:
+    """Settings of the instances by identifier; a missing identifier is left out, not an error."""
+    found: list[DbSettings] = []
+    for identifier in sorted(set(identifiers)):
+        try:
+            docs = client.describe_db_instances(DBInstanceIdentifier=identifier).get("DBInstances") or []
+        except ClientError as err:
+            if is_not_found(err):
+                continue
+            raise
+        for doc in docs:
+            found.append(
+                DbSettings(
+                    identifier=doc["DBInstanceIdentifier"],
+                    engine=doc.get("Engine", ""),
+                    engine_version=doc.get("EngineVersion", ""),
+                    instance_class=doc.get("DBInstanceClass", ""),
+                    parameter_groups=tuple(
+                        sorted(p.get("DBParameterGroupName", "") for p in doc.get("DBParameterGroups") or ())
+                    ),
+                    allocated_storage=doc.get("AllocatedStorage"),
+                    storage_type=doc.get("StorageType"),
+                    security_group_ids=tuple(
+                        sorted(
+                            g["VpcSecurityGroupId"]
+                            for g in doc.get("VpcSecurityGroups") or ()
+                            if g.get("VpcSecurityGroupId")
+                        )
+                    ),
+                    replica_source=doc.get("ReadReplicaSourceDBInstanceIdentifier") or None,
+                )
+            )
+    return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from standby.aws.permissions import requires
@@ -26,6 +26,7 @@ class Record:
     values: tuple[str, ...]
     alias_target: str | None
     health_check_id: str | None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def routing(self) -> str:
@@ -72,6 +73,7 @@ def _record(doc: dict[str, Any]) -> Record:
         values=tuple(r["Value"] for r in doc.get("ResourceRecords") or ()),
         alias_target=alias.get("DNSName"),
         health_check_id=doc.get("HealthCheckId"),
+        raw=doc,
     )
 
 
@@ -81,3 +83,17 @@ def list_records(client: Any, zone_id: str) -> list[Record]:
     for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
         records.extend(_record(doc) for doc in page.get("ResourceRecordSets") or [])
     return records
+
+
+@requires("route53:ChangeResourceRecordSets")
+def change_records(client: Any, zone_id: str, changes: list[dict[str, Any]], comment: str) -> str:
+    """Apply all changes to one zone in a single atomic batch; returns the change id."""
+    response = client.change_resource_record_sets(
+        HostedZoneId=zone_id, ChangeBatch={"Comment": comment[:256], "Changes": changes}
+    )
+    return str(response["ChangeInfo"]["Id"]).split("/")[-1]
+
+
+@requires("route53:GetChange")
+def change_status(client: Any, change_id: str) -> str:
+    return str(client.get_change(Id=change_id)["ChangeInfo"]["Status"])

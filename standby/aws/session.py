@@ -16,6 +16,8 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 RETRY_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+# For a region that may be down (the old primary during a failover): answer fast rather than retry long.
+FAST_FAIL_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=3, read_timeout=10)
 
 # Credentials that the emulator accepts and real AWS refuses; used only when the endpoint is the emulator.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -51,6 +53,7 @@ class SessionFactory:
     target: Target = field(default_factory=Target)
     profile: str | None = None
     on_client: Callable[[Any], None] | None = None
+    client_config: BotoConfig = RETRY_CONFIG
     _sessions: dict[tuple[str | None, str], boto3.Session] = field(default_factory=dict, init=False, repr=False)
     _clients: dict[tuple[str | None, str, str], Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -67,6 +70,12 @@ class SessionFactory:
                 self._sessions[key] = boto3.Session(**kwargs)
             return self._sessions[key]
 
+    def fast_fail(self) -> SessionFactory:
+        """The same target and hooks, with clients that give up quickly (for a region that may be down)."""
+        return SessionFactory(
+            target=self.target, profile=self.profile, on_client=self.on_client, client_config=FAST_FAIL_CONFIG
+        )
+
     def client(self, service: str, region: str, account: str | None = None) -> Any:
         key = (account, region, service)
         with self._lock:
@@ -75,7 +84,7 @@ class SessionFactory:
             return cached
         session = self.session(region, account)
         endpoint = self.target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-        client = session.client(service, endpoint_url=endpoint, config=RETRY_CONFIG)
+        client = session.client(service, endpoint_url=endpoint, config=self.client_config)
         if self.on_client is not None:
             self.on_client(client)
         with self._lock:

@@ -40,3 +40,42 @@ def list_parameter_names(client: Any, path_prefix: str = "/") -> list[str]:
     for page in client.get_paginator("describe_parameters").paginate():
         names.extend(p["Name"] for p in page.get("Parameters") or [] if p["Name"].startswith(path_prefix))
     return sorted(names)
+
+
+@dataclass(frozen=True)
+class ParameterDetail:
+    name: str
+    type: str  # String | StringList | SecureString
+    value: str  # the stored value; for SecureString the (undecrypted) ciphertext
+    version: int
+
+
+@requires("ssm:GetParametersByPath")
+def get_parameters_by_path(client: Any, path: str) -> list[ParameterDetail]:
+    """Every parameter under a path (recursively), paging through every result; SecureStrings stay encrypted."""
+    found: list[ParameterDetail] = []
+    paginator = client.get_paginator("get_parameters_by_path")
+    for page in paginator.paginate(Path=path, Recursive=True, WithDecryption=False):
+        for doc in page.get("Parameters") or []:
+            found.append(
+                ParameterDetail(
+                    doc["Name"], doc.get("Type", "String"), doc.get("Value", ""), int(doc.get("Version", 0))
+                )
+            )
+    return sorted(found, key=lambda p: p.name)
+
+
+@requires("ssm:GetParameters")
+def get_parameters(client: Any, names: list[str]) -> list[ParameterDetail]:
+    """Parameters by name (10 per call, the API's limit); names that do not exist are left out."""
+    found: list[ParameterDetail] = []
+    unique = sorted(set(names))
+    for start in range(0, len(unique), 10):
+        response = client.get_parameters(Names=unique[start : start + 10], WithDecryption=False)
+        for doc in response.get("Parameters") or []:
+            found.append(
+                ParameterDetail(
+                    doc["Name"], doc.get("Type", "String"), doc.get("Value", ""), int(doc.get("Version", 0))
+                )
+            )
+    return sorted(found, key=lambda p: p.name)

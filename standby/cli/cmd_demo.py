@@ -31,6 +31,7 @@ def demo(app: AppContext, keep_emulator: bool) -> int:
         plan = provisioner.plan("all")
         click.echo("\n".join(plan_lines(app, plan)), err=True)
         provisioner.apply(plan)
+        provisioner.publish(app.sessions)
         inventories = [region_inventory(app.sessions, r) for r in provisioner.assignment.regions]
         zone = zone_inventory(app.sessions, config.traffic.hosted_zone)
         lines = ["", "What now exists:"]

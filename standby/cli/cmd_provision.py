@@ -10,15 +10,19 @@ from standby.capacity import capacities_for
 from standby.cli.context import AppContext
 from standby.cli.render import emit
 from standby.provision import AppliedStack, PlannedStack, Provisioner, ProvisionPlan
+from standby.records import control_stores, current_assignment
 from standby.roles import Assignment
 
 
 def build_provisioner(app: AppContext, assignment: Assignment | None = None) -> Provisioner:
+    """A provisioner for the recorded role assignment (after a failover, the standby region is the primary)."""
     loaded = app.loaded
+    if assignment is None:
+        assignment = current_assignment(loaded.config, control_stores(app.sessions.fast_fail(), loaded.config).values())
     return Provisioner(
         loaded,
         app.runner,
-        assignment=assignment or Assignment.home(loaded.config),
+        assignment=assignment,
         secrets=app.secrets(),
         reporter=app.reporter,
     )
@@ -99,15 +103,20 @@ def provision(app: AppContext, which: str, plan_only: bool, yes: bool) -> int:
         "stacks": [planned_json(p) for p in plan.stacks],
         "applied": [],
     }
-    if plan_only or not plan.has_changes:
-        lines.append("no changes" if not plan.has_changes else "plan only: nothing applied")
+    if plan_only:
+        lines.append("plan only: nothing applied" if plan.has_changes else "no changes")
         emit(app.output, "provision", result, "\n".join(lines))
         return 0
-    click.echo("\n".join(lines), err=True)
-    app.confirm("Apply this plan?", yes)
-    applied = provisioner.apply(plan)
-    result["applied"] = [applied_json(a) for a in applied]
-    for a in applied:
-        lines.append(f"  {a.target.label:<14} {a.target.stack:<10} {a.status} ({a.seconds:.0f}s)")
+    if plan.has_changes:
+        click.echo("\n".join(lines), err=True)
+        app.confirm("Apply this plan?", yes)
+        applied = provisioner.apply(plan)
+        result["applied"] = [applied_json(a) for a in applied]
+        for a in applied:
+            lines.append(f"  {a.target.label:<14} {a.target.stack:<10} {a.status} ({a.seconds:.0f}s)")
+    else:
+        lines.append("no changes")
+    if which == "all":
+        provisioner.publish(app.sessions)
     emit(app.output, "provision", result, "\n".join(lines))
     return 0

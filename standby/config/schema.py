@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from standby.config.drift_schema import DriftSettings
+
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{2,19}$")
@@ -148,6 +150,26 @@ class Objectives(_Model):
     rpo_seconds: int = Field(ge=0)
 
 
+class FailoverSettings(_Model):
+    fence: Literal["scale-in", "none"] = Field(
+        default="scale-in", description="How the old primary is fenced (best effort, time-boxed)."
+    )
+    fence_timeout_seconds: int = Field(default=60, gt=0)
+    traffic_mode: Literal["records"] = Field(
+        default="records", description="records: one atomic Route53 change batch per hosted zone."
+    )
+    promote_timeout_seconds: int = Field(default=1800, gt=0)
+    promotion_settle_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="After standby's promote call, how long an available instance may still report its replica "
+        "link before the recorded call is trusted (endpoints such as the emulator never clear it).",
+    )
+    healthy_timeout_seconds: int = Field(default=900, gt=0)
+    dns_timeout_seconds: int = Field(default=300, gt=0)
+    snapshot_max_age_seconds: int = Field(default=86400, gt=0)
+
+
 class Config(_Model):
     project: Project
     regions: Regions
@@ -158,6 +180,8 @@ class Config(_Model):
     scale: Scale
     traffic: Traffic
     objectives: Objectives
+    failover: FailoverSettings = FailoverSettings()
+    drift: DriftSettings = DriftSettings()
 
     def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Problems that involve more than one field, as (field path, message); empty when consistent."""

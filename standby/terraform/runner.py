@@ -152,8 +152,9 @@ class TerraformRunner:
         *,
         refresh_only: bool = False,
         destroy: bool = False,
+        replace: Sequence[str] = (),
     ) -> Plan:
-        """Plan to the workspace's plan file and read it back as JSON."""
+        """Plan to the workspace's plan file and read it back as JSON; ``replace`` forces those addresses."""
         var_file = self.write_variables(workspace, variables)
         argv = self.argv(
             workspace,
@@ -164,6 +165,7 @@ class TerraformRunner:
             out=str(workspace.plan_file),
             refresh_only=IsFlagged if refresh_only else None,
             destroy=IsFlagged if destroy else None,
+            replace=list(replace) or None,
         )
         self._run(workspace, argv)
         return self.show_plan(workspace)
@@ -172,6 +174,22 @@ class TerraformRunner:
         argv = self.argv(workspace, "show", str(workspace.plan_file), json=IsFlagged)
         done = self._run(workspace, argv)
         return Plan.from_json(_parse_json(done, argv), workspace.plan_file)
+
+    def state_resources(self, workspace: Workspace) -> list[tuple[str, str]]:
+        """(address, type) of every managed resource in the workspace's state."""
+        argv = self.argv(workspace, "show", json=IsFlagged)
+        doc = _parse_json(self._run(workspace, argv), argv)
+        found: list[tuple[str, str]] = []
+
+        def walk(module: dict[str, Any]) -> None:
+            for resource in module.get("resources") or []:
+                if resource.get("mode") == "managed":
+                    found.append((str(resource["address"]), str(resource["type"])))
+            for child in module.get("child_modules") or []:
+                walk(child)
+
+        walk((doc.get("values") or {}).get("root_module") or {})
+        return found
 
     def apply(self, workspace: Workspace, plan: Plan) -> float:
         """Apply a saved plan exactly; returns the seconds it took."""

@@ -1,0 +1,75 @@
+"""S3 driver: the small JSON documents standby keeps (manifest, roles, journals, reports)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from standby.aws.errors import error_code
+from standby.aws.permissions import requires
+
+
+@requires("s3:ListBucket")
+def bucket_exists(client: Any, bucket: str) -> bool:
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as err:
+        if error_code(err) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True
+
+
+@requires("s3:CreateBucket", "s3:PutBucketVersioning")
+def create_bucket(client: Any, bucket: str, region: str) -> None:
+    kwargs: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        client.create_bucket(**kwargs)
+    except ClientError as err:
+        if error_code(err) != "BucketAlreadyOwnedByYou":
+            raise
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+@requires("s3:GetObject")
+def get_json(client: Any, bucket: str, key: str) -> Any | None:
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if error_code(err) in ("NoSuchKey", "404", "NoSuchBucket"):
+            return None
+        raise
+    return json.loads(body)
+
+
+@requires("s3:PutObject")
+def put_json(client: Any, bucket: str, key: str, document: Any) -> None:
+    body = json.dumps(document, indent=2, sort_keys=True, default=str).encode()
+    client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+@requires("s3:PutObject")
+def put_text(client: Any, bucket: str, key: str, text: str, content_type: str) -> None:
+    client.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type)
+
+
+@requires("s3:ListBucket")
+def list_keys(client: Any, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(o["Key"] for o in page.get("Contents") or [])
+    except ClientError as err:
+        if error_code(err) == "NoSuchBucket":
+            return []
+        raise
+    return sorted(keys)
+
+
+@requires("s3:DeleteObject")
+def delete_object(client: Any, bucket: str, key: str) -> None:
+    client.delete_object(Bucket=bucket, Key=key)

@@ -1,0 +1,133 @@
+"""Run a plan's steps in dependency order, independent steps concurrently, journaling every transition.
+
+Steps already done in the journal (a resumed run) are not run again. When a step fails, no new step starts;
+those running finish; the rest are marked not-run; the run's status is failed and StepFailed is raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from standby.errors import StandbyError, StepFailed
+from standby.failover.journal import DONE, Journal, JournalStore, StepRecord
+from standby.failover.model import FailoverPlan, Step
+from standby.failover.steps import Outcome, StepContext, run_step
+from standby.progress import Event, Reporter, silent
+
+log = logging.getLogger(__name__)
+
+RunStep = Callable[[StepContext, Step], Outcome]
+
+
+class Executor:
+    def __init__(
+        self,
+        ctx: StepContext,
+        journal: Journal,
+        store: JournalStore,
+        *,
+        reporter: Reporter = silent,
+        max_workers: int = 16,
+        run: RunStep = run_step,
+    ) -> None:
+        self.ctx = ctx
+        self.journal = journal
+        self.store = store
+        self.report = reporter
+        self.max_workers = max_workers
+        self._run = run
+        self._lock = threading.Lock()
+
+    def _record(self, step: Step) -> StepRecord:
+        with self._lock:
+            if step.key not in self.journal.steps:
+                self.journal.steps[step.key] = StepRecord(step.key, step.slug, step.region)
+            return self.journal.steps[step.key]
+
+    def _save(self) -> None:
+        self.store.save(self.journal)
+
+    def execute(self, plan: FailoverPlan) -> Journal:
+        steps = {s.key: s for s in plan.steps}
+        for step in plan.steps:
+            self._record(step)
+        done = self.journal.done_keys()
+        for key in done & steps.keys():
+            self.report(Event(steps[key].region, key, "skipped", detail="done in an earlier attempt"))
+        failed: list[tuple[str, BaseException]] = []
+        running: dict[Future[Outcome], Step] = {}
+        self._save()
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
+            while True:
+                if not failed:
+                    started = {s.key for s in running.values()}
+                    for key, step in steps.items():
+                        if key in done or key in started:
+                            continue
+                        if all(d in done for d in step.depends_on):
+                            running[pool.submit(self._one, step)] = step
+                if not running:
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    step = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        done.add(step.key)
+                    else:
+                        failed.append((step.key, error))
+        for key in steps.keys() - done - {k for k, _ in failed}:
+            rec = self._record(steps[key])
+            if rec.status not in DONE:
+                rec.status = "not-run"
+        self.journal.status = "failed" if failed else "complete"
+        self.journal.ended_at = self.ctx.clock.now()
+        self._save()
+        if failed:
+            key, error = failed[0]
+            message = error.message if isinstance(error, StandbyError) else f"{type(error).__name__}: {error}"
+            raise StepFailed(
+                f"step {key} failed: {message}",
+                hint=f"fix the cause, then `standby failover --resume {self.journal.run_id}` "
+                "continues without repeating completed steps",
+            ) from error
+        return self.journal
+
+    def _one(self, step: Step) -> Outcome:
+        rec = self._record(step)
+        clock = self.ctx.clock
+        with self._lock:
+            rec.status = "running"
+            rec.started_at = clock.now()
+            rec.attempts += 1
+            rec.error = None
+        self._save()
+        self.report(Event(step.region, step.key, "started", detail=step.intent))
+        try:
+            if step.nochange:
+                outcome = Outcome("skipped", "nochange")
+            else:
+                outcome = self._run(self.ctx, step)
+        except Exception as err:  # any failure is journaled, then re-raised
+            with self._lock:
+                rec.status = "failed"
+                rec.ended_at = clock.now()
+                rec.error = err.message if isinstance(err, StandbyError) else f"{type(err).__name__}: {err}"
+            self._save()
+            log.debug("step %s failed", step.key, exc_info=True)
+            self.report(Event(step.region, step.key, "failed", rec.seconds, rec.error or ""))
+            raise
+        with self._lock:
+            rec.status = outcome.status
+            rec.ended_at = clock.now()
+            rec.detail = outcome.detail
+            rec.before = outcome.before
+            rec.after = outcome.after
+        self._save()
+        status = "complete" if outcome.status == "complete" else f"skipped: {outcome.detail}"
+        detail = outcome.detail if outcome.status == "complete" else ""
+        self.report(Event(step.region, step.key, status, rec.seconds, detail))
+        return outcome

@@ -1,0 +1,176 @@
+"""The failover plan: small frozen steps with dependencies, and the observation they were planned from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from standby.aws.autoscaling import GroupState
+from standby.aws.rds import DbInstance
+from standby.aws.route53 import Record
+from standby.config.schema import Capacity
+from standby.manifest import CapacitySnapshot
+
+# One slug per step kind, the same in plan output, logs, the journal and the JSON.
+PREFLIGHT = "preflight"
+FENCE_PRIMARY = "fence-primary"
+PROMOTE_DB = "promote-db"
+SCALE_OUT = "scale-out"
+WAIT_HEALTHY = "wait-healthy"
+SHIFT_TRAFFIC = "shift-traffic"
+VERIFY = "verify"
+SCALE_IN = "scale-in"
+RESEED_DB = "reseed-db"
+RECORD = "record"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    key: str  # unique in a plan, e.g. "scale-out:web"
+    slug: str
+    region: str
+    depends_on: tuple[str, ...] = ()
+    intent: str = ""  # what the step will do, for people
+    nochange: bool = False  # the observation shows it done already
+    skip_reason: str = ""  # planned as skipped (e.g. the region is unreachable)
+
+    def describe(self) -> str:
+        if self.nochange:
+            return "skipped: nochange"
+        if self.skip_reason:
+            return f"skipped: {self.skip_reason}"
+        return self.intent
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preflight(Step):
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FenceGroups(Step):
+    """Scale the demoted region's groups in to zero (best effort, time-boxed), recording their prior capacity."""
+
+    groups: tuple[str, ...] = ()
+    reachable: bool = True
+    timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromoteDb(Step):
+    identifier: str
+    arn: str
+    timeout_seconds: float = 1800.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleGroup(Step):
+    group: str
+    autoscaling_group: str
+    target: Capacity
+    restore_prior: bool = False  # scale back to the capacity recorded before standby changed it
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitHealthy(Step):
+    group: str
+    autoscaling_group: str
+    target_group_arn: str | None
+    desired: int
+    timeout_seconds: float = 900.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShiftTraffic(Step):
+    zone_id: str
+    names: tuple[str, ...]
+    activate: str
+    mode: str = "records"
+    timeout_seconds: float = 300.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verify(Step):
+    activate: str
+    groups: tuple[tuple[str, int], ...] = ()  # (autoscaling group, desired)
+    databases: tuple[str, ...] = ()
+    zone_id: str | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReseedDb(Step):
+    """Replace a region's databases with fresh replicas of the active primary, through Terraform."""
+
+    stack: str
+    timeout_seconds: float = 3600.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordRoles(Step):
+    primary: str
+    standby: str
+
+
+@dataclass(frozen=True)
+class RegionObservation:
+    region: str
+    reachable: bool
+    groups: dict[str, GroupState] = field(default_factory=dict)  # by auto scaling group name
+    databases: dict[str, DbInstance] = field(default_factory=dict)  # by identifier
+    promotion_requests: dict[str, float] = field(default_factory=dict)  # identifier -> recorded promote call
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    now: float
+    account: str | None
+    activate: RegionObservation
+    demote: RegionObservation
+    records: tuple[Record, ...] | None = None
+    replica_lag: dict[str, float | None] = field(default_factory=dict)
+    snapshot: CapacitySnapshot | None = None
+    vcpu_quota: float | None = None
+    vcpus_per_instance: dict[str, int] = field(default_factory=dict)  # by auto scaling group name
+
+
+@dataclass(frozen=True)
+class FailoverPlan:
+    run_id: str
+    kind: str  # failover | failback
+    activate: str
+    demote: str
+    steps: tuple[Step, ...]
+    targets: dict[str, Capacity] = field(default_factory=dict)
+    target_source: str = ""
+
+    @property
+    def preflight(self) -> Preflight:
+        return next(s for s in self.steps if isinstance(s, Preflight))
+
+    def step(self, key: str) -> Step:
+        return next(s for s in self.steps if s.key == key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "activate": self.activate,
+            "demote": self.demote,
+            "target_source": self.target_source,
+            "targets": {g: c.model_dump() for g, c in self.targets.items()},
+            "steps": [
+                {
+                    "key": s.key,
+                    "slug": s.slug,
+                    "region": s.region,
+                    "depends_on": list(s.depends_on),
+                    "intent": s.intent,
+                    "nochange": s.nochange,
+                    "skip_reason": s.skip_reason,
+                }
+                for s in self.steps
+            ],
+        }

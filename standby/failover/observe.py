@@ -1,0 +1,155 @@
+"""Observation for planning: read-only calls, the activated region first; the other region is optional.
+
+Every call here is a Describe/Get/List: a dry run (which plans from this) makes no mutating call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from standby.aws import autoscaling, cloudwatch, ec2, rds, route53, servicequotas, sts
+from standby.aws.session import SessionFactory
+from standby.clock import Clock
+from standby.control import ControlStore, Notes
+from standby.failover.judgements import PROMOTION_REQUESTED_AT
+from standby.failover.model import Observation, RegionObservation
+from standby.manifest import Manifest
+from standby.records import load_capacity_snapshot
+
+log = logging.getLogger(__name__)
+
+AWS_ERRORS = (ClientError, BotoCoreError)
+
+
+def observe_region(
+    sessions: SessionFactory, region: str, manifest: Manifest | None, notes: Notes | None = None
+) -> RegionObservation:
+    """Groups and databases of one region as the manifest names them; unreachable is a result, not an error."""
+    resources = manifest.region(region) if manifest is not None else None
+    names = [g.autoscaling_group for g in resources.groups.values()] if resources else []
+    try:
+        groups = autoscaling.describe_groups(sessions.client("autoscaling", region), names) if names else []
+        rds_client = sessions.client("rds", region)
+        dbs = rds.describe_instances(rds_client, list(resources.databases)) if resources else []
+        requests: dict[str, float] = {}
+        for db in dbs if notes is not None else []:
+            value = notes.get("db", db.identifier).get(PROMOTION_REQUESTED_AT)
+            if value:
+                requests[db.identifier] = float(value)
+    except AWS_ERRORS as err:
+        log.warning("cannot observe %s: %s", region, err)
+        return RegionObservation(region=region, reachable=False, error=_short(err))
+    return RegionObservation(
+        region=region,
+        reachable=True,
+        groups={g.name: g for g in groups},
+        databases={d.identifier: d for d in dbs},
+        promotion_requests=requests,
+    )
+
+
+def observe(
+    sessions: SessionFactory,
+    demote_sessions: SessionFactory,
+    store: ControlStore,
+    manifest: Manifest | None,
+    *,
+    activate: str,
+    demote: str,
+    clock: Clock,
+) -> Observation:
+    now = clock.now()
+    act = observe_region(sessions, activate, manifest, Notes(store))
+    dem = observe_region(demote_sessions, demote, manifest)
+    account = _account(sessions, activate)
+    records = None
+    lag: dict[str, float | None] = {}
+    snapshot = None
+    quota = None
+    vcpus: dict[str, int] = {}
+    if act.reachable and manifest is not None:
+        records = _records(sessions, activate, manifest)
+        lag = _replica_lag(sessions, activate, act, now)
+        try:
+            snapshot = load_capacity_snapshot(store)
+        except AWS_ERRORS as err:
+            log.warning("cannot read the capacity snapshot in %s: %s", activate, err)
+        quota = _quota(sessions, activate)
+        vcpus = _vcpus(sessions, activate, act)
+    return Observation(
+        now=now,
+        account=account,
+        activate=act,
+        demote=dem,
+        records=records,
+        replica_lag=lag,
+        snapshot=snapshot,
+        vcpu_quota=quota,
+        vcpus_per_instance=vcpus,
+    )
+
+
+def _short(err: BaseException) -> str:
+    return str(err).splitlines()[0][:200]
+
+
+def _account(sessions: SessionFactory, region: str) -> str | None:
+    try:
+        return sts.caller_account(sessions.client("sts", region))
+    except AWS_ERRORS as err:
+        log.warning("cannot read the caller identity: %s", err)
+        return None
+
+
+def _records(sessions: SessionFactory, region: str, manifest: Manifest) -> tuple[route53.Record, ...] | None:
+    if manifest.dns is None:
+        return None
+    try:
+        return tuple(route53.list_records(sessions.client("route53", region), manifest.dns.zone_id))
+    except AWS_ERRORS as err:
+        log.warning("cannot read the records of zone %s: %s", manifest.dns.zone_id, err)
+        return None
+
+
+def _replica_lag(sessions: SessionFactory, region: str, obs: RegionObservation, now: float) -> dict[str, float | None]:
+    client = sessions.client("cloudwatch", region)
+    at = dt.datetime.fromtimestamp(now, tz=dt.UTC)
+    lag: dict[str, float | None] = {}
+    for identifier, db in obs.databases.items():
+        if not db.is_replica:
+            continue
+        try:
+            reading = cloudwatch.replica_lag(client, identifier, now=at)
+        except AWS_ERRORS as err:
+            log.warning("cannot read ReplicaLag of %s: %s", identifier, err)
+            reading = None
+        lag[identifier] = reading.value if reading else None
+    return lag
+
+
+def _quota(sessions: SessionFactory, region: str) -> float | None:
+    service, code = servicequotas.EC2_STANDARD_VCPU_QUOTA
+    try:
+        return servicequotas.quota_value(sessions.client("service-quotas", region), service, code)
+    except AWS_ERRORS as err:
+        log.info("EC2 vCPU quota unknown in %s: %s", region, _short(err))
+        return None
+
+
+def _vcpus(sessions: SessionFactory, region: str, obs: RegionObservation) -> dict[str, int]:
+    client: Any = sessions.client("ec2", region)
+    try:
+        types = {
+            name: ec2.launch_template_instance_type(client, g.launch_template_id)
+            for name, g in obs.groups.items()
+            if g.launch_template_id
+        }
+        per_type = ec2.vcpus_of(client, [t for t in types.values() if t])
+    except AWS_ERRORS as err:
+        log.info("instance sizes unknown in %s: %s", region, _short(err))
+        return {}
+    return {name: per_type.get(t or "", 0) for name, t in types.items()}

@@ -1,0 +1,264 @@
+"""The failover planner: tables of observations in, plans out — no AWS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from standby.aws.autoscaling import GroupState
+from standby.aws.rds import DbInstance
+from standby.aws.route53 import Record
+from standby.config import load_config
+from standby.config.schema import Capacity
+from standby.failover.model import (
+    FenceGroups,
+    Observation,
+    PromoteDb,
+    RegionObservation,
+    ScaleGroup,
+    ShiftTraffic,
+)
+from standby.failover.planner import plan_failback, plan_failover
+from standby.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
+from standby.roles import Assignment
+
+REPO = Path(__file__).resolve().parents[2]
+EAST, WEST = "us-east-1", "us-west-2"
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def config():
+    return load_config(REPO / "examples" / "webapp" / "standby.toml").config
+
+
+def manifest() -> Manifest:
+    def region(r: str) -> RegionResources:
+        return RegionResources(
+            region=r,
+            groups={"web": GroupRef(autoscaling_group=f"webapp-web-{r}", target_group_arn=f"arn:tg:{r}")},
+            databases=("webapp-db",),
+        )
+
+    return Manifest(
+        project="webapp",
+        written_at=NOW,
+        regions={EAST: region(EAST), WEST: region(WEST)},
+        dns=DnsRefs(zone_id="Z1", zone_name="webapp.example.internal", record_fqdns=("www.webapp.example.internal",)),
+    )
+
+
+def group(region: str, desired: int, min_size: int = 1) -> GroupState:
+    return GroupState(f"webapp-web-{region}", min_size, 8, desired, desired, desired, desired)
+
+
+def database(region: str, source: str | None) -> DbInstance:
+    return DbInstance(
+        "webapp-db", f"arn:aws:rds:{region}:1:db:webapp-db", "available", "postgres", "15", "db.t3.micro", source, ()
+    )
+
+
+def records(primary: str) -> tuple[Record, ...]:
+    out = []
+    for r in (EAST, WEST):
+        raw = {
+            "Name": "www.webapp.example.internal.",
+            "Type": "A",
+            "SetIdentifier": r,
+            "Failover": "PRIMARY" if r == primary else "SECONDARY",
+        }
+        out.append(Record(raw["Name"], "A", r, raw["Failover"], None, None, (), f"lb.{r}", None, raw))
+    return tuple(out)
+
+
+def observation(**overrides) -> Observation:
+    base = dict(
+        now=NOW,
+        account="123456789012",
+        activate=RegionObservation(
+            WEST,
+            True,
+            {f"webapp-web-{WEST}": group(WEST, 1)},
+            {"webapp-db": database(WEST, f"arn:aws:rds:{EAST}:1:db:webapp-db")},
+        ),
+        demote=RegionObservation(
+            EAST, True, {f"webapp-web-{EAST}": group(EAST, 4, 2)}, {"webapp-db": database(EAST, None)}
+        ),
+        records=records(EAST),
+        replica_lag={"webapp-db": 2.0},
+        snapshot=CapacitySnapshot(
+            taken_at=NOW - 600, source_region=EAST, groups={"web": Capacity(min_size=2, max_size=8, desired_capacity=6)}
+        ),
+        vcpu_quota=None,
+    )
+    base.update(overrides)
+    return Observation(**base)
+
+
+def plan(config, obs=None, **kw):
+    return plan_failover(
+        config, manifest(), obs or observation(), run_id="r1", current=Assignment(primary=EAST, standby=WEST), **kw
+    )
+
+
+def test_happy_path_plan_shape(config) -> None:
+    p = plan(config)
+    assert [s.key for s in p.steps] == [
+        "preflight",
+        "fence-primary",
+        "promote-db:webapp-db",
+        "scale-out:web",
+        "wait-healthy:web",
+        "shift-traffic",
+        "verify",
+        "record",
+    ]
+    deps = {s.key: s.depends_on for s in p.steps}
+    assert deps["promote-db:webapp-db"] == ("fence-primary",)
+    assert deps["scale-out:web"] == ("preflight",)  # scale-out runs in parallel with fencing and promotion
+    assert set(deps["shift-traffic"]) == {"wait-healthy:web", "promote-db:webapp-db"}
+    assert deps["record"] == ("verify",)
+    assert not any(s.nochange for s in p.steps)
+
+
+def test_target_comes_from_the_capacity_snapshot(config) -> None:
+    p = plan(config)
+    scale = p.step("scale-out:web")
+    assert isinstance(scale, ScaleGroup)
+    assert scale.target == Capacity(min_size=2, max_size=8, desired_capacity=6)
+    assert p.target_source == f"capacity snapshot of {EAST} taken 10 min ago"
+
+
+def test_without_snapshot_the_declared_capacity_is_used_and_warned(config) -> None:
+    p = plan(config, observation(snapshot=None))
+    assert p.step("scale-out:web").target.desired_capacity == 4
+    assert "no capacity snapshot of the primary recorded: scaling to the declared capacity" in p.preflight.warnings
+
+
+def test_primary_unreachable_skips_fencing_only(config) -> None:
+    obs = observation(demote=RegionObservation(EAST, False, error="Could not connect to the endpoint URL"))
+    p = plan(config, obs)
+    fence = p.step("fence-primary")
+    assert isinstance(fence, FenceGroups)
+    assert fence.skip_reason == "region unreachable (Could not connect to the endpoint URL)"
+    assert not p.preflight.problems
+    assert isinstance(p.step("promote-db:webapp-db"), PromoteDb)
+
+
+def test_rerun_after_completion_is_all_nochange(config) -> None:
+    obs = observation(
+        activate=RegionObservation(
+            WEST, True, {f"webapp-web-{WEST}": group(WEST, 6, 2)}, {"webapp-db": database(WEST, None)}
+        ),
+        demote=RegionObservation(EAST, True, {f"webapp-web-{EAST}": group(EAST, 0, 0)}, {}),
+        records=records(WEST),
+    )
+    p = plan_failover(config, manifest(), obs, run_id="r2", current=Assignment(primary=WEST, standby=EAST))
+    nochange = {s.key for s in p.steps if s.nochange}
+    assert nochange == {"fence-primary", "promote-db:webapp-db", "scale-out:web", "shift-traffic", "record"}
+
+
+def test_promotion_recorded_and_settled_counts_as_done(config) -> None:
+    act = RegionObservation(
+        WEST,
+        True,
+        {f"webapp-web-{WEST}": group(WEST, 1)},
+        {"webapp-db": database(WEST, f"arn:aws:rds:{EAST}:1:db:webapp-db")},
+        promotion_requests={"webapp-db": NOW - 3600},
+    )
+    assert plan(config, observation(activate=act)).step("promote-db:webapp-db").nochange
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"replica_lag": {"webapp-db": 300.0}}, "replica lag of webapp-db is 300s, above the RPO of 60s"),
+        ({"activate": RegionObservation(WEST, False, error="boom")}, "cannot reach us-west-2: boom"),
+        (
+            {"activate": RegionObservation(WEST, True, {}, {"webapp-db": database(WEST, "x")})},
+            "auto scaling group webapp-web-us-west-2 (group web) not found in us-west-2",
+        ),
+        (
+            {"activate": RegionObservation(WEST, True, {f"webapp-web-{WEST}": group(WEST, 1)}, {})},
+            "database webapp-db not found in us-west-2",
+        ),
+    ],
+)
+def test_preflight_refusals(config, overrides, problem) -> None:
+    p = plan(config, observation(**overrides))
+    assert problem in p.preflight.problems
+    assert [s.key for s in p.steps] == ["preflight"]
+
+
+def test_rpo_breach_can_be_accepted(config) -> None:
+    p = plan(config, observation(replica_lag={"webapp-db": 300.0}), accept_rpo_breach=True)
+    assert not p.preflight.problems
+    assert any("accepted with --accept-rpo-breach" in w for w in p.preflight.warnings)
+
+
+def test_unknown_lag_and_quota_are_warnings(config) -> None:
+    p = plan(config, observation(replica_lag={"webapp-db": None}))
+    assert "no recent ReplicaLag datapoint for webapp-db: the data loss (RPO) is unknown" in p.preflight.warnings
+    assert "the EC2 vCPU quota in us-west-2 is unknown: capacity headroom not checked" in p.preflight.warnings
+
+
+def test_quota_too_small_refuses(config) -> None:
+    p = plan(config, observation(vcpu_quota=8.0, vcpus_per_instance={f"webapp-web-{WEST}": 2}))
+    assert "the target capacity needs 12 vCPUs; the quota in us-west-2 is 8" in p.preflight.problems
+
+
+def test_wrong_account_refuses(config) -> None:
+    cfg = config.model_copy(update={"regions": config.regions.model_copy(update={"standby_account": "999999999999"})})
+    p = plan(cfg)
+    assert "the caller's account is 123456789012, the config expects 999999999999 in us-west-2" in p.preflight.problems
+
+
+def test_no_manifest_refuses(config) -> None:
+    p = plan_failover(config, None, observation(), run_id="r", current=Assignment(primary=EAST, standby=WEST))
+    assert p.preflight.problems == ("no manifest in us-west-2's control store: run `standby provision` first",)
+
+
+def test_shift_traffic_plans_one_batch(config) -> None:
+    shift = plan(config).step("shift-traffic")
+    assert isinstance(shift, ShiftTraffic)
+    assert shift.intent == "send www.webapp.example.internal to us-west-2 (2 record change(s) in one batch, zone Z1)"
+
+
+def test_failback_plan_order(config) -> None:
+    obs = observation(
+        activate=RegionObservation(
+            EAST, True, {f"webapp-web-{EAST}": group(EAST, 0, 0)}, {"webapp-db": database(EAST, None)}
+        ),
+        demote=RegionObservation(
+            WEST, True, {f"webapp-web-{WEST}": group(WEST, 6, 2)}, {"webapp-db": database(WEST, None)}
+        ),
+        records=records(WEST),
+    )
+    p = plan_failback(
+        config, manifest(), obs, run_id="fb", current=Assignment(primary=WEST, standby=EAST), region_stack="region"
+    )
+    assert [s.key for s in p.steps] == [
+        "preflight",
+        f"reseed-db:{EAST}",
+        "scale-out:web",
+        "wait-healthy:web",
+        "fence-primary",
+        "promote-db:webapp-db",
+        "shift-traffic",
+        "verify",
+        "scale-in:web",
+        f"reseed-db:{WEST}",
+        "record",
+    ]
+    assert p.step("scale-out:web").target == Capacity(min_size=2, max_size=8, desired_capacity=4)
+    assert p.step("scale-in:web").target == Capacity(min_size=1, max_size=8, desired_capacity=1)
+    assert p.step("fence-primary").region == WEST
+
+
+def test_failback_needs_both_regions(config) -> None:
+    obs = observation(activate=RegionObservation(EAST, True), demote=RegionObservation(WEST, False, error="down"))
+    p = plan_failback(
+        config, manifest(), obs, run_id="fb", current=Assignment(primary=WEST, standby=EAST), region_stack="region"
+    )
+    assert p.preflight.problems == ("cannot reach us-west-2: failback is a planned switchover and needs both regions",)

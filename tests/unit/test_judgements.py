@@ -1,0 +1,115 @@
+"""Pure judgements: promotion, capacity readiness, Route53 changes that move traffic."""
+
+from __future__ import annotations
+
+import pytest
+
+from standby.aws.autoscaling import GroupState
+from standby.aws.rds import DbInstance
+from standby.aws.route53 import Record
+from standby.config.schema import Capacity
+from standby.failover import judgements as j
+
+
+def db(status="available", source: str | None = "arn:aws:rds:us-east-1:1:db:app") -> DbInstance:
+    return DbInstance("app", "arn:aws:rds:us-west-2:1:db:app", status, "postgres", "15", "db.t3.micro", source, ())
+
+
+@pytest.mark.parametrize(
+    ("instance", "requested", "now", "expected"),
+    [
+        (db(source=None), None, 0, j.Promotion.PROMOTED),  # the API says it: authoritative
+        (db(), None, 0, j.Promotion.REPLICA),
+        (db(), 100.0, 150.0, j.Promotion.PROMOTING),  # requested, link still shown, within the settle period
+        (db(), 100.0, 220.0, j.Promotion.PROMOTED),  # requested, settled: our record wins
+        (db(status="modifying"), 100.0, 500.0, j.Promotion.PROMOTING),
+        (db(status="rebooting", source=None), None, 0, j.Promotion.PROMOTING),
+        (db(status="modifying"), None, 0, j.Promotion.REPLICA),
+    ],
+)
+def test_promotion_state(instance, requested, now, expected) -> None:
+    assert j.promotion_state(instance, requested, now, settle_seconds=120) == expected
+
+
+def group(desired=4, in_service=4, healthy=4) -> GroupState:
+    return GroupState("web", 1, 8, desired, in_service, healthy, in_service)
+
+
+@pytest.mark.parametrize(
+    ("state", "targets", "ready", "reason"),
+    [
+        (group(), 4, True, "4 in service, 4 healthy"),
+        (group(desired=1), None, False, "desired capacity is 1, expected 4"),
+        (group(in_service=2), None, False, "2/4 instances in service"),
+        (group(healthy=3), None, False, "3/4 instances healthy"),
+        (group(), 3, False, "3/4 load balancer targets healthy"),
+    ],
+)
+def test_capacity_ready(state, targets, ready, reason) -> None:
+    assert j.capacity_ready(state, 4, targets) == j.Readiness(ready, reason)
+
+
+def test_scale_to_keeps_max_wide_enough() -> None:
+    current = Capacity(min_size=1, max_size=8, desired_capacity=1)
+    assert j.scale_to(current, Capacity(min_size=2, max_size=6, desired_capacity=4)) == Capacity(
+        min_size=2, max_size=8, desired_capacity=4
+    )
+    assert j.scale_to(current, Capacity(min_size=2, max_size=10, desired_capacity=10)).max_size == 10
+
+
+def rec(name, region, failover=None, weight=None) -> Record:
+    raw = {"Name": name, "Type": "A", "SetIdentifier": region, "AliasTarget": {"DNSName": f"lb.{region}"}}
+    if failover:
+        raw["Failover"] = failover
+    if weight is not None:
+        raw["Weight"] = weight
+    return Record(name, "A", region, failover, weight, None, (), f"lb.{region}", None, raw)
+
+
+REGIONS = ("us-west-2", "us-east-1")
+
+
+def test_failover_records_swap_primary_and_secondary_in_one_batch() -> None:
+    records = [
+        rec("www.example.", "us-east-1", failover="PRIMARY"),
+        rec("www.example.", "us-west-2", failover="SECONDARY"),
+        rec("api.example.", "us-east-1", failover="PRIMARY"),
+        rec("api.example.", "us-west-2", failover="SECONDARY"),
+        rec("other.example.", "us-east-1", failover="PRIMARY"),
+    ]
+    changes = j.traffic_changes(records, ["www.example", "api.example."], "us-west-2", REGIONS)
+    assert [
+        (c["ResourceRecordSet"]["Name"], c["ResourceRecordSet"]["SetIdentifier"], c["ResourceRecordSet"]["Failover"])
+        for c in changes
+    ] == [
+        ("www.example.", "us-east-1", "SECONDARY"),
+        ("www.example.", "us-west-2", "PRIMARY"),
+        ("api.example.", "us-east-1", "SECONDARY"),
+        ("api.example.", "us-west-2", "PRIMARY"),
+    ]
+    assert all(c["Action"] == "UPSERT" for c in changes)
+    assert changes[0]["ResourceRecordSet"]["AliasTarget"] == {"DNSName": "lb.us-east-1"}
+    assert records[0].raw["Failover"] == "PRIMARY"  # the observed records are not modified
+
+
+def test_weighted_records_flip_weights() -> None:
+    records = [rec("www.example.", "us-east-1", weight=100), rec("www.example.", "us-west-2", weight=0)]
+    changes = j.traffic_changes(records, ["www.example."], "us-west-2", REGIONS)
+    assert [(c["ResourceRecordSet"]["SetIdentifier"], c["ResourceRecordSet"]["Weight"]) for c in changes] == [
+        ("us-east-1", 0),
+        ("us-west-2", 100),
+    ]
+
+
+def test_no_changes_when_traffic_is_already_there() -> None:
+    records = [
+        rec("www.example.", "us-east-1", failover="SECONDARY"),
+        rec("www.example.", "us-west-2", failover="PRIMARY"),
+    ]
+    assert j.traffic_changes(records, ["www.example."], "us-west-2", REGIONS) == []
+    assert j.traffic_target(records, ["www.example."], REGIONS) == {"www.example.": "us-west-2"}
+
+
+def test_traffic_target_unknown_when_split() -> None:
+    records = [rec("www.example.", "us-east-1", weight=50), rec("www.example.", "us-west-2", weight=50)]
+    assert j.traffic_target(records, ["www.example."], REGIONS) == {"www.example.": None}
