@@ -78,7 +78,7 @@ def cli(app: AppContext, config_path: str | None, output: str, debug: bool) -> N
 
 
 def _register() -> None:
-    from standby.cli import cmd_demo, cmd_emulator, cmd_failover, cmd_provision, cmd_validate
+    from standby.cli import cmd_demo, cmd_drift, cmd_emulator, cmd_failover, cmd_provision, cmd_validate
 
     cli.add_command(cmd_validate.validate)
     cli.add_command(cmd_failover.failover)
@@ -88,6 +88,7 @@ def _register() -> None:
     cli.add_command(cmd_emulator.emulator)
     cli.add_command(cmd_provision.provision)
     cli.add_command(cmd_demo.demo)
+    cli.add_command(cmd_drift.drift)
 
 
 _register()

@@ -92,10 +92,12 @@ class Controller:
         """Plan a failover (activate today's standby) or a failback (return to the home assignment)."""
         current = self.assignment()
         home = Assignment.home(self.config)
+        # Fixed targets make both commands idempotent: failover always activates the home standby region,
+        # failback the home primary region; re-running a finished one plans nothing but no-ops.
         if direction is not None:
             activate, demote = direction
         elif kind == "failover":
-            activate, demote = current.standby, current.primary
+            activate, demote = home.standby, home.primary
         else:
             activate, demote = home.primary, home.standby
         manifest = self.manifest(activate)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from standby.config import load_config
+from standby.config.schema import LoadedConfig
+from tests.integration.failover.world import World, build_world
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> LoadedConfig:
+    """The example's config with its state kept in this test's directory."""
+    text = (REPO / "examples" / "webapp" / "standby.toml").read_text()
+    text = text.replace('state_dir = ".standby"', f'state_dir = "{tmp_path / "state"}"')
+    text = text.replace('endpoint = "emulator"', "")
+    path = tmp_path / "standby.toml"
+    path.write_text(text)
+    base = load_config(path)
+    failover = base.config.failover.model_copy(update={"promotion_settle_seconds": 120.0})
+    return base.model_copy(update={"config": base.config.model_copy(update={"failover": failover})})
+
+
+@pytest.fixture
+def world(clean_emulator, sessions, loaded) -> World:
+    return build_world(sessions, loaded.config)
