@@ -25,5 +25,17 @@ def loaded(tmp_path: Path) -> LoadedConfig:
 
 
 @pytest.fixture
+def cli_config(tmp_path: Path, target) -> Path:
+    """The example's config pointed at the test emulator, for running the CLI (in this process or another)."""
+    text = (REPO / "examples" / "webapp" / "standby.toml").read_text()
+    text = text.replace('state_dir = ".standby"', f'state_dir = "{tmp_path / "cli-state"}"')
+    text = text.replace('endpoint = "emulator"', f'endpoint = "{target.endpoint_url}"')
+    text = text.replace("promotion_settle_seconds = 5", "promotion_settle_seconds = 1")
+    path = tmp_path / "cli-standby.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
 def world(clean_emulator, sessions, loaded) -> World:
     return build_world(sessions, loaded.config)

@@ -85,7 +85,7 @@ def test_rerun_after_success_changes_nothing(world, loaded, target) -> None:
 
 def test_failover_completes_while_the_primary_region_is_down(world, loaded, target) -> None:
     outage = RegionOutage([EAST])
-    ctl, sessions = controller(loaded, target, outage)
+    ctl, _ = controller(loaded, target, outage)
     journal = ctl.execute(ctl.plan("failover"))
     assert journal.status == "complete"
     assert journal.steps["fence-primary"].status == "skipped"
@@ -102,7 +102,7 @@ def test_failed_step_then_resume_does_not_repeat_completed_steps(world, loaded, 
     clock = FakeClock(time.time())
     ctl, _ = controller(loaded, target, fault, clock=clock)
     planned = ctl.plan("failover")
-    with pytest.raises(StepFailed, match="step shift-traffic failed: .*InvalidChangeBatch"):
+    with pytest.raises(StepFailed, match=r"step shift-traffic failed: .*InvalidChangeBatch"):
         ctl.execute(planned)
     journal = ctl.journals(WEST).load(planned.plan.run_id)
     assert journal.status == "failed"
@@ -161,6 +161,6 @@ def test_preflight_refusal_touches_nothing(world, loaded, target, sessions) -> N
     planned = ctl.plan("failover")
     from standby.errors import PreflightFailed
 
-    with pytest.raises(PreflightFailed, match="auto scaling group webapp-web-us-west-2 .* not found"):
+    with pytest.raises(PreflightFailed, match=r"auto scaling group webapp-web-us-west-2 .* not found"):
         ctl.execute(planned)
     assert [c for c in recorder.mutating() if c[1] != "s3"] == []  # only the journal was written

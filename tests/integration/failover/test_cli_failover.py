@@ -1,0 +1,117 @@
+"""The failover commands end to end through the CLI: exit codes, JSON documents, a crash and a resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from standby.aws import autoscaling
+from standby.aws.session import SessionFactory
+from standby.cli.main import main
+from standby.config import load_config
+from standby.failover.controller import Controller
+from tests.fakes.aws_faults import CallRecorder
+from tests.fakes.clock import FakeClock
+
+REPO = Path(__file__).resolve().parents[3]
+WEST = "us-west-2"
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(world, cli_config, capsys, sessions) -> None:
+    assert main(["--config", str(cli_config), "--output", "json", "failover", "--dry-run"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["command"], doc["status"]) == ("failover", "ok")
+    assert doc["result"]["dry_run"] is True and doc["result"]["refused"] is False
+    steps = doc["result"]["plan"]["steps"]
+    assert [s["slug"] for s in steps] == [
+        "preflight",
+        "fence-primary",
+        "promote-db",
+        "scale-out",
+        "wait-healthy",
+        "shift-traffic",
+        "verify",
+        "record",
+    ]
+    assert set(steps[0]) == {"key", "slug", "region", "depends_on", "intent", "nochange", "skip_reason"}
+    group = autoscaling.describe_groups(sessions.client("autoscaling", WEST), [f"webapp-web-{WEST}"])[0]
+    assert group.desired_capacity == 1
+
+
+def test_dry_run_text_and_refusal_exit_code(world, cli_config, capsys, sessions) -> None:
+    sessions.client("autoscaling", WEST).delete_auto_scaling_group(
+        AutoScalingGroupName=f"webapp-web-{WEST}", ForceDelete=True
+    )
+    assert main(["--config", str(cli_config), "failover", "--dry-run"]) == 4
+    out = capsys.readouterr().out
+    assert "Failover plan" in out and "refused: auto scaling group webapp-web-us-west-2" in out
+
+
+def test_failover_without_yes_and_without_a_terminal_refuses(world, cli_config, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["--config", str(cli_config), "failover"]) == 10
+    assert "refused: no terminal to confirm on" in capsys.readouterr().err
+
+
+def test_failover_status_and_iam_policy(world, cli_config, capsys) -> None:
+    assert main(["--config", str(cli_config), "--output", "json", "failover", "--yes"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["result"]["status"] == "complete"
+    assert doc["result"]["rto_seconds"] > 0
+    assert main(["--config", str(cli_config), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "primary: us-west-2, standby: us-east-1 (failed over)" in out
+    assert "last run: failover" in out and ": complete" in out
+    assert main(["--output", "json", "iam-policy"]) == 0
+    policy = json.loads(capsys.readouterr().out)["result"]
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert {
+        "autoscaling:UpdateAutoScalingGroup",
+        "rds:PromoteReadReplica",
+        "route53:ChangeResourceRecordSets",
+        "dynamodb:PutItem",
+        "s3:PutObject",
+    } <= actions
+
+
+def test_killed_mid_run_then_resume_converges(world, cli_config, target) -> None:
+    crashed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.run_cli_with_faults",
+            "us-west-2:UpdateAutoScalingGroup",
+            "--",
+            "--config",
+            str(cli_config),
+            "failover",
+            "--yes",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert crashed.returncode == 137, crashed.stderr
+    loaded = load_config(cli_config)
+    runs = sorted((loaded.state_dir / "runs").glob("*.json"))
+    assert len(runs) == 1
+    run_id = runs[0].stem
+    journal = json.loads(runs[0].read_text())
+    assert journal["status"] == "running"
+    assert journal["steps"]["scale-out:web"]["status"] == "running"
+
+    recorder = CallRecorder()
+    ctl = Controller(loaded, SessionFactory(target=target, on_client=recorder), clock=FakeClock(time.time() + 60))
+    planned, old = ctl.resume(run_id)
+    finished = ctl.execute(planned, old)  # takes over the crashed run's lock: same run id
+    assert finished.status == "complete"
+    assert recorder.operations(WEST).count("UpdateAutoScalingGroup") == 1
+    assert finished.steps["scale-out:web"].attempts == 2
+    assert finished.steps["preflight"].attempts == 1
+    group = autoscaling.describe_groups(ctl.sessions.client("autoscaling", WEST), [f"webapp-web-{WEST}"])[0]
+    assert group.desired_capacity == 4
