@@ -11,17 +11,15 @@ resource "aws_launch_template" "this" {
   vpc_security_group_ids = var.app_security_group_ids
   update_default_version = true
 
-  tag_specifications {
-    resource_type = "instance"
-    tags          = local.tags
-  }
-
-  tag_specifications {
-    resource_type = "volume"
-    tags          = local.tags
-  }
-
+  # Instances get their tags from the auto scaling group (propagate_at_launch), so the template has no
+  # tag_specifications of its own.
   tags = local.tags
+
+  lifecycle {
+    # moto echoes the template's own tags back as a tag specification of type "launch-template" inside the
+    # template data, which would leave a permanent diff. This module manages no tag_specifications.
+    ignore_changes = [tag_specifications]
+  }
 }
 
 resource "aws_lb" "this" {

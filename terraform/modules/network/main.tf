@@ -123,29 +123,29 @@ resource "aws_vpc_security_group_ingress_rule" "alb_http" {
   to_port           = 80
   cidr_ipv4         = each.value
 
-  tags = var.tags
+  tags = merge(var.tags, { Name = "${var.name}-alb-http" })
 }
 
+# Rules that reference another security group carry their purpose in a Name tag, not a description:
+# moto does not return the description of such rules, which would leave a permanent diff.
 resource "aws_vpc_security_group_egress_rule" "alb_to_app" {
   security_group_id            = aws_security_group.alb.id
-  description                  = "To the application instances"
   ip_protocol                  = "tcp"
   from_port                    = var.app_port
   to_port                      = var.app_port
   referenced_security_group_id = aws_security_group.app.id
 
-  tags = var.tags
+  tags = merge(var.tags, { Name = "${var.name}-alb-to-app" })
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {
   security_group_id            = aws_security_group.app.id
-  description                  = "App port from the load balancer"
   ip_protocol                  = "tcp"
   from_port                    = var.app_port
   to_port                      = var.app_port
   referenced_security_group_id = aws_security_group.alb.id
 
-  tags = var.tags
+  tags = merge(var.tags, { Name = "${var.name}-app-from-alb" })
 }
 
 resource "aws_vpc_security_group_egress_rule" "app_all" {
@@ -154,16 +154,15 @@ resource "aws_vpc_security_group_egress_rule" "app_all" {
   ip_protocol       = "-1"
   cidr_ipv4         = "0.0.0.0/0"
 
-  tags = var.tags
+  tags = merge(var.tags, { Name = "${var.name}-app-all" })
 }
 
 resource "aws_vpc_security_group_ingress_rule" "db_from_app" {
   security_group_id            = aws_security_group.db.id
-  description                  = "Database port from the application instances"
   ip_protocol                  = "tcp"
   from_port                    = var.db_port
   to_port                      = var.db_port
   referenced_security_group_id = aws_security_group.app.id
 
-  tags = var.tags
+  tags = merge(var.tags, { Name = "${var.name}-db-from-app" })
 }

@@ -1,15 +1,19 @@
 locals {
-  roles = ["primary", "standby"]
+  # Keyed by region, not by role: a failover swaps the roles, and every resource must stay the same object
+  # (same health check, same record) — only the routing (PRIMARY/SECONDARY, weights) moves, and the
+  # orchestrator owns that after creation.
+  by_region = { for role, e in var.endpoints : e.region => merge(e, { role = role }) }
 
   zone_id   = var.create_zone ? aws_route53_zone.this[0].zone_id : data.aws_route53_zone.existing[0].zone_id
   zone_name = var.zone_name
 
-  # One record per (name, role); the set identifier is the role.
+  # One record per (name, region); the set identifier is the region.
   records = {
-    for pair in setproduct(var.record_names, local.roles) : "${pair[0]}/${pair[1]}" => {
+    for pair in setproduct(var.record_names, keys(local.by_region)) : "${pair[0]}/${pair[1]}" => {
       name     = pair[0] == "@" ? var.zone_name : "${pair[0]}.${var.zone_name}"
-      role     = pair[1]
-      endpoint = var.endpoints[pair[1]]
+      region   = pair[1]
+      role     = local.by_region[pair[1]].role
+      endpoint = local.by_region[pair[1]]
     }
   }
 
@@ -75,7 +79,7 @@ data "aws_route53_zone" "existing" {
 ################################################################################
 
 resource "aws_route53_health_check" "this" {
-  for_each = var.endpoints
+  for_each = local.by_region
 
   type              = "HTTP"
   fqdn              = each.value.lb_dns_name
@@ -84,7 +88,7 @@ resource "aws_route53_health_check" "this" {
   failure_threshold = var.health_check_failure_threshold
   request_interval  = var.health_check_request_interval
 
-  tags = merge(var.tags, { Name = "${var.name}-${each.key}", Role = each.key, Region = each.value.region })
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}", Region = each.key })
 
   lifecycle {
     # The orchestrator may force a failover (or a drill) by inverting or disabling a health check; the next
@@ -103,8 +107,8 @@ resource "aws_route53_record" "failover" {
   zone_id         = local.zone_id
   name            = each.value.name
   type            = var.use_alias ? "A" : "CNAME"
-  set_identifier  = each.value.role
-  health_check_id = aws_route53_health_check.this[each.value.role].id
+  set_identifier  = each.value.region
+  health_check_id = aws_route53_health_check.this[each.value.region].id
   ttl             = var.use_alias ? null : var.ttl
   records         = var.use_alias ? null : [each.value.endpoint.lb_dns_name]
 
@@ -123,6 +127,9 @@ resource "aws_route53_record" "failover" {
   }
 
   lifecycle {
+    # At failover the orchestrator swaps PRIMARY and SECONDARY (one UPSERT batch); the next apply must not undo it.
+    ignore_changes = [failover_routing_policy]
+
     precondition {
       condition     = var.use_alias || !contains(var.record_names, "@")
       error_message = "The zone apex (\"@\") cannot be a CNAME: set use_alias = true or drop \"@\"."
@@ -136,8 +143,8 @@ resource "aws_route53_record" "weighted" {
   zone_id         = local.zone_id
   name            = each.value.name
   type            = var.use_alias ? "A" : "CNAME"
-  set_identifier  = each.value.role
-  health_check_id = aws_route53_health_check.this[each.value.role].id
+  set_identifier  = each.value.region
+  health_check_id = aws_route53_health_check.this[each.value.region].id
   ttl             = var.use_alias ? null : var.ttl
   records         = var.use_alias ? null : [each.value.endpoint.lb_dns_name]
 

@@ -24,13 +24,13 @@ output "record_type" {
 }
 
 output "health_check_ids" {
-  description = "Route53 health check id per role: { primary = ..., standby = ... }."
-  value       = { for role, hc in aws_route53_health_check.this : role => hc.id }
+  description = "Route53 health check id per region: { \"us-east-1\" = ..., \"us-west-2\" = ... }."
+  value       = { for region, hc in aws_route53_health_check.this : region => hc.id }
 }
 
 output "record_set_identifiers" {
-  description = "Set identifier of the records per role: { primary = \"primary\", standby = \"standby\" }."
-  value       = { for role in local.roles : role => role }
+  description = "Set identifier of each role's records (the region): { primary = \"us-east-1\", standby = \"us-west-2\" }."
+  value       = { for role, e in var.endpoints : role => e.region }
 }
 
 output "routing_policy" {

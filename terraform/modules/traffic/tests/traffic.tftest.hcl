@@ -39,42 +39,42 @@ run "failover_alias" {
   }
 
   assert {
-    condition     = aws_route53_record.failover["www/primary"].failover_routing_policy[0].type == "PRIMARY" && aws_route53_record.failover["www/standby"].failover_routing_policy[0].type == "SECONDARY"
+    condition     = aws_route53_record.failover["www/us-east-1"].failover_routing_policy[0].type == "PRIMARY" && aws_route53_record.failover["www/us-west-2"].failover_routing_policy[0].type == "SECONDARY"
     error_message = "primary -> PRIMARY, standby -> SECONDARY."
   }
 
   assert {
-    condition     = aws_route53_record.failover["www/primary"].set_identifier == "primary" && aws_route53_record.failover["api/standby"].set_identifier == "standby"
+    condition     = aws_route53_record.failover["www/us-east-1"].set_identifier == "us-east-1" && aws_route53_record.failover["api/us-west-2"].set_identifier == "us-west-2"
     error_message = "Set identifiers are the roles."
   }
 
   assert {
-    condition     = aws_route53_record.failover["www/primary"].name == "www.webapp.example.internal" && aws_route53_record.failover["www/primary"].type == "A"
+    condition     = aws_route53_record.failover["www/us-east-1"].name == "www.webapp.example.internal" && aws_route53_record.failover["www/us-east-1"].type == "A"
     error_message = "Names are relative to the zone; alias records are A records."
   }
 
   assert {
-    condition     = one(aws_route53_record.failover["www/standby"].alias).name == "webapp-web-2.us-west-2.elb.amazonaws.com" && one(aws_route53_record.failover["www/standby"].alias).zone_id == "Z1H1FL5HABSF5"
+    condition     = one(aws_route53_record.failover["www/us-west-2"].alias).name == "webapp-web-2.us-west-2.elb.amazonaws.com" && one(aws_route53_record.failover["www/us-west-2"].alias).zone_id == "Z1H1FL5HABSF5"
     error_message = "The standby record must alias the standby load balancer."
   }
 
   assert {
-    condition     = aws_route53_record.failover["www/primary"].health_check_id == aws_route53_health_check.this["primary"].id && aws_route53_record.failover["www/standby"].health_check_id == aws_route53_health_check.this["standby"].id
+    condition     = aws_route53_record.failover["www/us-east-1"].health_check_id == aws_route53_health_check.this["us-east-1"].id && aws_route53_record.failover["www/us-west-2"].health_check_id == aws_route53_health_check.this["us-west-2"].id
     error_message = "Each record carries its region's health check."
   }
 
   assert {
-    condition     = aws_route53_record.failover["www/primary"].zone_id == "Z0123456789ABCDEFGHIJ"
+    condition     = aws_route53_record.failover["www/us-east-1"].zone_id == "Z0123456789ABCDEFGHIJ"
     error_message = "Records go into the created zone."
   }
 
   assert {
-    condition     = aws_route53_health_check.this["primary"].type == "HTTP" && aws_route53_health_check.this["primary"].fqdn == "webapp-web-1.us-east-1.elb.amazonaws.com" && aws_route53_health_check.this["primary"].port == 80 && aws_route53_health_check.this["primary"].resource_path == "/health"
+    condition     = aws_route53_health_check.this["us-east-1"].type == "HTTP" && aws_route53_health_check.this["us-east-1"].fqdn == "webapp-web-1.us-east-1.elb.amazonaws.com" && aws_route53_health_check.this["us-east-1"].port == 80 && aws_route53_health_check.this["us-east-1"].resource_path == "/health"
     error_message = "Health checks probe HTTP :80/health on the load balancer."
   }
 
   assert {
-    condition     = aws_route53_health_check.this["standby"].failure_threshold == 3 && contains([10, 30], aws_route53_health_check.this["standby"].request_interval)
+    condition     = aws_route53_health_check.this["us-west-2"].failure_threshold == 3 && contains([10, 30], aws_route53_health_check.this["us-west-2"].request_interval)
     error_message = "Health-check timing is wrong."
   }
 
@@ -84,12 +84,12 @@ run "failover_alias" {
   }
 
   assert {
-    condition     = output.health_check_ids["primary"] == aws_route53_health_check.this["primary"].id && length(output.health_check_ids) == 2
-    error_message = "health_check_ids must map role -> id."
+    condition     = output.health_check_ids["us-east-1"] == aws_route53_health_check.this["us-east-1"].id && length(output.health_check_ids) == 2
+    error_message = "health_check_ids must map region -> id."
   }
 
   assert {
-    condition     = output.record_set_identifiers == { primary = "primary", standby = "standby" } && output.routing_policy == "failover"
+    condition     = output.record_set_identifiers == { primary = "us-east-1", standby = "us-west-2" } && output.routing_policy == "failover"
     error_message = "record_set_identifiers/routing_policy outputs are wrong."
   }
 
@@ -108,17 +108,17 @@ run "failover_cname" {
   }
 
   assert {
-    condition     = aws_route53_record.failover["api/primary"].type == "CNAME" && aws_route53_record.failover["api/primary"].ttl == 30
+    condition     = aws_route53_record.failover["api/us-east-1"].type == "CNAME" && aws_route53_record.failover["api/us-east-1"].ttl == 30
     error_message = "CNAME records use the ttl input."
   }
 
   assert {
-    condition     = aws_route53_record.failover["api/primary"].records == toset(["webapp-web-1.us-east-1.elb.amazonaws.com"])
+    condition     = aws_route53_record.failover["api/us-east-1"].records == toset(["webapp-web-1.us-east-1.elb.amazonaws.com"])
     error_message = "The primary CNAME must point at the primary load balancer."
   }
 
   assert {
-    condition     = length(aws_route53_record.failover["api/primary"].alias) == 0
+    condition     = length(aws_route53_record.failover["api/us-east-1"].alias) == 0
     error_message = "CNAME records have no alias."
   }
 }
@@ -138,7 +138,7 @@ run "weighted" {
   }
 
   assert {
-    condition     = aws_route53_record.weighted["www/primary"].weighted_routing_policy[0].weight == 90 && aws_route53_record.weighted["www/standby"].weighted_routing_policy[0].weight == 10
+    condition     = aws_route53_record.weighted["www/us-east-1"].weighted_routing_policy[0].weight == 90 && aws_route53_record.weighted["www/us-west-2"].weighted_routing_policy[0].weight == 10
     error_message = "Weights come from primary_weight/standby_weight."
   }
 
@@ -156,7 +156,7 @@ run "weighted_apply" {
   }
 
   assert {
-    condition     = aws_route53_record.weighted["www/primary"].weighted_routing_policy[0].weight == 100 && aws_route53_record.weighted["www/standby"].weighted_routing_policy[0].weight == 0
+    condition     = aws_route53_record.weighted["www/us-east-1"].weighted_routing_policy[0].weight == 100 && aws_route53_record.weighted["www/us-west-2"].weighted_routing_policy[0].weight == 0
     error_message = "Default weights are 100/0."
   }
 }
@@ -173,7 +173,7 @@ run "weights_are_owned_by_the_orchestrator_after_creation" {
   }
 
   assert {
-    condition     = aws_route53_record.weighted["www/primary"].weighted_routing_policy[0].weight == 100 && aws_route53_record.weighted["www/standby"].weighted_routing_policy[0].weight == 0
+    condition     = aws_route53_record.weighted["www/us-east-1"].weighted_routing_policy[0].weight == 100 && aws_route53_record.weighted["www/us-west-2"].weighted_routing_policy[0].weight == 0
     error_message = "weighted_routing_policy must be ignored after creation."
   }
 }
@@ -186,7 +186,7 @@ run "apex_alias" {
   }
 
   assert {
-    condition     = aws_route53_record.failover["@/primary"].name == "webapp.example.internal"
+    condition     = aws_route53_record.failover["@/us-east-1"].name == "webapp.example.internal"
     error_message = "@ is the zone apex."
   }
 
@@ -216,7 +216,7 @@ run "existing_zone" {
   }
 
   assert {
-    condition     = length(aws_route53_zone.this) == 0 && aws_route53_record.failover["www/primary"].zone_id == "ZEXISTING0000000000"
+    condition     = length(aws_route53_zone.this) == 0 && aws_route53_record.failover["www/us-east-1"].zone_id == "ZEXISTING0000000000"
     error_message = "An existing zone must be used as is."
   }
 }
