@@ -83,6 +83,16 @@ def _answers(endpoint: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def _is_emulator_process(info: EmulatorInfo) -> bool:
+    if not _pid_alive(info.pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return _answers(info.endpoint)
+    return b"moto.server" in cmdline and str(info.port).encode() in cmdline
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -127,7 +137,11 @@ class Emulator:
         self.record = self.home / "emulator.json"
 
     def status(self) -> EmulatorInfo | None:
-        """The running emulator, or None. A stale record (process gone or not answering) is removed."""
+        """The running emulator, or None. A stale record (its process gone) is removed.
+
+        A busy server that is slow to answer is still running: liveness is judged by the recorded process
+        (checked to be a moto server on the recorded port, so a reused pid is never mistaken for it).
+        """
         try:
             info = EmulatorInfo(**json.loads(self.record.read_text()))
         except FileNotFoundError:
@@ -135,7 +149,7 @@ class Emulator:
         except (ValueError, TypeError):
             self.record.unlink(missing_ok=True)
             return None
-        if _pid_alive(info.pid) and _answers(info.endpoint):
+        if _is_emulator_process(info):
             return info
         self.record.unlink(missing_ok=True)
         return None

@@ -119,3 +119,24 @@ def describe_settings(client: Any, identifiers: Sequence[str]) -> list[DbSetting
                 )
             )
     return found
+
+
+@requires("rds:CreateDBInstanceReadReplica")
+def create_replica(client: Any, identifier: str, source: str, instance_class: str | None = None) -> None:
+    """A read replica of ``source`` (an identifier in this region, or an ARN) named ``identifier``."""
+    kwargs: dict[str, Any] = {"DBInstanceIdentifier": identifier, "SourceDBInstanceIdentifier": source}
+    if instance_class:
+        kwargs["DBInstanceClass"] = instance_class
+    client.create_db_instance_read_replica(**kwargs)
+
+
+@requires("rds:DeleteDBInstance")
+def delete_instance(client: Any, identifier: str) -> bool:
+    """Delete without a final snapshot; False when it does not exist."""
+    try:
+        client.delete_db_instance(DBInstanceIdentifier=identifier, SkipFinalSnapshot=True, DeleteAutomatedBackups=True)
+    except ClientError as err:
+        if is_not_found(err):
+            return False
+        raise
+    return True

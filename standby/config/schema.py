@@ -170,6 +170,18 @@ class FailoverSettings(_Model):
     snapshot_max_age_seconds: int = Field(default=86400, gt=0)
 
 
+class DrillSettings(_Model):
+    mode: Literal["isolated", "full"] = "isolated"
+    hold_seconds: int = Field(default=300, ge=0, description="Full drills: time on the standby before failback.")
+    dns_label: str = Field(
+        default="standby-drill",
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        description="Isolated drills shift this name (under the hosted zone), never the production records.",
+    )
+    copy_suffix: str = Field(default="-drill", pattern=r"^-[a-z0-9-]{1,20}$")
+    report_dir: str = Field(default="drill-reports", description="Where reports are written locally.")
+
+
 class Config(_Model):
     project: Project
     regions: Regions
@@ -181,6 +193,7 @@ class Config(_Model):
     traffic: Traffic
     objectives: Objectives
     failover: FailoverSettings = FailoverSettings()
+    drill: DrillSettings = DrillSettings()
     drift: DriftSettings = DriftSettings()
 
     def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:

@@ -6,6 +6,7 @@ StepFailed. Decisions come from standby.failover.judgements; AWS calls go throug
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from standby.aws import autoscaling, elbv2, rds, route53
+from standby.aws import autoscaling, cloudwatch, elbv2, rds, route53
 from standby.aws.errors import error_code
 from standby.aws.session import SessionFactory
 from standby.clock import Clock
@@ -208,6 +209,7 @@ def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
     before = {"status": db.status, "replica_source": db.replica_source, "promotion": current.value}
     if current == j.Promotion.PROMOTED:
         return Outcome("skipped", NOCHANGE, before, before)
+    before["replica_lag_seconds"] = read_replica_lag(ctx, step.region, step.identifier)
     if current == j.Promotion.REPLICA:
         try:
             rds.promote_replica(client, step.identifier)
@@ -235,6 +237,17 @@ def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
         before,
         {"status": final.status, "replica_source": final.replica_source, "promotion": "promoted"},
     )
+
+
+def read_replica_lag(ctx: StepContext, region: str, identifier: str) -> float | None:
+    """ReplicaLag at the moment of promotion: the data a promotion loses (the RPO), when the metric exists."""
+    now = dt.datetime.fromtimestamp(ctx.clock.now(), tz=dt.UTC)
+    try:
+        reading = cloudwatch.replica_lag(ctx.sessions.client("cloudwatch", region), identifier, now=now)
+    except AWS_ERRORS as err:
+        log.warning("ReplicaLag of %s unreadable: %s", identifier, err)
+        return None
+    return reading.value if reading is not None else None
 
 
 def run_shift_traffic(ctx: StepContext, step: ShiftTraffic) -> Outcome:

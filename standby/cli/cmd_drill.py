@@ -1,0 +1,89 @@
+"""`standby drill`: rehearse the failover and prove RTO and RPO with a report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from standby.cli.cmd_failover import build_controller
+from standby.cli.context import AppContext
+from standby.cli.render import emit
+from standby.drill.runner import DrillRunner
+from standby.errors import ExitCode
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}s"
+
+
+@click.command()
+@click.option(
+    "--mode",
+    type=click.Choice(["isolated", "full"]),
+    default=None,
+    help="isolated: no production impact (default from [drill] mode). full: fail over and back.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the JSON, HTML and Markdown reports (default: [drill] report_dir).",
+)
+@click.option("--history", is_flag=True, help="Show the RTO/RPO trend of past drills and exit.")
+@click.pass_obj
+def drill(app: AppContext, mode: str | None, yes: bool, report_dir: str | None, history: bool) -> int:
+    """Rehearse a failover; exit 0 when the objectives are met, 1 when not."""
+    config = app.loaded.config
+    runner = DrillRunner(build_controller(app, with_terraform=True))
+    if history:
+        rows = runner.history()
+        lines = [f"{'when':<20} {'mode':<9} {'status':<7} {'RTO':>9} {'RPO':>8} {'RTO change':>11}"]
+        for r in rows:
+            when = dt.datetime.fromtimestamp(r["started_at"], tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+            change = "" if r["rto_change_seconds"] is None else f"{r['rto_change_seconds']:+.1f}s"
+            lines.append(
+                f"{when:<20} {r['mode']:<9} {r['status']:<7} {_secs(r['rto_seconds']):>9} "
+                f"{_secs(r['rpo_seconds']):>8} {change:>11}"
+            )
+        if not rows:
+            lines.append("no drills recorded yet")
+        emit(app.output, "drill", {"history": rows}, "\n".join(lines))
+        return 0
+    chosen = mode or config.drill.mode
+    if chosen == "full":
+        app.confirm(
+            f"Full drill: fail over to {config.regions.standby} for real, hold {config.drill.hold_seconds}s, "
+            "then fail back?",
+            yes,
+        )
+    target_dir = Path(report_dir) if report_dir else app.loaded.resolve(config.drill.report_dir)
+    result = runner.run(chosen, target_dir)
+    r = result.report
+    o = r["objectives"]
+    lines = [
+        f"drill {r['run_id']} ({r['mode']}): {r['status'].upper()}",
+        f"  RTO {_secs(o['rto']['measured_seconds'])} (objective {o['rto']['objective_seconds']}s): "
+        f"{'met' if o['rto']['met'] else 'NOT met'}",
+        f"  RPO {_secs(o['rpo']['measured_seconds'])} (objective {o['rpo']['objective_seconds']}s): "
+        f"{'met' if o['rpo']['met'] else 'NOT met'}",
+        "  phases: " + ", ".join(f"{p['name']} {_secs(p['seconds'])}" for p in r["phases"]),
+        "  left behind: " + (", ".join(d["key"] for d in r["left_behind"]) or "nothing"),
+    ]
+    if r.get("error"):
+        lines.append(f"  error: {r['error']}")
+    for kind, path in result.files.items():
+        lines.append(f"  report ({kind}): {path}")
+    if result.stored_in:
+        lines.append(f"  stored in the control store of {result.stored_in}")
+    emit(
+        app.output,
+        "drill",
+        {"report": r, "files": {k: str(v) for k, v in result.files.items()}},
+        "\n".join(lines),
+        status=r["status"],
+    )
+    return ExitCode.OK if r["status"] == "passed" else ExitCode.FAILED

@@ -1,0 +1,376 @@
+"""The isolated drill (a game day with no production impact): plan (pure) and its step handlers.
+
+It scales the standby to production capacity and checks its health, measures a database promotion on a
+temporary replica of the standby's replica (the real replication is never broken), moves a drill-only DNS name
+(never a production record), verifies, and then restores every one of those changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from standby.aws import rds, route53
+from standby.config.schema import Capacity, Config
+from standby.errors import StepFailed
+from standby.failover import judgements as j
+from standby.failover.model import (
+    PREFLIGHT,
+    PROMOTE_DB,
+    SCALE_IN,
+    SCALE_OUT,
+    SHIFT_TRAFFIC,
+    VERIFY,
+    WAIT_HEALTHY,
+    FailoverPlan,
+    Observation,
+    Preflight,
+    ScaleGroup,
+    Step,
+    WaitHealthy,
+)
+from standby.failover.planner import preflight_checks, target_capacities
+from standby.failover.steps import NOCHANGE, Outcome, StepContext, read_replica_lag, run_step
+from standby.failover.waits import wait_until
+from standby.manifest import Manifest
+
+DELETE_COPY = "delete-copy"
+DELETE_DRILL_RECORD = "delete-drill-record"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromoteCopy(Step):
+    """Create a replica of the standby's replica, then promote it: the promotion is measured on a copy."""
+
+    source: str
+    copy: str
+    instance_class: str | None = None
+    timeout_seconds: float = 3600.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShiftDrillRecord(Step):
+    zone_id: str
+    name: str
+    value: str
+    ttl: int
+    timeout_seconds: float = 300.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyDrill(Step):
+    groups: tuple[tuple[str, int], ...]
+    copies: tuple[str, ...]
+    zone_id: str | None
+    name: str | None
+    value: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteCopy(Step):
+    copy: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteDrillRecord(Step):
+    zone_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DrillPlan:
+    run: FailoverPlan  # the measured part
+    restore: FailoverPlan  # always run afterwards
+    drill_name: str | None
+
+
+def drill_record_name(config: Config, manifest: Manifest) -> str | None:
+    if manifest.dns is None:
+        return None
+    zone = manifest.dns.zone_name.rstrip(".") or config.traffic.hosted_zone
+    return f"{config.drill.dns_label}.{zone}"
+
+
+def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observation, *, run_id: str) -> DrillPlan:
+    region = obs.activate.region
+    targets, source = target_capacities(config, obs)
+    problems, warnings = preflight_checks(config, manifest, obs, targets, expected_account=None)
+    pre = Preflight(
+        key=PREFLIGHT,
+        slug=PREFLIGHT,
+        region=region,
+        intent=f"checks passed, {len(warnings)} warning(s)" if not problems else f"{len(problems)} problem(s)",
+        problems=tuple(problems),
+        warnings=tuple(warnings),
+    )
+    steps: list[Step] = [pre]
+    restore: list[Step] = []
+    name = None
+    if not problems and manifest is not None:
+        resources = manifest.region(region)
+        for identifier in resources.databases:
+            db = obs.activate.databases[identifier]
+            copy = f"{identifier}{config.drill.copy_suffix}"
+            steps.append(
+                PromoteCopy(
+                    key=f"{PROMOTE_DB}:{copy}",
+                    slug=PROMOTE_DB,
+                    region=region,
+                    depends_on=(PREFLIGHT,),
+                    intent=f"create {copy} as a replica of {identifier}, then promote it (measured)",
+                    source=identifier,
+                    copy=copy,
+                    instance_class=db.instance_class or None,
+                    timeout_seconds=config.failover.promote_timeout_seconds,
+                )
+            )
+            restore.append(
+                DeleteCopy(
+                    key=f"{DELETE_COPY}:{copy}", slug=DELETE_COPY, region=region, intent=f"delete {copy}", copy=copy
+                )
+            )
+        waits: list[str] = []
+        verify_groups: list[tuple[str, int]] = []
+        for group, ref in sorted(resources.groups.items()):
+            state = obs.activate.groups[ref.autoscaling_group]
+            current = j.group_capacity(state)
+            wanted = j.scale_to(current, targets[group])
+            steps.append(
+                ScaleGroup(
+                    key=f"{SCALE_OUT}:{group}",
+                    slug=SCALE_OUT,
+                    region=region,
+                    depends_on=(PREFLIGHT,),
+                    intent=f"{ref.autoscaling_group}: desired {current.desired_capacity} -> {wanted.desired_capacity}",
+                    nochange=current == wanted,
+                    group=group,
+                    autoscaling_group=ref.autoscaling_group,
+                    target=wanted,
+                )
+            )
+            steps.append(
+                WaitHealthy(
+                    key=f"{WAIT_HEALTHY}:{group}",
+                    slug=WAIT_HEALTHY,
+                    region=region,
+                    depends_on=(f"{SCALE_OUT}:{group}",),
+                    intent=f"{ref.autoscaling_group}: {wanted.desired_capacity} in service and healthy",
+                    group=group,
+                    autoscaling_group=ref.autoscaling_group,
+                    target_group_arn=ref.target_group_arn,
+                    desired=wanted.desired_capacity,
+                    timeout_seconds=config.failover.healthy_timeout_seconds,
+                )
+            )
+            waits.append(f"{WAIT_HEALTHY}:{group}")
+            verify_groups.append((ref.autoscaling_group, wanted.desired_capacity))
+            restore.append(
+                ScaleGroup(
+                    key=f"{SCALE_IN}:{group}",
+                    slug=SCALE_IN,
+                    region=region,
+                    intent=f"{ref.autoscaling_group}: back to desired {current.desired_capacity} "
+                    f"(min {current.min_size}, max {current.max_size})",
+                    group=group,
+                    autoscaling_group=ref.autoscaling_group,
+                    target=Capacity(
+                        min_size=current.min_size,
+                        max_size=current.max_size,
+                        desired_capacity=current.desired_capacity,
+                    ),
+                )
+            )
+        ready = tuple(waits) + tuple(s.key for s in steps if isinstance(s, PromoteCopy))
+        after_traffic = ready
+        name = drill_record_name(config, manifest)
+        entry = resources.groups.get(config.entrypoint)
+        value = entry.lb_dns_name if entry is not None else None
+        if name and value and manifest.dns is not None:
+            steps.append(
+                ShiftDrillRecord(
+                    key=SHIFT_TRAFFIC,
+                    slug=SHIFT_TRAFFIC,
+                    region=region,
+                    depends_on=ready,
+                    intent=f"point the drill-only name {name} at {value} (production records untouched)",
+                    zone_id=manifest.dns.zone_id,
+                    name=name,
+                    value=value,
+                    ttl=config.traffic.ttl,
+                    timeout_seconds=config.failover.dns_timeout_seconds,
+                )
+            )
+            after_traffic = (SHIFT_TRAFFIC,)
+            restore.append(
+                DeleteDrillRecord(
+                    key=DELETE_DRILL_RECORD,
+                    slug=DELETE_DRILL_RECORD,
+                    region=region,
+                    intent=f"delete {name}",
+                    zone_id=manifest.dns.zone_id,
+                    name=name,
+                )
+            )
+        steps.append(
+            VerifyDrill(
+                key=VERIFY,
+                slug=VERIFY,
+                region=region,
+                depends_on=after_traffic,
+                intent="capacity healthy, copies promoted, drill name in place",
+                groups=tuple(verify_groups),
+                copies=tuple(s.copy for s in steps if isinstance(s, PromoteCopy)),
+                zone_id=manifest.dns.zone_id if manifest.dns is not None and name else None,
+                name=name if value else None,
+                value=value,
+            )
+        )
+    run = FailoverPlan(run_id, "drill", region, obs.demote.region, tuple(steps), targets, source)
+    rest = FailoverPlan(f"{run_id}-restore", "drill-restore", region, obs.demote.region, tuple(restore), {}, "")
+    return DrillPlan(run, rest, name)
+
+
+# -- handlers -------------------------------------------------------------------------------------------------
+
+
+def run_promote_copy(ctx: StepContext, step: PromoteCopy) -> Outcome:
+    client = ctx.sessions.client("rds", step.region)
+    notes = ctx.notes(step.region)
+    settle = ctx.config.failover.promotion_settle_seconds
+    lag = read_replica_lag(ctx, step.region, step.source)
+    if not rds.describe_instances(client, [step.copy]):
+        notes.forget("db", step.copy, j.PROMOTION_REQUESTED_AT)
+        rds.create_replica(client, step.copy, step.source, step.instance_class)
+
+    def available() -> rds.DbInstance | None:
+        found = rds.describe_instances(client, [step.copy])
+        return found[0] if found and found[0].status == "available" else None
+
+    wait_until(
+        available,
+        what=f"{step.copy} available",
+        timeout=step.timeout_seconds,
+        clock=ctx.clock,
+        first_wait=5.0,
+        max_wait=60.0,
+    )
+    promote_started = ctx.clock.now()
+    requested = notes.get("db", step.copy).get(j.PROMOTION_REQUESTED_AT)
+    if requested is None:
+        rds.promote_replica(client, step.copy)
+        notes.update("db", step.copy, **{j.PROMOTION_REQUESTED_AT: ctx.clock.now()})
+
+    def promoted() -> rds.DbInstance | None:
+        found = rds.describe_instances(client, [step.copy])
+        if not found:
+            return None
+        mark = notes.get("db", step.copy).get(j.PROMOTION_REQUESTED_AT)
+        state = j.promotion_state(found[0], float(mark) if mark else None, ctx.clock.now(), settle)
+        return found[0] if state == j.Promotion.PROMOTED else None
+
+    wait_until(
+        promoted,
+        what=f"{step.copy} promoted",
+        timeout=step.timeout_seconds,
+        clock=ctx.clock,
+        first_wait=5.0,
+        max_wait=60.0,
+    )
+    seconds = ctx.clock.now() - promote_started
+    return Outcome(
+        "complete",
+        f"{step.copy} promoted in {seconds:.0f}s",
+        before={"replica_lag_seconds": lag, "source": step.source},
+        after={"promotion_seconds": seconds},
+    )
+
+
+def run_shift_drill_record(ctx: StepContext, step: ShiftDrillRecord) -> Outcome:
+    client = ctx.sessions.client("route53", step.region)
+    existing = [
+        r
+        for r in route53.list_records(client, step.zone_id)
+        if route53.normalize_name(r.name) == route53.normalize_name(step.name) and r.type == "CNAME"
+    ]
+    if existing and existing[0].values == (step.value,):
+        return Outcome("skipped", NOCHANGE)
+    change = {
+        "Action": "UPSERT",
+        "ResourceRecordSet": {
+            "Name": step.name,
+            "Type": "CNAME",
+            "TTL": step.ttl,
+            "ResourceRecords": [{"Value": step.value}],
+        },
+    }
+    change_id = route53.change_records(client, step.zone_id, [change], f"standby drill {ctx.run_id}")
+    wait_until(
+        lambda: True if route53.change_status(client, change_id) == "INSYNC" else None,
+        what=f"Route53 change {change_id} INSYNC",
+        timeout=step.timeout_seconds,
+        clock=ctx.clock,
+        first_wait=2.0,
+        max_wait=10.0,
+    )
+    return Outcome("complete", f"{step.name} -> {step.value} ({change_id})")
+
+
+def run_verify_drill(ctx: StepContext, step: VerifyDrill) -> Outcome:
+    problems: list[str] = []
+    asg = ctx.sessions.client("autoscaling", step.region)
+    from standby.aws import autoscaling
+
+    for name, desired in step.groups:
+        found = autoscaling.describe_groups(asg, [name])
+        readiness = j.capacity_ready(found[0], desired, None) if found else j.Readiness(False, "not found")
+        if not readiness.ready:
+            problems.append(f"{name}: {readiness.reason}")
+    client = ctx.sessions.client("rds", step.region)
+    settle = ctx.config.failover.promotion_settle_seconds
+    for copy in step.copies:
+        found = rds.describe_instances(client, [copy])
+        mark = ctx.notes(step.region).get("db", copy).get(j.PROMOTION_REQUESTED_AT)
+        if not found or j.promotion_state(found[0], mark, ctx.clock.now(), settle) != j.Promotion.PROMOTED:
+            problems.append(f"{copy} is not a promoted standalone instance")
+    if step.zone_id and step.name:
+        records = route53.list_records(ctx.sessions.client("route53", step.region), step.zone_id)
+        wanted = route53.normalize_name(step.name)
+        if not any(route53.normalize_name(r.name) == wanted and r.values == (step.value,) for r in records):
+            problems.append(f"{step.name} does not point at {step.value}")
+    if problems:
+        raise StepFailed("drill verify: " + "; ".join(problems))
+    return Outcome("complete", "standby capacity healthy, promotion measured, drill name serves the standby")
+
+
+def run_delete_copy(ctx: StepContext, step: DeleteCopy) -> Outcome:
+    deleted = rds.delete_instance(ctx.sessions.client("rds", step.region), step.copy)
+    ctx.notes(step.region).forget("db", step.copy, j.PROMOTION_REQUESTED_AT)
+    return Outcome("complete" if deleted else "skipped", f"{step.copy} deleted" if deleted else NOCHANGE)
+
+
+def run_delete_drill_record(ctx: StepContext, step: DeleteDrillRecord) -> Outcome:
+    client = ctx.sessions.client("route53", step.region)
+    wanted = route53.normalize_name(step.name)
+    found = [r for r in route53.list_records(client, step.zone_id) if route53.normalize_name(r.name) == wanted]
+    if not found:
+        return Outcome("skipped", NOCHANGE)
+    route53.change_records(
+        client,
+        step.zone_id,
+        [{"Action": "DELETE", "ResourceRecordSet": r.raw} for r in found],
+        f"standby drill {ctx.run_id}: restore",
+    )
+    return Outcome("complete", f"{step.name} deleted")
+
+
+DRILL_HANDLERS = {
+    PromoteCopy: run_promote_copy,
+    ShiftDrillRecord: run_shift_drill_record,
+    VerifyDrill: run_verify_drill,
+    DeleteCopy: run_delete_copy,
+    DeleteDrillRecord: run_delete_drill_record,
+}
+
+
+def run_drill_step(ctx: StepContext, step: Step) -> Outcome:
+    handler = DRILL_HANDLERS.get(type(step))
+    return handler(ctx, step) if handler is not None else run_step(ctx, step)

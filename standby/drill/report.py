@@ -1,0 +1,159 @@
+"""The drill report: phases and their timings, RTO and RPO against the objectives, what was left behind.
+
+Built from run journals (pure); rendered by standby.report.html and standby.report.markdown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from standby.config.schema import Config
+from standby.drill.fingerprint import Difference
+from standby.failover.journal import Journal
+from standby.failover.model import PREFLIGHT, PROMOTE_DB, SCALE_OUT, SHIFT_TRAFFIC, VERIFY, WAIT_HEALTHY
+
+REPORT_SCHEMA_VERSION = 1
+
+# The phases of a recovery, in order, and the step slugs that make each.
+PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("preflight", (PREFLIGHT,)),
+    ("promote", (PROMOTE_DB,)),
+    ("scale", (SCALE_OUT,)),
+    ("healthy", (WAIT_HEALTHY,)),
+    ("traffic", (SHIFT_TRAFFIC,)),
+    ("verify", (VERIFY,)),
+)
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    start: float  # seconds from the run's start
+    end: float
+    steps: tuple[str, ...]
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def phases_of(journal: Journal) -> list[Phase]:
+    """Each phase spans from its first step's start to its last step's end, relative to the run's start."""
+    phases: list[Phase] = []
+    for name, slugs in PHASES:
+        steps = [s for s in journal.steps.values() if s.slug in slugs and s.started_at is not None]
+        if not steps:
+            continue
+        start = min(s.started_at for s in steps if s.started_at is not None)
+        end = max((s.ended_at or s.started_at) for s in steps if s.started_at is not None)
+        phases.append(Phase(name, start - journal.started_at, end - journal.started_at, tuple(s.key for s in steps)))
+    return phases
+
+
+def replica_lag_at_promotion(journal: Journal) -> float | None:
+    """The largest ReplicaLag read just before a promotion: the data that promotion would lose."""
+    lags = [
+        float(s.before["replica_lag_seconds"])
+        for s in journal.steps.values()
+        if s.slug == PROMOTE_DB and s.before.get("replica_lag_seconds") is not None
+    ]
+    return max(lags) if lags else None
+
+
+def _objective(measured: float | None, objective: int, source: str) -> dict[str, Any]:
+    return {
+        "measured_seconds": None if measured is None else round(measured, 3),
+        "objective_seconds": objective,
+        "met": measured is not None and measured <= objective,
+        "source": source,
+    }
+
+
+def build_report(
+    config: Config,
+    *,
+    mode: str,
+    run_id: str,
+    measured: Journal,
+    restores: Sequence[Journal],
+    before: dict[str, str],
+    after: dict[str, str],
+    left_behind: Iterable[Difference],
+    error: str | None,
+    finished_at: float | None = None,
+) -> dict[str, Any]:
+    left = list(left_behind)
+    rto = measured.rto_seconds
+    rpo = replica_lag_at_promotion(measured)
+    rto_doc = _objective(rto, config.objectives.rto_seconds, "start -> traffic on the standby with capacity healthy")
+    rpo_doc = _objective(rpo, config.objectives.rpo_seconds, "CloudWatch ReplicaLag read at promotion")
+    restored = all(j.status == "complete" for j in restores)
+    passed = error is None and measured.status == "complete" and rto_doc["met"] and rpo_doc["met"]
+    passed = passed and restored and not left
+    steps = [
+        {
+            "key": s.key,
+            "slug": s.slug,
+            "region": s.region,
+            "run": journal.run_id,
+            "status": s.status,
+            "start": None if s.started_at is None else round(s.started_at - measured.started_at, 3),
+            "end": None if s.ended_at is None else round(s.ended_at - measured.started_at, 3),
+            "detail": s.detail,
+            "error": s.error,
+        }
+        for journal in (measured, *restores)
+        for s in journal.steps.values()
+    ]
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "kind": "drill",
+        "mode": mode,
+        "run_id": run_id,
+        "project": config.project.name,
+        "activate": measured.activate,
+        "started_at": measured.started_at,
+        "finished_at": finished_at if finished_at is not None else time.time(),
+        "status": "passed" if passed else "failed",
+        "error": error,
+        "objectives": {"rto": rto_doc, "rpo": rpo_doc},
+        "phases": [
+            {
+                "name": p.name,
+                "start": round(p.start, 3),
+                "end": round(p.end, 3),
+                "seconds": round(p.seconds, 3),
+                "steps": list(p.steps),
+            }
+            for p in phases_of(measured)
+        ],
+        "steps": steps,
+        "restored": restored,
+        "left_behind": [{"key": d.key, "before": d.before, "after": d.after} for d in left],
+        "inventory": {"before": before, "after": after},
+        "warnings": list(measured.warnings),
+    }
+
+
+def history_rows(reports: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per drill, oldest first, with the change in RTO from the previous drill."""
+    rows: list[dict[str, Any]] = []
+    previous: float | None = None
+    for r in sorted(reports, key=lambda d: d.get("started_at", 0)):
+        rto = r["objectives"]["rto"]["measured_seconds"]
+        rows.append(
+            {
+                "run_id": r["run_id"],
+                "mode": r["mode"],
+                "started_at": r["started_at"],
+                "status": r["status"],
+                "rto_seconds": rto,
+                "rpo_seconds": r["objectives"]["rpo"]["measured_seconds"],
+                "rto_change_seconds": None if rto is None or previous is None else round(rto - previous, 3),
+            }
+        )
+        previous = rto if rto is not None else previous
+    return rows

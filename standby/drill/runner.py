@@ -1,0 +1,192 @@
+"""Run a drill: fingerprint both regions, run the measured part, always restore, fingerprint again, report.
+
+The restore runs whatever happens to the measured part: a failed step, a refusal, or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from standby.aws import rds
+from standby.control import Notes
+from standby.drill.fingerprint import differences, fingerprint
+from standby.drill.isolated import plan_isolated_drill, run_drill_step
+from standby.drill.report import build_report, history_rows
+from standby.errors import StandbyError
+from standby.failover import judgements as j
+from standby.failover.controller import Controller, new_run_id
+from standby.failover.executor import Executor
+from standby.failover.journal import Journal
+from standby.failover.lock import RunLock
+from standby.failover.observe import AWS_ERRORS, observe
+from standby.failover.steps import StepContext
+from standby.report.html import render_html
+from standby.report.markdown import render_markdown
+
+log = logging.getLogger(__name__)
+
+REPORTS_PREFIX = "drills/"
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    report: dict[str, Any]
+    files: dict[str, Path]
+    stored_in: str | None  # the control store's region, when the report was saved there
+
+
+class DrillRunner:
+    def __init__(self, controller: Controller) -> None:
+        self.ctl = controller
+        self.config = controller.config
+        self.clock = controller.clock
+
+    def _fingerprint(self) -> dict[str, str]:
+        regions = (self.config.regions.primary, self.config.regions.standby)
+        return fingerprint(self.ctl.sessions, regions, self.config.traffic.hosted_zone, self._db_role)
+
+    def _db_role(self, region: str, db: rds.DbInstance) -> str:
+        requested = Notes(self.ctl.stores[region]).get("db", db.identifier).get(j.PROMOTION_REQUESTED_AT)
+        settle = self.config.failover.promotion_settle_seconds
+        state = j.promotion_state(db, requested, self.clock.now(), settle)
+        if state == j.Promotion.REPLICA:
+            return f"replica of {db.replica_source}"
+        return "primary" if state == j.Promotion.PROMOTED else "promoting"
+
+    def run(self, mode: str, report_dir: Path) -> DrillResult:
+        run_id = new_run_id(f"drill-{mode}", self.clock.now())
+        before = self._fingerprint()
+        error: str | None = None
+        if mode == "isolated":
+            measured, restores, error = self._isolated(run_id)
+        else:
+            measured, restores, error = self._full(run_id)
+        after = self._fingerprint()
+        report = build_report(
+            self.config,
+            mode=mode,
+            run_id=run_id,
+            measured=measured,
+            restores=restores,
+            before=before,
+            after=after,
+            left_behind=differences(before, after),
+            error=error,
+            finished_at=self.clock.now(),
+        )
+        return self._save(report, report_dir)
+
+    def _isolated(self, run_id: str) -> tuple[Journal, list[Journal], str | None]:
+        assignment = self.ctl.assignment()
+        region, other = assignment.standby, assignment.primary
+        manifest = self.ctl.manifest(region)
+        obs = observe(
+            self.ctl.sessions,
+            self.ctl.fast_sessions,
+            self.ctl.stores[region],
+            manifest,
+            activate=region,
+            demote=other,
+            clock=self.clock,
+        )
+        plan = plan_isolated_drill(self.config, manifest, obs, run_id=run_id)
+        store = self.ctl.journals(region)
+        ctx = StepContext(self.config, self.ctl.sessions, self.ctl.fast_sessions, self.ctl.stores, self.clock, run_id)
+        measured = Journal(run_id, "drill", region, other, self.clock.now(), plan=plan.run.to_dict())
+        measured.warnings = list(plan.run.preflight.warnings)
+        measured.problems = list(plan.run.preflight.problems)
+        restore = Journal(
+            plan.restore.run_id, "drill-restore", region, other, self.clock.now(), plan=plan.restore.to_dict()
+        )
+        error = None
+        lock = RunLock(self.ctl.stores[region], run_id, measured.operator)
+        lock.acquire(self.clock.now())
+        try:
+            try:
+                Executor(ctx, measured, store, reporter=self.ctl.report, run=run_drill_step).execute(plan.run)
+            except StandbyError as err:
+                error = err.message
+            except KeyboardInterrupt:
+                error = "interrupted; everything was restored"
+                raise
+            finally:
+                restore.started_at = self.clock.now()
+                try:
+                    Executor(ctx, restore, store, reporter=self.ctl.report, run=run_drill_step).execute(plan.restore)
+                except StandbyError as err:
+                    error = (error + "; " if error else "") + f"restore: {err.message}"
+        finally:
+            lock.release()
+        return measured, [restore], error
+
+    def _full(self, run_id: str) -> tuple[Journal, list[Journal], str | None]:
+        planned = self.ctl.plan("failover", run_id=run_id)
+        error = None
+        measured: Journal | None = None
+        restores: list[Journal] = []
+        failed_over = False
+        try:
+            try:
+                measured = self.ctl.execute(planned)
+                failed_over = True
+                hold = self.config.drill.hold_seconds
+                log.info("holding on %s for %ss before failing back", planned.plan.activate, hold)
+                self.clock.sleep(hold)
+            except StandbyError as err:
+                error = err.message
+                failed_over = True  # part of it may have run: the failback below puts it back
+        finally:
+            preflight_refused = bool(planned.plan.preflight.problems)
+            if failed_over and not preflight_refused:
+                try:
+                    back = self.ctl.plan("failback", run_id=f"{run_id}-failback")
+                    restores.append(self.ctl.execute(back))
+                except StandbyError as err:
+                    error = (error + "; " if error else "") + f"failback: {err.message}"
+                    latest = self.ctl.journals(self.config.regions.primary).load(f"{run_id}-failback")
+                    if latest is not None:
+                        restores.append(latest)
+        if measured is None:
+            measured = self.ctl.journals(planned.plan.activate).load(run_id) or Journal(
+                run_id, "failover", planned.plan.activate, planned.plan.demote, self.clock.now(), status="refused"
+            )
+        return measured, restores, error
+
+    def _save(self, report: dict[str, Any], report_dir: Path) -> DrillResult:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        base = report_dir / report["run_id"]
+        files = {
+            "json": base.with_suffix(".json"),
+            "html": base.with_suffix(".html"),
+            "markdown": base.with_suffix(".md"),
+        }
+        files["json"].write_text(json.dumps(report, indent=2, sort_keys=True))
+        files["html"].write_text(render_html(report))
+        files["markdown"].write_text(render_markdown(report))
+        region = self.ctl.assignment().standby
+        stored_in = None
+        try:
+            store = self.ctl.stores[region]
+            store.put(f"{REPORTS_PREFIX}{report['run_id']}.json", report)
+            store.put_text(f"{REPORTS_PREFIX}{report['run_id']}.html", files["html"].read_text(), "text/html")
+            stored_in = region
+        except AWS_ERRORS as err:
+            log.warning("the drill report was not stored in %s: %s", region, err)
+        return DrillResult(report, files, stored_in)
+
+    def history(self) -> list[dict[str, Any]]:
+        reports: dict[str, dict[str, Any]] = {}
+        for region, store in self.ctl.fast_stores.items():
+            try:
+                keys = [k for k in store.keys(REPORTS_PREFIX) if k.endswith(".json")]
+                for key in keys:
+                    doc = store.get(key)
+                    if doc:
+                        reports[doc["run_id"]] = doc
+            except AWS_ERRORS as err:
+                log.warning("drill history in %s unreadable: %s", region, err)
+        return history_rows(reports.values())

@@ -1,0 +1,1 @@
+"""Drill reports: a versioned JSON document, and its HTML and Markdown renderings."""

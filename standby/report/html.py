@@ -1,0 +1,129 @@
+"""A self-contained HTML page for a drill report: verdict, objectives, a Gantt chart of the phases, steps,
+and the before/after comparison. No scripts, no external assets: it opens anywhere, and prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from typing import Any
+
+WIDTH = 760
+LABEL = 110
+ROW = 30
+
+
+def _when(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def gantt_svg(report: dict[str, Any]) -> str:
+    phases = report["phases"]
+    rto = report["objectives"]["rto"]["objective_seconds"]
+    horizon = max([p["end"] for p in phases] + [1.0])
+    show_objective = rto <= horizon * 1.5
+    if show_objective:
+        horizon = max(horizon, rto)
+    scale = (WIDTH - LABEL - 20) / horizon
+    height = ROW * len(phases) + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" '
+        f'aria-label="Timeline of the drill phases" class="gantt">'
+    ]
+    for i in range(6):
+        t = horizon * i / 5
+        x = LABEL + t * scale
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 20}" class="tick"/>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 5}" class="axis">{escape(_secs(t))}</text>')
+    for row, p in enumerate(phases):
+        y = row * ROW + 6
+        x = LABEL + p["start"] * scale
+        w = max(2.0, p["seconds"] * scale)
+        parts.append(f'<text x="4" y="{y + 15}" class="label">{escape(p["name"])}</text>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{ROW - 10}" class="phase phase-{escape(p["name"])}" '
+            f'data-phase="{escape(p["name"])}" data-start="{p["start"]}" data-end="{p["end"]}" '
+            f'data-seconds="{p["seconds"]}"><title>{escape(p["name"])}: {escape(_secs(p["seconds"]))}</title></rect>'
+        )
+        parts.append(f'<text x="{x + w + 4:.1f}" y="{y + 15}" class="value">{escape(_secs(p["seconds"]))}</text>')
+    if show_objective:
+        x = LABEL + rto * scale
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 20}" class="objective"/>')
+        parts.append(f'<text x="{x - 4:.1f}" y="12" class="objective-label" text-anchor="end">RTO objective</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:820px;color:#1d232b}
+h1{font-size:1.5rem;margin-bottom:.2rem} .meta{color:#5b6570;margin-top:0}
+.verdict{display:inline-block;padding:.3rem .8rem;border-radius:4px;font-weight:700;color:#fff}
+.passed{background:#1f7a3a}.failed{background:#b3261e}
+table{border-collapse:collapse;width:100%;margin:.8rem 0}
+th,td{border-bottom:1px solid #d9dee3;padding:.35rem .5rem;text-align:left;font-size:.92rem;vertical-align:top}
+th{background:#f3f5f7} .ok{color:#1f7a3a;font-weight:600}.no{color:#b3261e;font-weight:600}
+.gantt .tick{stroke:#e3e7eb}.gantt .axis{font-size:11px;fill:#5b6570;text-anchor:middle}
+.gantt .label{font-size:13px;fill:#1d232b}.gantt .value{font-size:11px;fill:#5b6570}
+.gantt .phase{fill:#2f6fb3}.gantt .objective{stroke:#b3261e;stroke-dasharray:4 3;stroke-width:2}
+.gantt .objective-label{font-size:11px;fill:#b3261e}
+code{font-size:.85rem}
+"""
+
+
+def render_html(report: dict[str, Any]) -> str:
+    obj = report["objectives"]
+    status = report["status"]
+    rows = []
+    for name in ("rto", "rpo"):
+        o = obj[name]
+        met = '<span class="ok">met</span>' if o["met"] else '<span class="no">not met</span>'
+        rows.append(
+            f"<tr><th>{name.upper()}</th><td>{escape(_secs(o['measured_seconds']))}</td>"
+            f"<td>{escape(_secs(o['objective_seconds']))}</td><td>{met}</td><td>{escape(o['source'])}</td></tr>"
+        )
+    steps = "".join(
+        f"<tr><td><code>{escape(s['key'])}</code></td><td>{escape(s['region'])}</td><td>{escape(s['status'])}</td>"
+        f"<td>{'' if s['start'] is None else escape(_secs(s['start']))}</td>"
+        f"<td>{'' if s['end'] is None else escape(_secs(s['end']))}</td>"
+        f"<td>{escape(s['error'] or s['detail'] or '')}</td></tr>"
+        for s in report["steps"]
+    )
+    compared = len(report["inventory"]["before"])
+    if report["left_behind"]:
+        left = (
+            "<ul>"
+            + "".join(
+                f"<li><code>{escape(d['key'])}</code>: {escape(str(d['before']))} → {escape(str(d['after']))}</li>"
+                for d in report["left_behind"]
+            )
+            + "</ul>"
+        )
+    else:
+        left = f'<p class="ok">Nothing left behind: {compared} resources compared before and after the drill.</p>'
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in report.get("warnings", []))
+    error = f'<p class="no">Error: {escape(report["error"])}</p>' if report.get("error") else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>standby drill {escape(report["run_id"])}</title>
+<style>{CSS}</style></head>
+<body>
+<h1>Drill of {escape(report["project"])}: {escape(report["mode"])} mode</h1>
+<p class="meta">Run <code>{escape(report["run_id"])}</code> · {escape(_when(report["started_at"]))} ·
+standby region {escape(report["activate"])}</p>
+<p><span class="verdict {status}" id="verdict">{status.upper()}</span></p>
+{error}
+<h2>Recovery objectives</h2>
+<table><tr><th></th><th>measured</th><th>objective</th><th></th><th>how</th></tr>{"".join(rows)}</table>
+<h2>Timeline</h2>
+{gantt_svg(report)}
+<h2>Steps</h2>
+<table><tr><th>step</th><th>region</th><th>status</th><th>start</th><th>end</th><th>detail</th></tr>{steps}</table>
+<h2>Left behind</h2>
+{left}
+{"<h2>Warnings</h2><ul>" + warnings + "</ul>" if warnings else ""}
+</body></html>
+"""

@@ -1,0 +1,90 @@
+"""Fail the provisioned example over and back, with the real stacks: Terraform must not undo the failover,
+and failback (which re-seeds databases through Terraform) must return to the initial state."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from standby.aws import autoscaling, rds, route53
+from standby.control import Notes
+from standby.failover import judgements as j
+from standby.failover.controller import Controller
+from standby.provision import Provisioner
+from standby.records import control_stores, current_assignment
+from tests.fakes.clock import FakeClock
+
+pytestmark = [pytest.mark.e2e, pytest.mark.fails_over]
+
+EAST, WEST = "us-east-1", "us-west-2"
+
+
+def traffic(env) -> dict[str, str | None]:
+    client = env.sessions.client("route53", EAST)
+    zone = route53.find_zone(client, "webapp.example.internal")
+    names = ["www.webapp.example.internal", "api.webapp.example.internal"]
+    return j.traffic_target(route53.list_records(client, zone.id), names, (EAST, WEST))
+
+
+def group(env, region: str) -> autoscaling.GroupState:
+    return autoscaling.describe_groups(env.sessions.client("autoscaling", region), ["webapp-web"])[0]
+
+
+def promoted(env, controller: Controller, region: str, now: float) -> j.Promotion:
+    [db] = rds.describe_instances(env.sessions.client("rds", region), ["webapp-db"])
+    requested = Notes(controller.stores[region]).get("db", "webapp-db").get(j.PROMOTION_REQUESTED_AT)
+    return j.promotion_state(db, requested, now, env.loaded.config.failover.promotion_settle_seconds)
+
+
+def test_failover_then_provision_then_failback(provisioned_webapp) -> None:
+    env = provisioned_webapp
+    clock = FakeClock(time.time())
+
+    def provisioner_for(assignment) -> Provisioner:
+        return Provisioner(env.loaded, env.runner, assignment=assignment, secrets=env.secrets)
+
+    ctl = Controller(env.loaded, env.sessions, clock=clock, provisioner_factory=provisioner_for)
+
+    failover = ctl.execute(ctl.plan("failover"))
+    assert failover.status == "complete", failover.steps
+    assert promoted(env, ctl, WEST, clock.now()) == j.Promotion.PROMOTED
+    assert (group(env, WEST).desired_capacity, group(env, WEST).min_size) == (4, 2)
+    assert traffic(env) == {"www.webapp.example.internal.": WEST, "api.webapp.example.internal.": WEST}
+
+    # The next provision plans for the recorded roles: nothing reverts the failover.
+    assignment = current_assignment(env.loaded.config, control_stores(env.sessions, env.loaded.config).values())
+    assert (assignment.primary, assignment.standby) == (WEST, EAST)
+    plan = provisioner_for(assignment).plan("all")
+    asg = 'module.compute["web"].aws_autoscaling_group.this'
+    db = "module.database[0].aws_db_instance.this"
+    for planned in plan.stacks:
+        assert planned.plan is not None
+        changes = {c.address: c for c in planned.plan.changes}
+        assert planned.plan.destroys == 0, sorted(changes)
+        if db in changes:  # the promoted database takes the primary's settings in place, never a replacement
+            assert changes[db].action == "update"
+            assert "replicate_source_db" not in changes[db].attributes
+        if planned.target.region == WEST:
+            assert asg not in changes, changes[asg].attributes  # the new primary keeps its production capacity
+        elif planned.target.region == EAST and asg in changes:
+            # The old primary becomes the standby: its floor becomes the standby's; desired stays standby's own.
+            assert "desired_capacity" not in changes[asg].attributes, changes[asg].attributes
+            assert "max_size" not in changes[asg].attributes, changes[asg].attributes
+        else:
+            assert not changes, sorted(changes)  # DNS: records are keyed by region, routing belongs to standby
+
+    failback = ctl.execute(ctl.plan("failback"))
+    assert failback.status == "complete", {k: (s.status, s.error) for k, s in failback.steps.items()}
+    assert traffic(env) == {"www.webapp.example.internal.": EAST, "api.webapp.example.internal.": EAST}
+    east, west = group(env, EAST), group(env, WEST)
+    assert (east.min_size, east.max_size, east.desired_capacity) == (2, 8, 4)
+    assert (west.min_size, west.max_size, west.desired_capacity) == (1, 8, 1)
+    assert promoted(env, ctl, EAST, clock.now()) == j.Promotion.PROMOTED
+    [replica] = rds.describe_instances(env.sessions.client("rds", WEST), ["webapp-db"])
+    assert replica.replica_source == "arn:aws:rds:us-east-1:123456789012:db:webapp-db"
+    assert promoted(env, ctl, WEST, clock.now()) == j.Promotion.REPLICA
+    home = current_assignment(env.loaded.config, control_stores(env.sessions, env.loaded.config).values())
+    assert (home.primary, home.standby) == (EAST, WEST)
+    again = Provisioner(env.loaded, env.runner, assignment=home, secrets=env.secrets).plan("all")
+    assert [p.summary() for p in again.stacks] == ["no changes", "no changes", "no changes"]
