@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from standby.aws import rds
 from standby.aws.session import SessionFactory
 from standby.clock import Clock, SystemClock
 from standby.config.schema import LoadedConfig
@@ -204,8 +205,13 @@ class Controller:
 
     # -- re-seeding through Terraform -------------------------------------------------------------------------
 
-    def _reseed(self, region: str, primary_region: str) -> str:
-        """Replace ``region``'s databases with fresh replicas of ``primary_region``'s, through Terraform."""
+    def _reseed(self, region: str, primary_region: str) -> str | None:
+        """Replace ``region``'s databases with fresh replicas of ``primary_region``'s, through Terraform.
+
+        None when they already are such replicas (never promoted since): re-running is a no-op.
+        """
+        if self._replicas_of(region, primary_region):
+            return None
         assert self.provisioner_factory is not None
         provisioner = self.provisioner_factory(Assignment(primary=primary_region, standby=region))
         stack = self._region_stack()
@@ -221,6 +227,20 @@ class Controller:
         ):
             notes.forget("db", identifier, j.PROMOTION_REQUESTED_AT)
         return f"{len(addresses)} database(s) replaced with replicas of {primary_region}: {plan.summary()}"
+
+    def _replicas_of(self, region: str, primary_region: str) -> bool:
+        manifest = self.manifest(region)
+        identifiers = manifest.region(region).databases if manifest is not None else ()
+        if not identifiers:
+            return False
+        notes = Notes(self.stores[region])
+        found = rds.describe_instances(self.sessions.client("rds", region), list(identifiers))
+        return len(found) == len(identifiers) and all(
+            db.replica_source is not None
+            and f":{primary_region}:" in db.replica_source
+            and not notes.get("db", db.identifier).get(j.PROMOTION_REQUESTED_AT)
+            for db in found
+        )
 
     def status(self) -> dict[str, Any]:
         current = self.assignment()

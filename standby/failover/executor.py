@@ -107,10 +107,9 @@ class Executor:
         self._save()
         self.report(Event(step.region, step.key, "started", detail=step.intent))
         try:
-            if step.nochange:
-                outcome = Outcome("skipped", "nochange")
-            else:
-                outcome = self._run(self.ctx, step)
+            # The plan's nochange is what the observation said before the run; earlier steps may have changed
+            # the state since, so every handler observes again and skips by itself when there is nothing to do.
+            outcome = self._run(self.ctx, step)
         except Exception as err:  # any failure is journaled, then re-raised
             with self._lock:
                 rec.status = "failed"

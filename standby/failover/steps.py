@@ -38,7 +38,7 @@ from standby.failover.model import (
     WaitHealthy,
 )
 from standby.failover.waits import wait_until
-from standby.records import write_roles
+from standby.records import current_assignment, write_roles
 from standby.roles import Assignment
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class Outcome:
 
 NOCHANGE = "nochange"
 
-Reseeder = Callable[[str, str], str]  # (region to re-seed, region of the primary) -> detail
+Reseeder = Callable[[str, str], str | None]  # (region to re-seed, region of the primary) -> detail, None: nochange
 
 
 @dataclass
@@ -302,9 +302,10 @@ def run_verify(ctx: StepContext, step: Verify) -> Outcome:
 
 
 def run_record(ctx: StepContext, step: RecordRoles) -> Outcome:
-    record = write_roles(
-        ctx.stores, Assignment(primary=step.primary, standby=step.standby), ctx.run_id, required=step.region
-    )
+    wanted = Assignment(primary=step.primary, standby=step.standby)
+    if current_assignment(ctx.config, ctx.stores.values()) == wanted:
+        return Outcome("skipped", NOCHANGE)
+    record = write_roles(ctx.stores, wanted, ctx.run_id, required=step.region)
     return Outcome("complete", f"roles generation {record.generation}: primary {record.primary}")
 
 
@@ -312,7 +313,8 @@ def run_reseed(ctx: StepContext, step: ReseedDb) -> Outcome:
     if ctx.reseed is None:
         raise StepFailed("re-seeding needs Terraform, and this run has no runner")
     other = next(r for r in ctx.stores if r != step.region)
-    return Outcome("complete", ctx.reseed(step.region, other))
+    detail = ctx.reseed(step.region, other)
+    return Outcome("skipped", NOCHANGE) if detail is None else Outcome("complete", detail)
 
 
 HANDLERS: dict[type, Callable[[StepContext, Any], Outcome]] = {
