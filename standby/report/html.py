@@ -29,7 +29,7 @@ def gantt_svg(report: dict[str, Any]) -> str:
     show_objective = rto <= horizon * 1.5
     if show_objective:
         horizon = max(horizon, rto)
-    scale = (WIDTH - LABEL - 20) / horizon
+    scale = (WIDTH - LABEL - 70) / horizon  # room on the right for the last bar's label
     height = ROW * len(phases) + 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" '
