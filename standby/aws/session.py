@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config as BotoConfig
 
 RETRY_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
@@ -54,6 +56,8 @@ class SessionFactory:
     profile: str | None = None
     on_client: Callable[[Any], None] | None = None
     client_config: BotoConfig = RETRY_CONFIG
+    # One model loader for every session: service models are parsed once per process, not once per region.
+    _loader: Any = field(default_factory=botocore.loaders.create_loader, init=False, repr=False)
     _sessions: dict[tuple[str | None, str], boto3.Session] = field(default_factory=dict, init=False, repr=False)
     _clients: dict[tuple[str | None, str, str], Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -62,11 +66,11 @@ class SessionFactory:
         key = (account, region)
         with self._lock:
             if key not in self._sessions:
-                kwargs: dict[str, Any] = {"region_name": region}
+                core = botocore.session.Session(profile=None if self.target.emulator else self.profile)
+                core.register_component("data_loader", self._loader)
+                kwargs: dict[str, Any] = {"region_name": region, "botocore_session": core}
                 if self.target.emulator:
                     kwargs.update(EMULATOR_CREDENTIALS)
-                elif self.profile:
-                    kwargs["profile_name"] = self.profile
                 self._sessions[key] = boto3.Session(**kwargs)
             return self._sessions[key]
 

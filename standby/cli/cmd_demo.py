@@ -1,50 +1,117 @@
-"""`standby demo`: the whole story on the local emulator, for the bundled example."""
+"""`standby demo`: the whole story on the local emulator, for the bundled example.
+
+provision both regions → show what exists → drift check → fail over → status → fail back → isolated drill.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 import click
 
+from standby.cli.cmd_failover import build_controller, journal_lines
 from standby.cli.cmd_provision import build_provisioner, plan_lines
 from standby.cli.context import AppContext
-from standby.cli.render import emit
+from standby.drill.runner import DrillRunner
 from standby.emulator import require_loopback
 from standby.inventory import region_inventory, zone_inventory
+from standby.manifest import Manifest
+
+
+def _stage(title: str) -> None:
+    click.echo(f"\n== {title}", err=True)
+
+
+def _simulate_replica_lag(app: AppContext, manifest: Manifest, seconds: float) -> None:
+    """The emulator publishes no metrics: write the ReplicaLag datapoint CloudWatch would (clearly a simulation)."""
+    region = app.loaded.config.regions.standby
+    client = app.sessions.client("cloudwatch", region)
+    for identifier in manifest.region(region).databases:
+        client.put_metric_data(
+            Namespace="AWS/RDS",
+            MetricData=[
+                {
+                    "MetricName": "ReplicaLag",
+                    "Value": seconds,
+                    "Timestamp": dt.datetime.now(tz=dt.UTC),
+                    "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}],
+                }
+            ],
+        )
+    click.echo(f"(emulator: simulated ReplicaLag of {seconds}s published for the standby's replicas)", err=True)
 
 
 @click.command()
 @click.option("--keep-emulator", is_flag=True, help="Leave the emulator running at the end.")
+@click.option("--skip-failover", is_flag=True, help="Skip the failover and failback (saves a few minutes).")
 @click.pass_obj
-def demo(app: AppContext, keep_emulator: bool) -> int:
-    """Start the emulator, provision both regions of the example, and show what exists in each."""
+def demo(app: AppContext, keep_emulator: bool, skip_failover: bool) -> int:
+    """Provision the example in two regions, check drift, fail over and back, and run an isolated drill."""
     config = app.loaded.config
     if config.aws.endpoint != "emulator":
         require_loopback(config.aws.endpoint, "demo")
     info, started = app.emulator.start()
     click.echo(f"emulator {'started' if started else 'in use'}: {info.endpoint}", err=True)
+    out: list[str] = []
     try:
         require_loopback(app.target.endpoint_url, "demo")
-        # The demo's Terraform state describes emulator resources only: start from a clean slate.
-        shutil.rmtree(app.loaded.state_dir / "state", ignore_errors=True)
+        # The demo's Terraform state and reports describe emulator resources only: start from a clean slate.
+        shutil.rmtree(app.loaded.state_dir, ignore_errors=True)
+
+        _stage("provision: the same stack in both regions, the standby at minimal scale")
         provisioner = build_provisioner(app)
         plan = provisioner.plan("all")
         click.echo("\n".join(plan_lines(app, plan)), err=True)
         provisioner.apply(plan)
-        provisioner.publish(app.sessions)
-        inventories = [region_inventory(app.sessions, r) for r in provisioner.assignment.regions]
+        manifest = provisioner.publish(app.sessions)
+        out.append("What now exists:")
+        for region in provisioner.assignment.regions:
+            out.extend(region_inventory(app.sessions, region).lines())
         zone = zone_inventory(app.sessions, config.traffic.hosted_zone)
-        lines = ["", "What now exists:"]
-        for inv in inventories:
-            lines.extend(inv.lines())
         if zone is not None:
-            lines.extend(zone.lines())
-        emit(
-            app.output,
-            "demo",
-            {"regions": [i.to_dict() for i in inventories], "zone": zone},
-            "\n".join(lines),
+            out.extend(zone.lines())
+        _simulate_replica_lag(app, manifest, 0.8)
+
+        _stage("drift: parity between the regions, readiness, Terraform drift")
+        from standby.drift.render import render_text
+        from standby.drift.run import DriftRun
+
+        drift_report = DriftRun(
+            app.loaded, app.sessions, runner=app.runner, secrets=app.secrets(), reporter=app.reporter
+        ).run(None)
+        out.extend(["", "Drift check:", render_text(drift_report)])
+
+        controller = build_controller(app, with_terraform=True)
+        if not skip_failover:
+            _stage(f"failover: {config.regions.standby} becomes the primary")
+            journal = controller.execute(controller.plan("failover"))
+            out.extend(["", *journal_lines(journal)])
+            status = controller.status()
+            out.append(f"status: primary {status['primary']}, standby {status['standby']}")
+
+            _stage(f"failback: back to {config.regions.primary} (databases re-seeded through Terraform)")
+            journal = controller.execute(controller.plan("failback"))
+            out.extend(["", *journal_lines(journal)])
+            _simulate_replica_lag(app, manifest, 0.8)
+
+        _stage("drill: an isolated game day, nothing in production touched")
+        result = DrillRunner(controller).run("isolated", app.loaded.resolve(config.drill.report_dir))
+        r = result.report
+        o = r["objectives"]
+        out.extend(
+            [
+                "",
+                f"Isolated drill {r['run_id']}: {r['status'].upper()} — RTO {o['rto']['measured_seconds']}s "
+                f"(objective {o['rto']['objective_seconds']}s), RPO {o['rpo']['measured_seconds']}s "
+                f"(objective {o['rpo']['objective_seconds']}s), left behind: "
+                + (", ".join(d["key"] for d in r["left_behind"]) or "nothing"),
+                f"Drill report: {result.files['html']}",
+                f"              {result.files['markdown']}",
+                f"              {result.files['json']}",
+            ]
         )
+        click.echo("\n".join(out))
     finally:
         if started and not keep_emulator:
             app.emulator.stop()

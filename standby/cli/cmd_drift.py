@@ -47,7 +47,7 @@ def drift(app: AppContext, checks: tuple[str, ...], output: str | None) -> int:
     run = DriftRun(
         app.loaded,
         app.sessions,
-        runner=app.runner if uses_terraform else None,
+        runner=app.runner,  # the IaC check, and the stacks' outputs when no manifest was recorded
         secrets=app.secrets() if uses_terraform else {},
         reporter=app.reporter,
     )

@@ -78,13 +78,22 @@ def cli(app: AppContext, config_path: str | None, output: str, debug: bool) -> N
 
 
 def _register() -> None:
-    from standby.cli import cmd_demo, cmd_drift, cmd_emulator, cmd_failover, cmd_provision, cmd_validate
+    from standby.cli import (
+        cmd_demo,
+        cmd_drift,
+        cmd_drill,
+        cmd_emulator,
+        cmd_failover,
+        cmd_provision,
+        cmd_validate,
+    )
 
     cli.add_command(cmd_validate.validate)
     cli.add_command(cmd_failover.failover)
     cli.add_command(cmd_failover.failback)
     cli.add_command(cmd_failover.status)
     cli.add_command(cmd_failover.iam_policy)
+    cli.add_command(cmd_drill.drill)
     cli.add_command(cmd_emulator.emulator)
     cli.add_command(cmd_provision.provision)
     cli.add_command(cmd_demo.demo)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Check = Literal["iac", "parity", "readiness"]
 CHECKS: tuple[Check, ...] = ("iac", "parity", "readiness")
@@ -180,13 +180,14 @@ class DriftSettings(_Model):
         default=False, description="Treat a check that could not be made (e.g. no quota data) as drift."
     )
 
-    @model_validator(mode="after")
-    def _unique_rule_names(self) -> DriftSettings:
-        names = [r.name for r in self.ignore if r.name]
+    @field_validator("ignore")
+    @classmethod
+    def _unique_rule_names(cls, rules: list[IgnoreRule]) -> list[IgnoreRule]:
+        names = [r.name for r in rules if r.name]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"ignore rule names must be unique, found duplicates: {', '.join(duplicates)}")
-        return self
+        return rules
 
     def rule_name(self, index: int) -> str:
         return self.ignore[index].name or f"ignore[{index}]"

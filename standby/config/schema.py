@@ -168,6 +168,13 @@ class FailoverSettings(_Model):
     healthy_timeout_seconds: int = Field(default=900, gt=0)
     dns_timeout_seconds: int = Field(default=300, gt=0)
     snapshot_max_age_seconds: int = Field(default=86400, gt=0)
+    max_parallel: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        description="Steps that run at once (worker threads). A step that waits (promotion, health, DNS) holds its "
+        "worker, so with fewer workers than waiting steps a ready step queues behind them.",
+    )
 
 
 class DrillSettings(_Model):

@@ -30,14 +30,14 @@ class Executor:
         store: JournalStore,
         *,
         reporter: Reporter = silent,
-        max_workers: int = 16,
+        max_workers: int | None = None,
         run: RunStep = run_step,
     ) -> None:
         self.ctx = ctx
         self.journal = journal
         self.store = store
         self.report = reporter
-        self.max_workers = max_workers
+        self.max_workers = max_workers or ctx.config.failover.max_parallel  # [failover] max_parallel
         self._run = run
         self._lock = threading.Lock()
 

@@ -1,0 +1,273 @@
+"""Run the drift checks: resolve the scope, inventory both regions (I/O), compare and judge (pure), report.
+
+The IaC check (Terraform, seconds per region) runs beside the parity and readiness checks (API calls, well
+under a second for a small stack), so a full run costs about one refresh-only plan. A check that cannot run
+becomes a CheckError in the report, not an exception: the other checks still report.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from standby.aws.errors import error_code
+from standby.aws.session import SessionFactory
+from standby.config.drift_schema import CHECKS
+from standby.config.schema import Config, LoadedConfig
+from standby.control import ControlStore
+from standby.drift import iac, readiness
+from standby.drift.compare import Allowed, apply_ignores, compare_states
+from standby.drift.dns import RegionEndpoints, record_states
+from standby.drift.inventory import RegionInventory, read_records, read_region
+from standby.drift.model import CheckError, DriftReport, Finding
+from standby.drift.normalise import Localiser, region_state
+from standby.drift.scope import Scope, scope_from_manifest, scope_from_outputs
+from standby.errors import ExitCode, StandbyError, UsageError
+from standby.progress import Event, Reporter, silent
+from standby.provision import Provisioner, StackTarget, global_variables, workspace_for
+from standby.records import control_stores, current_assignment, load_manifest
+from standby.roles import Assignment
+from standby.terraform import TerraformRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the parity and readiness checks share: the scope and both regions' inventories."""
+
+    scope: Scope
+    primary: RegionInventory
+    standby: RegionInventory
+    records: tuple[Any, ...]
+
+
+@dataclass
+class DriftRun:
+    loaded: LoadedConfig
+    sessions: SessionFactory
+    runner: TerraformRunner | None = None  # None: no IaC check (e.g. in the scheduled Lambda)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    reporter: Reporter = silent
+    clock: Callable[[], float] = time.time
+    _region_outputs: dict[str, dict[str, Any]] | None = field(default=None, init=False, repr=False)
+    _outputs_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def config(self) -> Config:
+        return self.loaded.config
+
+    def account(self, region: str) -> str | None:
+        regions = self.config.regions
+        return regions.primary_account if region == regions.primary else regions.standby_account
+
+    # -- the run --------------------------------------------------------------------------------------------
+
+    def run(self, checks: Sequence[str] | None = None) -> DriftReport:
+        wanted = tuple(c for c in CHECKS if c in (checks or self.config.drift.checks))
+        if "iac" in wanted and self.runner is None:
+            raise UsageError("the iac check needs Terraform; run it with the CLI, or leave it out of the checks")
+        started = self.clock()
+        stores = control_stores(self.sessions, self.config)
+        assignment = current_assignment(self.config, stores.values())
+        findings: list[Finding] = []
+        errors: list[CheckError] = []
+        compared: dict[str, int] = {}
+        source = ""
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="drift") as pool:
+            iac_future: Future[tuple[list[Finding], list[CheckError], int]] | None = None
+            if "iac" in wanted:
+                iac_future = pool.submit(self._iac, assignment)
+            observed: Observed | None = None
+            inventoried = [c for c in wanted if c in ("parity", "readiness")]
+            if inventoried:
+                try:
+                    observed = self._observe(assignment, stores)
+                    source = observed.scope.source
+                except (StandbyError, ClientError, BotoCoreError) as err:
+                    errors.extend(_check_error(check, None, err) for check in inventoried)
+            if observed is not None and "parity" in wanted:
+                try:
+                    found, compared["parity"] = self._parity(observed)
+                    findings.extend(found)
+                except (StandbyError, ClientError, BotoCoreError) as err:
+                    errors.append(_check_error("parity", None, err))
+            if observed is not None and "readiness" in wanted:
+                try:
+                    found = self._readiness(observed, stores[assignment.standby])
+                    compared["readiness"] = len(found)
+                    findings.extend(found)
+                except (StandbyError, ClientError, BotoCoreError) as err:
+                    errors.append(_check_error("readiness", None, err))
+            if iac_future is not None:
+                found, failed, compared["iac"] = iac_future.result()
+                findings.extend(found)
+                errors.extend(failed)
+        judged = sorted(apply_ignores(findings, self.config.drift), key=lambda f: f.sort_key)
+        return DriftReport(
+            project=self.config.project.name,
+            primary_region=assignment.primary,
+            standby_region=assignment.standby,
+            checks=wanted,
+            findings=tuple(judged),
+            errors=tuple(errors),
+            compared=compared,
+            scope_source=source,
+            started_at=started,
+            seconds=round(self.clock() - started, 3),
+            fail_on_unknown=self.config.drift.fail_on_unknown,
+        )
+
+    # -- scope and inventory ----------------------------------------------------------------------------------
+
+    def resolve_scope(self, assignment: Assignment, stores: Mapping[str, ControlStore]) -> Scope:
+        """The stack's resources: the manifest (the standby's copy first), else the stacks' outputs."""
+        for region in (assignment.standby, assignment.primary):
+            try:
+                manifest = load_manifest(stores[region])
+            except (ClientError, BotoCoreError) as err:
+                log.warning("no manifest readable in %s: %s", region, err)
+                continue
+            if manifest is not None and manifest.regions:
+                return scope_from_manifest(self.config, assignment, manifest)
+        if self.runner is None:
+            raise StandbyError(
+                "no manifest in either region's control store, and no Terraform to read the stacks' outputs",
+                hint="run `standby provision` first (it records the manifest)",
+            )
+        outputs = self.region_outputs(assignment)
+        if not any(outputs.values()):
+            raise StandbyError("the stacks have no outputs: nothing is provisioned", hint="run `standby provision`")
+        return scope_from_outputs(self.config, assignment, outputs, self._global_outputs())
+
+    def _observe(self, assignment: Assignment, stores: Mapping[str, ControlStore]) -> Observed:
+        scope = self.resolve_scope(assignment, stores)
+        started = self.clock()
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="inventory") as pool:
+            futures = {
+                rs.role: pool.submit(read_region, self.sessions, rs, self.account(rs.region)) for rs in scope.regions
+            }
+            records = pool.submit(read_records, self.sessions, scope.zone_id, scope.zone_name)
+            primary, standby = futures["primary"].result(), futures["standby"].result()
+            observed = Observed(scope, primary, standby, tuple(records.result()))
+        detail = f"{primary.resource_count} + {standby.resource_count} resources ({scope.source})"
+        self.reporter(Event("drift", "inventory", "complete", self.clock() - started, detail))
+        return observed
+
+    def _localisers(self, observed: Observed) -> tuple[Localiser, Localiser]:
+        p, s = observed.primary.region, observed.standby.region
+        accounts = tuple(a for a in (self.account(p), self.account(s)) if a)
+        return Localiser(p, s, accounts), Localiser(s, p, accounts)
+
+    # -- checks -----------------------------------------------------------------------------------------------
+
+    def _parity(self, observed: Observed) -> tuple[list[Finding], int]:
+        loc_p, loc_s = self._localisers(observed)
+        primary, standby = region_state(observed.primary, loc_p), region_state(observed.standby, loc_s)
+        rec_p, rec_s = record_states(
+            observed.records,
+            observed.scope.record_fqdns,
+            RegionEndpoints("primary", loc_p, observed.primary.lb_dns_names()),
+            RegionEndpoints("standby", loc_s, observed.standby.lb_dns_names()),
+        )
+        primary.update(rec_p)
+        standby.update(rec_s)
+        result = compare_states(primary, standby, self.config.drift.parity, Allowed.from_config(self.config))
+        return list(result.findings), result.compared
+
+    def _readiness(self, observed: Observed, store: ControlStore) -> list[Finding]:
+        facts = readiness.gather(
+            self.sessions,
+            self.config,
+            observed.primary,
+            observed.standby,
+            store,
+            clock=self.clock,
+            account=self.account(observed.standby.region),
+        )
+        return readiness.evaluate(facts)
+
+    def _iac(self, assignment: Assignment) -> tuple[list[Finding], list[CheckError], int]:
+        assert self.runner is not None
+        runner = self.runner
+        findings: list[Finding] = []
+        errors: list[CheckError] = []
+        resources = 0
+        try:
+            targets = self.iac_targets(assignment)
+        except (StandbyError, ClientError, BotoCoreError) as err:
+            return [], [_check_error("iac", None, err)], 0
+        workers = 2 if self.config.terraform.parallel else 1
+        noise = self.config.drift.iac_ignore_attributes
+
+        def one(target: StackTarget) -> iac.StackDrift | CheckError:
+            started = self.clock()
+            self.reporter(Event(target.label, "drift-iac", "started", detail=target.stack))
+            try:
+                done = iac.check_stack(runner, target, noise)
+            except StandbyError as err:
+                self.reporter(Event(target.label, "drift-iac", "failed", self.clock() - started, target.stack))
+                return _check_error("iac", target.label, err)
+            detail = f"{target.stack}: {len(done.findings)} drifted attribute(s)"
+            self.reporter(Event(target.label, "drift-iac", "complete", self.clock() - started, detail))
+            return done
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drift-iac") as pool:
+            for result in pool.map(one, targets):
+                if isinstance(result, CheckError):
+                    errors.append(result)
+                else:
+                    findings.extend(result.findings)
+                    resources += result.resources
+        return findings, errors, resources
+
+    # -- Terraform targets and outputs --------------------------------------------------------------------------
+
+    def iac_targets(self, assignment: Assignment) -> list[StackTarget]:
+        assert self.runner is not None
+        provisioner = Provisioner(self.loaded, self.runner, assignment=assignment, secrets=self.secrets)
+        targets = provisioner.region_targets(assignment.regions)
+        found = next(((n, s) for n, s in self.config.stacks.items() if s.scope == "global"), None)
+        if found is not None:
+            name, stack = found
+            variables = global_variables(self.config, stack, assignment, self.region_outputs(assignment))
+            if variables is not None:
+                workspace = workspace_for(self.loaded, name, stack, None)
+                targets.append(StackTarget(name, "global", None, None, workspace, variables))
+        return targets
+
+    def region_outputs(self, assignment: Assignment) -> dict[str, dict[str, Any]]:
+        """The first region stack's outputs per region (read once per run)."""
+        with self._outputs_lock:
+            if self._region_outputs is None:
+                assert self.runner is not None
+                name, stack = next((n, s) for n, s in self.config.stacks.items() if s.scope == "region")
+                outputs: dict[str, dict[str, Any]] = {}
+                for region in assignment.regions:
+                    workspace = workspace_for(self.loaded, name, stack, region)
+                    self.runner.init(workspace)
+                    outputs[region] = self.runner.output(workspace)
+                self._region_outputs = outputs
+            return self._region_outputs
+
+    def _global_outputs(self) -> dict[str, Any] | None:
+        found = next(((n, s) for n, s in self.config.stacks.items() if s.scope == "global"), None)
+        if found is None or self.runner is None:
+            return None
+        workspace = workspace_for(self.loaded, found[0], found[1], None)
+        self.runner.init(workspace)
+        return self.runner.output(workspace)
+
+
+def _check_error(check: str, region: str | None, err: BaseException) -> CheckError:
+    if isinstance(err, StandbyError):
+        return CheckError(check, region, type(err).__name__, err.message, err.exit_code)
+    code = error_code(err) or type(err).__name__
+    return CheckError(check, region, code, str(err), ExitCode.FAILED)
