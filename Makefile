@@ -38,6 +38,8 @@ fmt: $(STAMP)
 	terraform fmt -recursive terraform
 
 bench: $(STAMP)
+	$(BIN)/python -m bench.failover
+	$(BIN)/python -m bench.drift
 	$(BIN)/python -m bench.provision
 
 clean:
