@@ -22,6 +22,7 @@ from standby.progress import Event, Reporter, silent
 from standby.records import control_stores, observe_capacity, save_capacity_snapshot, save_manifest
 from standby.roles import Assignment
 from standby.terraform import Plan, TerraformRunner, Workspace
+from standby.traffic_switch import ensure_switches, find_switch_health_checks
 
 CONTRACT_VARIABLES = frozenset({"project", "role", "region", "primary_region", "standby_region", "capacity", "tags"})
 GLOBAL_CONTRACT_VARIABLES = frozenset(
@@ -125,9 +126,17 @@ def region_variables(
 
 
 def global_variables(
-    config: Config, stack: Stack, assignment: Assignment, region_outputs: Mapping[str, Mapping[str, Any]]
+    config: Config,
+    stack: Stack,
+    assignment: Assignment,
+    region_outputs: Mapping[str, Mapping[str, Any]],
+    switch_health_checks: Mapping[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """Variables of the global (DNS) stack, or None while a region has not published its load balancer yet."""
+    """Variables of the global (DNS) stack, or None while a region has not published its load balancer yet.
+
+    ``switch_health_checks`` (region -> health check id) replace the records' own health checks when traffic
+    moves by health-check state (``[failover] traffic_mode = "health-check"``).
+    """
     group = config.entrypoint
     endpoints: dict[str, dict[str, str]] = {}
     for role in ("primary", "standby"):
@@ -148,6 +157,8 @@ def global_variables(
         endpoints=endpoints,
         tags=project_tags(config),
     )
+    if switch_health_checks:
+        variables["health_check_ids_override"] = dict(switch_health_checks)
     return variables
 
 
@@ -177,6 +188,7 @@ class Provisioner:
         secrets: Mapping[str, str],
         reporter: Reporter = silent,
         clock: Callable[[], float] = time.monotonic,
+        sessions: SessionFactory | None = None,
     ) -> None:
         self.loaded = loaded
         self.config = loaded.config
@@ -185,6 +197,7 @@ class Provisioner:
         self.secrets = dict(secrets)
         self.report = reporter
         self.clock = clock
+        self.sessions = sessions  # needed for traffic switches (traffic_mode = "health-check")
 
     # targets
 
@@ -249,9 +262,19 @@ class Provisioner:
     def _global_stack(self) -> tuple[str, Stack] | None:
         return next(((n, s) for n, s in self.config.stacks.items() if s.scope == "global"), None)
 
-    def _global_target(self, name: str, stack: Stack) -> StackTarget | None:
-        """The global stack's target, or None while a region has not published its load balancer yet."""
-        variables = global_variables(self.config, stack, self.assignment, self._region_outputs())
+    def _global_target(self, name: str, stack: Stack, *, create_switches: bool = False) -> StackTarget | None:
+        """The global stack's target, or None while its inputs (load balancers, traffic switches) do not exist."""
+        switch_ids = None
+        if self.config.failover.traffic_mode == "health-check":
+            if self.sessions is None:
+                raise StandbyError('traffic_mode = "health-check" needs AWS access to manage the traffic switches')
+            if create_switches:
+                switch_ids = ensure_switches(self.sessions, self.config)
+            else:
+                switch_ids = find_switch_health_checks(self.sessions, self.config)
+                if switch_ids is None:
+                    return None
+        variables = global_variables(self.config, stack, self.assignment, self._region_outputs(), switch_ids)
         if variables is None:
             return None
         return StackTarget(name, "global", None, None, workspace_for(self.loaded, name, stack, None), variables)
@@ -265,7 +288,7 @@ class Provisioner:
         if target is not None:
             return self._plan_one(target)
         placeholder = StackTarget(name, "global", None, None, workspace_for(self.loaded, name, stack, None), {})
-        note = "planned after the regions are applied (it needs their load balancers)"
+        note = "planned at apply time (it needs the regions' load balancers and, if used, the traffic switches)"
         self.report(Event("global", "plan", "deferred", detail=note))
         return PlannedStack(placeholder, None, note=note)
 
@@ -321,7 +344,9 @@ class Provisioner:
 
     def _apply_global(self, planned: PlannedStack) -> AppliedStack:
         """Apply the DNS stack; re-plan it first when its inputs (the regions' outputs) have changed."""
-        target = self._global_target(planned.target.stack, self.config.stacks[planned.target.stack])
+        target = self._global_target(
+            planned.target.stack, self.config.stacks[planned.target.stack], create_switches=True
+        )
         if target is None:
             raise StandbyError(
                 "the global stack cannot be planned: a region publishes no load balancer for the "

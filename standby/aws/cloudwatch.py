@@ -72,3 +72,21 @@ def alarm_state(client: Any, alarm_name: str) -> str | None:
 @requires("cloudwatch:SetAlarmState")
 def set_alarm_state(client: Any, alarm_name: str, state: str, reason: str) -> None:
     client.set_alarm_state(AlarmName=alarm_name, StateValue=state, StateReason=reason)
+
+
+@requires("cloudwatch:PutMetricAlarm")
+def put_switch_alarm(client: Any, name: str, namespace: str, metric: str, dimensions: dict[str, str]) -> None:
+    """An alarm that is ALARM while the metric's latest value is >= 1, and keeps its state when no data arrives."""
+    client.put_metric_alarm(
+        AlarmName=name,
+        AlarmDescription="standby traffic switch: ALARM evacuates the region (its Route53 health check fails)",
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="ignore",
+    )

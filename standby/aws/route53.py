@@ -97,3 +97,46 @@ def change_records(client: Any, zone_id: str, changes: list[dict[str, Any]], com
 @requires("route53:GetChange")
 def change_status(client: Any, change_id: str) -> str:
     return str(client.get_change(Id=change_id)["ChangeInfo"]["Status"])
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    id: str
+    caller_reference: str
+    type: str
+
+
+@requires("route53:ListHealthChecks")
+def list_health_checks(client: Any) -> list[HealthCheck]:
+    found = []
+    for page in client.get_paginator("list_health_checks").paginate():
+        for doc in page.get("HealthChecks") or []:
+            found.append(
+                HealthCheck(
+                    doc["Id"], doc.get("CallerReference", ""), (doc.get("HealthCheckConfig") or {}).get("Type", "")
+                )
+            )
+    return found
+
+
+def find_health_check(client: Any, caller_reference: str) -> HealthCheck | None:
+    return next((h for h in list_health_checks(client) if h.caller_reference == caller_reference), None)
+
+
+@requires("route53:CreateHealthCheck", "route53:ChangeTagsForResource")
+def create_alarm_health_check(
+    client: Any, caller_reference: str, alarm_region: str, alarm_name: str, tags: dict[str, str]
+) -> str:
+    """A health check that follows a CloudWatch alarm: unhealthy while the alarm is in ALARM."""
+    doc = client.create_health_check(
+        CallerReference=caller_reference,
+        HealthCheckConfig={
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": {"Region": alarm_region, "Name": alarm_name},
+            "InsufficientDataHealthStatus": "LastKnownStatus",
+        },
+    )["HealthCheck"]
+    client.change_tags_for_resource(
+        ResourceType="healthcheck", ResourceId=doc["Id"], AddTags=[{"Key": k, "Value": v} for k, v in tags.items()]
+    )
+    return str(doc["Id"])

@@ -25,6 +25,7 @@ def build_provisioner(app: AppContext, assignment: Assignment | None = None) -> 
         assignment=assignment,
         secrets=app.secrets(),
         reporter=app.reporter,
+        sessions=app.sessions,
     )
 
 

@@ -155,8 +155,11 @@ class FailoverSettings(_Model):
         default="scale-in", description="How the old primary is fenced (best effort, time-boxed)."
     )
     fence_timeout_seconds: int = Field(default=60, gt=0)
-    traffic_mode: Literal["records"] = Field(
-        default="records", description="records: one atomic Route53 change batch per hosted zone."
+    traffic_mode: Literal["records", "health-check"] = Field(
+        default="records",
+        description="records: one atomic Route53 change batch per hosted zone. health-check: flip the traffic "
+        "switch (a CloudWatch alarm in the activated region that the demoted region's health check follows): "
+        "no Route53 control-plane call during recovery.",
     )
     promote_timeout_seconds: int = Field(default=1800, gt=0)
     promotion_settle_seconds: float = Field(

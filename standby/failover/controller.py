@@ -110,6 +110,7 @@ class Controller:
             activate=activate,
             demote=demote,
             clock=self.clock,
+            config=self.config,
         )
         run_id = run_id or new_run_id(kind, self.clock.now())
         if kind == "failover":

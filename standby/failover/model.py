@@ -97,6 +97,8 @@ class Verify(Step):
     databases: tuple[str, ...] = ()
     zone_id: str | None = None
     names: tuple[str, ...] = ()
+    mode: str = "records"
+    demote: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +136,7 @@ class Observation:
     snapshot: CapacitySnapshot | None = None
     vcpu_quota: float | None = None
     vcpus_per_instance: dict[str, int] = field(default_factory=dict)  # by auto scaling group name
+    evacuated: dict[str, bool | None] = field(default_factory=dict)  # traffic switches, by region (health-check mode)
 
 
 @dataclass(frozen=True)

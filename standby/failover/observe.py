@@ -14,11 +14,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from standby.aws import autoscaling, cloudwatch, ec2, rds, route53, servicequotas, sts
 from standby.aws.session import SessionFactory
 from standby.clock import Clock
+from standby.config.schema import Config
 from standby.control import ControlStore, Notes
 from standby.failover.judgements import PROMOTION_REQUESTED_AT
 from standby.failover.model import Observation, RegionObservation
 from standby.manifest import Manifest
 from standby.records import load_capacity_snapshot
+from standby.traffic_switch import is_evacuated, switches
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,11 @@ def observe(
     activate: str,
     demote: str,
     clock: Clock,
+    config: Config | None = None,
 ) -> Observation:
     now = clock.now()
+    config_mode = config.failover.traffic_mode if config is not None else "records"
+    switch_config = config
     act = observe_region(sessions, activate, manifest, Notes(store))
     dem = observe_region(demote_sessions, demote, manifest)
     account = _account(sessions, activate)
@@ -71,8 +76,13 @@ def observe(
     snapshot = None
     quota = None
     vcpus: dict[str, int] = {}
+    evacuated: dict[str, bool | None] = {}
+    health_check_mode = config_mode == "health-check"
+    if health_check_mode and switch_config is not None:
+        evacuated = _switch_states(sessions, demote_sessions, switch_config, activate, demote)
     if act.reachable and manifest is not None:
-        records = _records(sessions, activate, manifest)
+        # In health-check mode recovery makes no Route53 control-plane call at all, not even a read.
+        records = None if health_check_mode else _records(sessions, activate, manifest)
         lag = _replica_lag(sessions, activate, act, now)
         try:
             snapshot = load_capacity_snapshot(store)
@@ -90,7 +100,23 @@ def observe(
         snapshot=snapshot,
         vcpu_quota=quota,
         vcpus_per_instance=vcpus,
+        evacuated=evacuated,
     )
+
+
+def _switch_states(
+    sessions: SessionFactory, demote_sessions: SessionFactory, config: Config, activate: str, demote: str
+) -> dict[str, bool | None]:
+    """Whether each region's traffic switch is evacuated; the activated region's lives in the other region."""
+    states: dict[str, bool | None] = {}
+    for region, switch in switches(config).items():
+        factory = sessions if switch.alarm_region == activate else demote_sessions
+        try:
+            states[region] = is_evacuated(factory, switch)
+        except AWS_ERRORS as err:
+            log.warning("traffic switch of %s unreadable in %s: %s", region, switch.alarm_region, _short(err))
+            states[region] = None
+    return states
 
 
 def _short(err: BaseException) -> str:

@@ -283,7 +283,27 @@ def _traffic_and_after(
     after_traffic: tuple[str, ...] = ready
     names: tuple[str, ...] = ()
     zone_id = None
-    if manifest.dns is not None:
+    mode = config.failover.traffic_mode
+    if mode == "health-check":
+        done = obs.evacuated.get(demote) is True and obs.evacuated.get(activate) is not True
+        steps.append(
+            ShiftTrafficStep(
+                key=SHIFT_TRAFFIC,
+                slug=SHIFT_TRAFFIC,
+                region=activate,
+                depends_on=ready,
+                intent=f"evacuate {demote} with its traffic switch (a CloudWatch alarm in {activate}); "
+                "no Route53 control-plane call",
+                nochange=done,
+                zone_id="",
+                names=(),
+                activate=activate,
+                mode=mode,
+                timeout_seconds=config.failover.dns_timeout_seconds,
+            )
+        )
+        after_traffic = (SHIFT_TRAFFIC,)
+    elif manifest.dns is not None:
         zone_id = manifest.dns.zone_id
         names = manifest.dns.record_fqdns
         regions = (activate, demote)
@@ -300,7 +320,7 @@ def _traffic_and_after(
             zone_id=zone_id,
             names=names,
             activate=activate,
-            mode=config.failover.traffic_mode,
+            mode=mode,
             timeout_seconds=config.failover.dns_timeout_seconds,
         )
         steps.append(shift)
@@ -317,6 +337,8 @@ def _traffic_and_after(
         databases=tuple(manifest.region(activate).databases),
         zone_id=zone_id,
         names=names,
+        mode=mode,
+        demote=demote,
     )
     steps.append(verify)
     steps.append(

@@ -40,6 +40,7 @@ from standby.failover.model import (
 from standby.failover.waits import wait_until
 from standby.records import current_assignment, write_roles
 from standby.roles import Assignment
+from standby.traffic_switch import is_evacuated, set_evacuated, switches
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +252,8 @@ def read_replica_lag(ctx: StepContext, region: str, identifier: str) -> float | 
 
 
 def run_shift_traffic(ctx: StepContext, step: ShiftTraffic) -> Outcome:
+    if step.mode == "health-check":
+        return _evacuate(ctx, step)
     client = ctx.sessions.client("route53", step.region)
     regions = ctx.regions(step.activate)
     records = route53.list_records(client, step.zone_id)
@@ -273,6 +276,27 @@ def run_shift_traffic(ctx: StepContext, step: ShiftTraffic) -> Outcome:
     return Outcome("complete", f"{len(changes)} record(s) changed in one batch ({change_id})", before, after)
 
 
+def _evacuate(ctx: StepContext, step: ShiftTraffic) -> Outcome:
+    """Health-check mode: flip the demoted region's switch (its alarm lives in the activated region)."""
+    demote = next(r for r in ctx.regions(step.activate) if r != step.activate)
+    switch = switches(ctx.config)
+    leaving, staying = switch[demote], switch[step.activate]
+    before = {"evacuated": {demote: is_evacuated(ctx.sessions, leaving)}}
+    if before["evacuated"][demote] is True:
+        return Outcome("skipped", NOCHANGE, before, before)
+    reason = f"standby run {ctx.run_id}: traffic to {step.activate}"
+    set_evacuated(ctx.sessions, leaving, True, reason)
+    detail = f"{demote} evacuated ({leaving.alarm_name} in {leaving.alarm_region} is ALARM)"
+    try:  # the activated region's own switch lives in the other region, which may be down: best effort
+        set_evacuated(ctx.demote_sessions, staying, False, reason)
+    except AWS_ERRORS as err:
+        detail += f"; {staying.alarm_name} in {staying.alarm_region} not reset: {str(err).splitlines()[0][:120]}"
+    after = {"evacuated": {demote: is_evacuated(ctx.sessions, leaving)}}
+    if after["evacuated"][demote] is not True:
+        raise StepFailed(f"the traffic switch {leaving.alarm_name} is not in ALARM after setting it")
+    return Outcome("complete", detail, before, after)
+
+
 def run_verify(ctx: StepContext, step: Verify) -> Outcome:
     problems: list[str] = []
     client = ctx.sessions.client("autoscaling", step.region)
@@ -290,7 +314,16 @@ def run_verify(ctx: StepContext, step: Verify) -> Outcome:
         elif j.promotion_state(found[0], requested, ctx.clock.now(), settle) != j.Promotion.PROMOTED:
             problems.append(f"database {identifier} is not promoted")
     targets: dict[str, str | None] = {}
-    if step.zone_id:
+    if step.mode == "health-check":
+        switch = switches(ctx.config)
+        if is_evacuated(ctx.sessions, switch[step.demote]) is not True:
+            problems.append(f"{step.demote}'s traffic switch is not evacuated")
+        try:
+            if is_evacuated(ctx.demote_sessions, switch[step.activate]) is True:
+                problems.append(f"{step.activate}'s own traffic switch is evacuated")
+        except AWS_ERRORS:
+            log.info("%s's switch is unreadable (its alarm region may be down)", step.activate)
+    elif step.zone_id:
         records = route53.list_records(ctx.sessions.client("route53", step.region), step.zone_id)
         targets = j.traffic_target(records, step.names, ctx.regions(step.activate))
         problems.extend(

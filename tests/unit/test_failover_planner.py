@@ -262,3 +262,13 @@ def test_failback_needs_both_regions(config) -> None:
         config, manifest(), obs, run_id="fb", current=Assignment(primary=WEST, standby=EAST), region_stack="region"
     )
     assert p.preflight.problems == ("cannot reach us-west-2: failback is a planned switchover and needs both regions",)
+
+
+def test_health_check_mode_plans_a_switch_flip_and_reads_no_records(config) -> None:
+    cfg = config.model_copy(update={"failover": config.failover.model_copy(update={"traffic_mode": "health-check"})})
+    p = plan(cfg, observation(records=None, evacuated={EAST: False, WEST: False}))
+    shift = p.step("shift-traffic")
+    assert isinstance(shift, ShiftTraffic) and shift.mode == "health-check" and not shift.nochange
+    done = plan(cfg, observation(records=None, evacuated={EAST: True, WEST: False}))
+    assert done.step("shift-traffic").nochange
+    assert done.step("verify").mode == "health-check"

@@ -108,7 +108,7 @@ resource "aws_route53_record" "failover" {
   name            = each.value.name
   type            = var.use_alias ? "A" : "CNAME"
   set_identifier  = each.value.region
-  health_check_id = aws_route53_health_check.this[each.value.region].id
+  health_check_id = lookup(var.health_check_ids_override, each.value.region, aws_route53_health_check.this[each.value.region].id)
   ttl             = var.use_alias ? null : var.ttl
   records         = var.use_alias ? null : [each.value.endpoint.lb_dns_name]
 
@@ -144,7 +144,7 @@ resource "aws_route53_record" "weighted" {
   name            = each.value.name
   type            = var.use_alias ? "A" : "CNAME"
   set_identifier  = each.value.region
-  health_check_id = aws_route53_health_check.this[each.value.region].id
+  health_check_id = lookup(var.health_check_ids_override, each.value.region, aws_route53_health_check.this[each.value.region].id)
   ttl             = var.use_alias ? null : var.ttl
   records         = var.use_alias ? null : [each.value.endpoint.lb_dns_name]
 

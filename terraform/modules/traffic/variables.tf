@@ -179,6 +179,17 @@ variable "health_check_request_interval" {
   }
 }
 
+variable "health_check_ids_override" {
+  description = "Region -> health check id to attach to that region's records instead of its HTTP check (standby's traffic switches, created outside this module: traffic moves by health-check state, with no record change)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for id in values(var.health_check_ids_override) : id != ""])
+    error_message = "health_check_ids_override values must be health check ids (non-empty)."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

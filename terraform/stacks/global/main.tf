@@ -18,6 +18,8 @@ module "traffic" {
   ttl            = var.ttl
   endpoints      = var.endpoints
 
+  health_check_ids_override = var.health_check_ids_override
+
   health_check_port             = 80
   health_check_path             = var.health_check_path
   health_check_request_interval = var.health_check_request_interval

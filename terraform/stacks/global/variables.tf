@@ -128,3 +128,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "health_check_ids_override" {
+  description = "Region -> health check id for that region's records (standby's traffic switches when [failover] traffic_mode = \"health-check\"); empty: the HTTP checks."
+  type        = map(string)
+  default     = {}
+}

@@ -419,3 +419,26 @@ run "invalid_health_check_request_interval" {
 
   expect_failures = [var.health_check_request_interval]
 }
+
+run "health_check_override_replaces_a_regions_check" {
+  command = plan
+
+  variables {
+    health_check_ids_override = { "us-east-1" = "switch-east" }
+  }
+
+  assert {
+    condition     = aws_route53_record.failover["www/us-east-1"].health_check_id == "switch-east" && aws_route53_record.failover["www/us-west-2"].health_check_id == aws_route53_health_check.this["us-west-2"].id
+    error_message = "An override replaces that region's health check only."
+  }
+}
+
+run "health_check_override_rejects_empty_ids" {
+  command = plan
+
+  variables {
+    health_check_ids_override = { "us-east-1" = "" }
+  }
+
+  expect_failures = [var.health_check_ids_override]
+}
