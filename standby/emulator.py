@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 from standby.errors import EmulatorError
 
 HOST = "127.0.0.1"
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 90.0  # a loaded 2-core machine can take tens of seconds to import moto
 
 
 def standby_home() -> Path:
@@ -90,7 +90,7 @@ def _is_emulator_process(info: EmulatorInfo) -> bool:
         cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return _answers(info.endpoint)
-    return b"moto.server" in cmdline and str(info.port).encode() in cmdline
+    return b"standby.emulator_server" in cmdline and str(info.port).encode() in cmdline
 
 
 def _pid_alive(pid: int) -> bool:
@@ -172,7 +172,8 @@ class Emulator:
         self.home.mkdir(parents=True, exist_ok=True)
         log_path = self.home / "emulator.log"
         endpoint = f"http://{HOST}:{chosen}"
-        pid = _spawn_detached([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(chosen)], log_path)
+        argv = [sys.executable, "-m", "standby.emulator_server", "--host", HOST, "--port", str(chosen)]
+        pid = _spawn_detached(argv, log_path)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _answers(endpoint, timeout=0.5):
             exited = _reap(pid)
