@@ -73,3 +73,20 @@ def list_keys(client: Any, bucket: str, prefix: str) -> list[str]:
 @requires("s3:DeleteObject")
 def delete_object(client: Any, bucket: str, key: str) -> None:
     client.delete_object(Bucket=bucket, Key=key)
+
+
+@requires("s3:ListBucketVersions", "s3:DeleteObjectVersion")
+def delete_all_versions(client: Any, bucket: str, prefix: str) -> int:
+    """Delete every version and delete marker under ``prefix``: nothing is left, versioned bucket or not."""
+    targets: list[dict[str, str]] = []
+    try:
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+            for item in (page.get("Versions") or []) + (page.get("DeleteMarkers") or []):
+                targets.append({"Key": item["Key"], "VersionId": item.get("VersionId") or "null"})
+    except ClientError as err:
+        if error_code(err) == "NoSuchBucket":
+            return 0
+        raise
+    for start in range(0, len(targets), 1000):
+        client.delete_objects(Bucket=bucket, Delete={"Objects": targets[start : start + 1000], "Quiet": True})
+    return len(targets)

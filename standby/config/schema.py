@@ -180,6 +180,38 @@ class FailoverSettings(_Model):
     )
 
 
+def _bucket_template(value: str) -> str:
+    unknown = sorted(set(re.findall(r"\{([^}]*)\}", value)) - {"project", "region"})
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}} in {value!r}: only {{project}} and {{region}} exist")
+    return value
+
+
+BucketTemplate = Annotated[str, AfterValidator(_bucket_template)]
+
+
+class CanarySettings(_Model):
+    """The write-marker canary: markers written to a primary-side bucket and read from its replica in the standby.
+
+    Bucket names may use ``{project}`` and ``{region}``; ``{region}`` is the primary's region in ``primary_bucket``
+    and the standby's in ``standby_bucket`` (the region stack's data bucket is ``{project}-{region}-data``).
+    """
+
+    primary_bucket: BucketTemplate = Field(min_length=3, description="Written during a drill; replicated.")
+    standby_bucket: BucketTemplate = Field(min_length=3, description="Read during a drill: the replica.")
+    prefix: str = Field(default="standby-canary/", min_length=1, description="Markers are kept under this prefix.")
+    interval_seconds: float = Field(default=5, gt=0, description="A marker is written this often during a drill.")
+    warmup_timeout_seconds: float = Field(
+        default=900,
+        ge=0,
+        description="Before the measured part, wait up to this long for the first marker to reach the standby.",
+    )
+
+    def bucket(self, role: Role, *, project: str, region: str) -> str:
+        template = self.primary_bucket if role == "primary" else self.standby_bucket
+        return template.replace("{project}", project).replace("{region}", region)
+
+
 class DrillSettings(_Model):
     mode: Literal["isolated", "full"] = "isolated"
     hold_seconds: int = Field(default=300, ge=0, description="Full drills: time on the standby before failback.")
@@ -190,6 +222,9 @@ class DrillSettings(_Model):
     )
     copy_suffix: str = Field(default="-drill", pattern=r"^-[a-z0-9-]{1,20}$")
     report_dir: str = Field(default="drill-reports", description="Where reports are written locally.")
+    canary: CanarySettings | None = Field(
+        default=None, description="A write-marker canary measuring replication's data loss (optional)."
+    )
 
 
 class Config(_Model):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from standby.config.schema import Config
+from standby.drill.canary import CanaryReading
 from standby.drill.fingerprint import Difference
 from standby.failover.journal import Journal
 from standby.failover.model import PREFLIGHT, PROMOTE_DB, SCALE_OUT, SHIFT_TRAFFIC, VERIFY, WAIT_HEALTHY
@@ -63,6 +64,38 @@ def replica_lag_at_promotion(journal: Journal) -> float | None:
     return max(lags) if lags else None
 
 
+def promotion_moment(journal: Journal) -> float | None:
+    """When the (first) promotion began: a promote-db step's start; for a drill's copy, the promote call itself
+    (the step's end less the promotion's own duration: creating the copy comes first)."""
+    moments: list[float] = []
+    for s in journal.steps.values():
+        if s.slug != PROMOTE_DB or s.started_at is None:
+            continue
+        promotion = s.after.get("promotion_seconds")
+        if promotion is not None and s.ended_at is not None:
+            moments.append(s.ended_at - float(promotion))
+        else:
+            moments.append(s.started_at)
+    return min(moments, default=None)
+
+
+LAG_SOURCE = "CloudWatch ReplicaLag read at promotion"
+
+
+def _rpo(lag: float | None, canary: CanaryReading | None) -> tuple[float | None, str]:
+    """ReplicaLag alone; with a canary, the larger of the two (unknown when either is)."""
+    if canary is None:
+        return lag, LAG_SOURCE
+    source = (
+        f"the larger of {LAG_SOURCE} and the write-marker canary at promotion "
+        f"(s3://{canary.primary_bucket} -> s3://{canary.standby_bucket})"
+    )
+    if canary.estimate_seconds is None:
+        why = canary.problem or "no canary marker had reached the standby bucket by the promotion"
+        return None, f"{source}: {why}"
+    return (None if lag is None else max(lag, canary.estimate_seconds)), source
+
+
 def _objective(measured: float | None, objective: int, source: str) -> dict[str, Any]:
     return {
         "measured_seconds": None if measured is None else round(measured, 3),
@@ -84,12 +117,17 @@ def build_report(
     left_behind: Iterable[Difference],
     error: str | None,
     finished_at: float | None = None,
+    canary: CanaryReading | None = None,
 ) -> dict[str, Any]:
     left = list(left_behind)
     rto = measured.rto_seconds
-    rpo = replica_lag_at_promotion(measured)
+    lag = replica_lag_at_promotion(measured)
+    rpo, rpo_source = _rpo(lag, canary)
     rto_doc = _objective(rto, config.objectives.rto_seconds, "start -> traffic on the standby with capacity healthy")
-    rpo_doc = _objective(rpo, config.objectives.rpo_seconds, "CloudWatch ReplicaLag read at promotion")
+    rpo_doc = _objective(rpo, config.objectives.rpo_seconds, rpo_source)
+    if canary is not None:
+        rpo_doc["replica_lag_seconds"] = lag
+        rpo_doc["canary"] = canary.to_dict()
     restored = all(j.status == "complete" for j in restores)
     passed = error is None and measured.status == "complete" and rto_doc["met"] and rpo_doc["met"]
     passed = passed and restored and not left

@@ -13,9 +13,10 @@ from typing import Any
 
 from standby.aws import rds
 from standby.control import Notes
-from standby.drill.fingerprint import differences, fingerprint
+from standby.drill.canary import Canary, CanaryFactory
+from standby.drill.fingerprint import Difference, differences, fingerprint
 from standby.drill.isolated import plan_isolated_drill, run_drill_step
-from standby.drill.report import build_report, history_rows
+from standby.drill.report import build_report, history_rows, promotion_moment
 from standby.errors import StandbyError
 from standby.failover import judgements as j
 from standby.failover.controller import Controller, new_run_id
@@ -40,10 +41,11 @@ class DrillResult:
 
 
 class DrillRunner:
-    def __init__(self, controller: Controller) -> None:
+    def __init__(self, controller: Controller, *, canary_factory: CanaryFactory = Canary.for_drill) -> None:
         self.ctl = controller
         self.config = controller.config
         self.clock = controller.clock
+        self.canary_factory = canary_factory
 
     def _fingerprint(self) -> dict[str, str]:
         regions = (self.config.regions.primary, self.config.regions.standby)
@@ -61,10 +63,19 @@ class DrillRunner:
         run_id = new_run_id(f"drill-{mode}", self.clock.now())
         before = self._fingerprint()
         error: str | None = None
-        if mode == "isolated":
-            measured, restores, error = self._isolated(run_id)
-        else:
-            measured, restores, error = self._full(run_id)
+        canary = self.canary_factory(self.config, self.ctl.sessions, self.ctl.assignment(), run_id, self.clock)
+        canary_left: list[Difference] = []
+        try:
+            if canary is not None:
+                self._start_canary(canary)
+            if mode == "isolated":
+                measured, restores, error = self._isolated(run_id)
+            else:
+                measured, restores, error = self._full(run_id)
+        finally:
+            if canary is not None:
+                canary_left = canary.stop()
+        reading = canary.observe(promotion_moment(measured)) if canary is not None else None
         after = self._fingerprint()
         report = build_report(
             self.config,
@@ -74,11 +85,28 @@ class DrillRunner:
             restores=restores,
             before=before,
             after=after,
-            left_behind=differences(before, after),
+            left_behind=differences(before, after) + canary_left,
             error=error,
             finished_at=self.clock.now(),
+            canary=reading,
         )
         return self._save(report, report_dir)
+
+    def _start_canary(self, canary: Canary) -> None:
+        """Start the canary and let its first marker reach the standby before anything is measured: a marker
+        that has not had the time to replicate says nothing about the data a promotion loses."""
+        try:
+            canary.start()
+            settings = canary.settings
+            if not canary.wait_replicated(settings.warmup_timeout_seconds):
+                log.warning(
+                    "canary: no marker reached %s within %ss; measuring anyway",
+                    canary.standby_bucket,
+                    settings.warmup_timeout_seconds,
+                )
+        except AWS_ERRORS as err:
+            canary.problem = f"canary could not run: {err}"
+            log.warning("%s", canary.problem)
 
     def _isolated(self, run_id: str) -> tuple[Journal, list[Journal], str | None]:
         assignment = self.ctl.assignment()
