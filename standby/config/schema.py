@@ -172,11 +172,12 @@ class FailoverSettings(_Model):
     dns_timeout_seconds: int = Field(default=300, gt=0)
     snapshot_max_age_seconds: int = Field(default=86400, gt=0)
     max_parallel: int = Field(
-        default=64,
+        default=256,
         ge=1,
         le=1024,
-        description="Steps that run at once (worker threads). A step that waits (promotion, health, DNS) holds its "
-        "worker, so with fewer workers than waiting steps a ready step queues behind them.",
+        description="Steps that run at once (worker threads). A plan has about two steps per auto scaling group and "
+        "a step that waits (promotion, health, DNS) holds its worker: with fewer workers than about twice the "
+        "groups, a ready step (e.g. promote-db after the fence) queues behind waiting ones.",
     )
 
 
