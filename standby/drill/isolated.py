@@ -29,7 +29,14 @@ from standby.failover.model import (
     WaitHealthy,
 )
 from standby.failover.planner import preflight_checks, target_capacities
-from standby.failover.steps import NOCHANGE, Outcome, StepContext, read_replica_lag, run_step
+from standby.failover.steps import (
+    NOCHANGE,
+    Outcome,
+    StepContext,
+    read_replica_lag,
+    run_step,
+    wait_until_insync,
+)
 from standby.failover.waits import wait_until
 from standby.manifest import Manifest
 
@@ -303,14 +310,7 @@ def run_shift_drill_record(ctx: StepContext, step: ShiftDrillRecord) -> Outcome:
         },
     }
     change_id = route53.change_records(client, step.zone_id, [change], f"standby drill {ctx.run_id}")
-    wait_until(
-        lambda: True if route53.change_status(client, change_id) == "INSYNC" else None,
-        what=f"Route53 change {change_id} INSYNC",
-        timeout=step.timeout_seconds,
-        clock=ctx.clock,
-        first_wait=2.0,
-        max_wait=10.0,
-    )
+    wait_until_insync(ctx, client, change_id, step.timeout_seconds)
     return Outcome("complete", f"{step.name} -> {step.value} ({change_id})")
 
 

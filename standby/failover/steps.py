@@ -251,6 +251,18 @@ def read_replica_lag(ctx: StepContext, region: str, identifier: str) -> float | 
     return reading.value if reading is not None else None
 
 
+def wait_until_insync(ctx: StepContext, client: Any, change_id: str, timeout: float) -> None:
+    """Wait for a Route53 change batch to reach every name server (INSYNC)."""
+    wait_until(
+        lambda: True if route53.change_status(client, change_id) == "INSYNC" else None,
+        what=f"Route53 change {change_id} INSYNC",
+        timeout=timeout,
+        clock=ctx.clock,
+        first_wait=2.0,
+        max_wait=10.0,
+    )
+
+
 def run_shift_traffic(ctx: StepContext, step: ShiftTraffic) -> Outcome:
     if step.mode == "health-check":
         return _evacuate(ctx, step)
@@ -264,14 +276,7 @@ def run_shift_traffic(ctx: StepContext, step: ShiftTraffic) -> Outcome:
     change_id = route53.change_records(
         client, step.zone_id, changes, f"standby run {ctx.run_id}: traffic to {step.activate}"
     )
-    wait_until(
-        lambda: True if route53.change_status(client, change_id) == "INSYNC" else None,
-        what=f"Route53 change {change_id} INSYNC",
-        timeout=step.timeout_seconds,
-        clock=ctx.clock,
-        first_wait=2.0,
-        max_wait=10.0,
-    )
+    wait_until_insync(ctx, client, change_id, step.timeout_seconds)
     after = j.traffic_target(route53.list_records(client, step.zone_id), step.names, regions)
     return Outcome("complete", f"{len(changes)} record(s) changed in one batch ({change_id})", before, after)
 
