@@ -28,7 +28,7 @@ from standby.failover.model import (
     Step,
     WaitHealthy,
 )
-from standby.failover.planner import preflight_checks, target_capacities
+from standby.failover.preflight import preflight_checks, target_capacities
 from standby.failover.steps import (
     NOCHANGE,
     Outcome,
