@@ -321,17 +321,22 @@ def plan_failback(
     if problems or manifest is None:
         return FailoverPlan(run_id, "failback", activate, demote, tuple(steps), targets, "declared capacity")
     already_home = current == Assignment(primary=activate, standby=demote)
-    reseed_first = ReseedDb(
-        key=f"{RESEED_DB}:{activate}",
-        slug=RESEED_DB,
-        region=activate,
-        depends_on=(PREFLIGHT,),
-        intent=f"replace {activate}'s databases with replicas of {demote}'s (terraform)",
-        nochange=already_home,
-        stack=region_stack,
-    )
-    steps.append(reseed_first)
-    scale = _scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, (reseed_first.key,))
+    start: tuple[str, ...] = (PREFLIGHT,)
+    if not already_home:
+        # The other region holds the data of record: the home primary's databases become its replicas first.
+        # When the roles were never switched (a failover that stopped before its record step, e.g. a drill's
+        # rollback), the home primary's data is the data of record and must never be replaced.
+        reseed_first = ReseedDb(
+            key=f"{RESEED_DB}:{activate}",
+            slug=RESEED_DB,
+            region=activate,
+            depends_on=(PREFLIGHT,),
+            intent=f"replace {activate}'s databases with replicas of {demote}'s (terraform)",
+            stack=region_stack,
+        )
+        steps.append(reseed_first)
+        start = (reseed_first.key,)
+    scale = _scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, start)
     steps.extend(scale)
     waits = _wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
     steps.extend(waits)

@@ -272,3 +272,23 @@ def test_health_check_mode_plans_a_switch_flip_and_reads_no_records(config) -> N
     done = plan(cfg, observation(records=None, evacuated={EAST: True, WEST: False}))
     assert done.step("shift-traffic").nochange
     assert done.step("verify").mode == "health-check"
+
+
+def test_failback_after_an_unrecorded_failover_never_replaces_the_home_primary(config) -> None:
+    """Roles never switched (the failover stopped before its record step): the home primary keeps its data."""
+    obs = observation(
+        activate=RegionObservation(
+            EAST, True, {f"webapp-web-{EAST}": group(EAST, 0, 0)}, {"webapp-db": database(EAST, None)}
+        ),
+        demote=RegionObservation(
+            WEST, True, {f"webapp-web-{WEST}": group(WEST, 6, 2)}, {"webapp-db": database(WEST, None)}
+        ),
+        records=records(EAST),
+    )
+    p = plan_failback(
+        config, manifest(), obs, run_id="fb", current=Assignment(primary=EAST, standby=WEST), region_stack="region"
+    )
+    keys = [s.key for s in p.steps]
+    assert f"reseed-db:{EAST}" not in keys
+    assert keys[1] == "scale-out:web" and p.step("scale-out:web").depends_on == ("preflight",)
+    assert f"reseed-db:{WEST}" in keys
