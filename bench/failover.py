@@ -336,14 +336,19 @@ def render(doc: dict[str, Any]) -> str:
         "the longest chain of step durations through depends_on; RTO: start -> traffic moved and capacity healthy; "
         "healthy: all wait-healthy steps done, against the earliest their chains allow (bound); plan: observation "
         "before the run; calls: API calls of the run (plan excluded); real: real seconds of the run.",
+        "A wait to start is the time between a step's dependencies ending and the step starting: waiting for a free "
+        "worker, or for its dependencies' final journal saves (one at a time, under the journal's lock).",
         "",
     ]
     for r in rows:
         j = r["journal"]
         lines.append(
-            f"{r['groups']:>4} groups, {r['max_parallel']:>4} workers: critical path "
-            + " -> ".join(f"{k} (waited {lag:.1f}s)" for k, lag in r["critical_path_lags"].items() if lag >= 1.0)
-            + f"; longest wait for a worker {r['max_start_lag_seconds']:.1f}s; journal {j['saves']} saves, "
+            f"{r['groups']:>4} groups, {r['max_parallel']:>4} workers: waits on the critical path: "
+            + (
+                ", ".join(f"{k} {lag:.1f}s" for k, lag in r["critical_path_lags"].items() if lag >= 1.0)
+                or "none over 1s"
+            )
+            + f"; longest wait to start {r['max_start_lag_seconds']:.1f}s; journal {j['saves']} saves, "
             f"{j['bytes_uploaded'] / 1e6:.1f} MB; standby CPU {r['real']['busy_seconds']:.1f}s, "
             f"emulator {r['real']['frozen_seconds']:.1f}s (real)"
         )
