@@ -32,8 +32,10 @@ from standby.config import LoadedConfig, load_config
 from standby.drift.run import DriftRun
 from standby.emulator import Emulator, port_in_use, reset_endpoint
 from standby.provision import Provisioner
-from standby.roles import Assignment
 from standby.secrets import resolve_secrets
+from standby.stacks import Stacks
+from standby.state import RegionStates
+from standby.state.roles import Assignment
 from standby.terraform import TerraformRunner, plugin_dir_from
 from tests.integration.drift.world import build_mirror
 
@@ -100,7 +102,7 @@ def timed_check(loaded: LoadedConfig, endpoint: str, repeats: int) -> Timing:
     for _ in range(1 + max(1, repeats)):
         before = counter.count
         started = time.perf_counter()
-        report = DriftRun(loaded, sessions).run(CHECKS)
+        report = DriftRun(loaded, sessions, RegionStates.of(loaded, sessions)).run(CHECKS)
         seconds.append(time.perf_counter() - started)
         calls.append(counter.count - before)
     assert report is not None
@@ -127,7 +129,12 @@ def example(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         )
         wanted = {v: e for s in loaded.config.stacks.values() for v, e in s.secrets.items()}
         secrets = resolve_secrets(wanted, state_dir=loaded.state_dir, allow_generated=True)
-        provisioner = Provisioner(loaded, runner, assignment=Assignment.home(loaded.config), secrets=secrets)
+        provisioner = Provisioner(
+            loaded,
+            Stacks(loaded, runner, secrets),
+            RegionStates.of(loaded, SessionFactory(target=target)),
+            assignment=Assignment.home(loaded.config),
+        )
         provision_seconds = 0.0
         if emulator is not None:
             print("provisioning examples/webapp on the emulator (minutes: RDS and load balancers)...", flush=True)
@@ -135,7 +142,7 @@ def example(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             provisioner.apply(provisioner.plan("all"))
             provisioner.publish(SessionFactory(target=target))
             provision_seconds = time.perf_counter() - started
-        targets = provisioner.region_targets(Assignment.home(loaded.config).regions)
+        targets = provisioner.stacks.region_targets(provisioner.assignment, provisioner.assignment.regions)
         for t in targets:
             runner.init(t.workspace)
 

@@ -45,8 +45,8 @@ from bench.simclock import ScaledClock
 from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, load_config
 from standby.failover.controller import Controller
-from standby.failover.journal import Journal
 from standby.failover.model import SHIFT_TRAFFIC, WAIT_HEALTHY
+from standby.state.journal import Journal
 
 RESULTS = REPO / "bench" / "results" / "failover.json"
 TARGET_RATIO = 1.05

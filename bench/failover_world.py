@@ -12,12 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from standby.aws.session import SessionFactory
 from standby.config.schema import Capacity, Config
-from standby.control import ControlStore
-from standby.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
-from standby.records import save_capacity_snapshot, save_manifest
+from standby.state import RegionState
+from standby.state.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
+from standby.state.store import ControlStore
 
 AMI = "ami-12c6146b"
 ZONE = "webapp.example.internal"
@@ -116,9 +117,9 @@ def build_world(sessions: SessionFactory, config: Config, groups: Sequence[str],
         dns=DnsRefs(zone_id=zone_id, zone_name=ZONE, record_fqdns=NAMES, routing_policy="failover"),
     )
     stores = {r: ControlStore(sessions, project, r) for r in (primary, standby)}
-    save_manifest(stores.values(), manifest)
-    save_capacity_snapshot(
-        stores[standby],
+    for store in stores.values():
+        RegionState(store, Path()).save_manifest(manifest)
+    RegionState(stores[standby], Path()).save_capacity_snapshot(
         CapacitySnapshot(taken_at=taken_at, source_region=primary, groups=dict.fromkeys(groups, PRIMARY_CAPACITY)),
     )
     return World(primary, standby, manifest, zone_id, tuple(groups))

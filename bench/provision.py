@@ -42,9 +42,11 @@ from bench.example import REPO, example_config_text
 from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, load_config
 from standby.emulator import Emulator, reset_endpoint
-from standby.provision import Provisioner, global_variables, region_variables, workspace_for
-from standby.roles import Assignment
+from standby.provision import Provisioner
 from standby.secrets import resolve_secrets
+from standby.stacks import Stacks, global_variables, region_variables, workspace_for
+from standby.state import RegionStates
+from standby.state.roles import Assignment
 from standby.terraform import TerraformRunner, Workspace, plugin_dir_from
 from standby.terraform.runner import Completed, run_process
 
@@ -217,7 +219,12 @@ def standby_run(
     """`standby provision --yes` without the CLI: plan (regions concurrently), apply, then publish.
 
     ``log`` is the runner's command log; the timing keeps the commands of plan and apply (not publish)."""
-    provisioner = Provisioner(loaded, runner, assignment=Assignment.home(loaded.config), secrets=secrets)
+    provisioner = Provisioner(
+        loaded,
+        Stacks(loaded, runner, secrets),
+        RegionStates.of(loaded, sessions),
+        assignment=Assignment.home(loaded.config),
+    )
     timing = RunTiming()
     started = time.perf_counter()
     plan = provisioner.plan("all")
@@ -266,7 +273,7 @@ class PlanTimings:
 def time_region_plans(provisioner: Provisioner, repeats: int) -> PlanTimings:
     """Each region's plan alone, then both at once (as Provisioner.plan runs them), ``repeats`` times."""
     runner = provisioner.runner
-    targets = provisioner.region_targets(provisioner.assignment.regions)
+    targets = provisioner.stacks.region_targets(provisioner.assignment, provisioner.assignment.regions)
 
     def plan_one(target: Any) -> None:
         runner.init(target.workspace)

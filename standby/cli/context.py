@@ -1,6 +1,8 @@
 """What every command shares: the config, the AWS target, sessions, the Terraform runner, output and prompts.
 
-This is the composition root: the only place where configuration turns into concrete objects.
+This is the composition root: the only place where configuration turns into concrete objects — the regions'
+states, the stacks, the provisioner, the failover controller, the drift run and the drill runner. Command modules
+ask it for what they need and never import each other.
 """
 
 from __future__ import annotations
@@ -15,10 +17,16 @@ import click
 
 from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, find_config, load_config
+from standby.drift.run import DriftRun
+from standby.drill.runner import DrillRunner
 from standby.emulator import Emulator, is_loopback
 from standby.errors import Aborted
+from standby.failover.controller import Controller
 from standby.progress import Reporter, StreamReporter
+from standby.provision import Provisioner
 from standby.secrets import resolve_secrets
+from standby.stacks import Stacks
+from standby.state import Assignment, RegionStates
 from standby.terraform import TerraformRunner, plugin_dir_from
 
 
@@ -55,6 +63,44 @@ class AppContext:
     @cached_property
     def reporter(self) -> Reporter:
         return StreamReporter(sys.stderr)
+
+    @cached_property
+    def states(self) -> RegionStates:
+        return RegionStates.of(self.loaded, self.sessions)
+
+    @cached_property
+    def stacks(self) -> Stacks:
+        return Stacks(self.loaded, self.runner, self.secrets())
+
+    def provisioner(self, assignment: Assignment | None = None) -> Provisioner:
+        """A provisioner for the recorded role assignment (after a failover, the standby region is the primary)."""
+        return Provisioner(
+            self.loaded,
+            self.stacks,
+            self.states,
+            assignment=assignment or self.states.fast().assignment(),
+            reporter=self.reporter,
+            sessions=self.sessions,
+        )
+
+    def controller(self, *, with_terraform: bool = False) -> Controller:
+        """The failover controller; ``with_terraform`` when the run may re-seed databases (failback, drills)."""
+        return Controller(
+            self.loaded,
+            self.sessions,
+            self.states,
+            reporter=self.reporter,
+            stacks=self.stacks if with_terraform else None,
+        )
+
+    def drift_run(self, *, iac: bool) -> DriftRun:
+        """The drift checks. Terraform reads the stacks' outputs when no manifest was recorded; the IaC check
+        (``iac``) also plans the stacks, with their secret variables."""
+        stacks = self.stacks if iac else Stacks(self.loaded, self.runner, {})
+        return DriftRun(self.loaded, self.sessions, self.states, stacks=stacks, reporter=self.reporter)
+
+    def drill_runner(self) -> DrillRunner:
+        return DrillRunner(self.controller(with_terraform=True))
 
     def secrets(self) -> dict[str, str]:
         wanted: dict[str, str] = {}

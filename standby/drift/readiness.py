@@ -6,7 +6,6 @@ A fact that cannot be read (no ReplicaLag datapoint, no quota answer) is an ``un
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -16,16 +15,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from standby.aws import cloudwatch, ec2, servicequotas
+from standby import judgements as j
+from standby import probes
+from standby.aws import ec2, servicequotas
 from standby.aws.errors import error_code
 from standby.aws.session import SessionFactory
 from standby.capacity import standby_capacity
 from standby.config.schema import Capacity, Config
-from standby.control import ControlStore
 from standby.drift.inventory import RegionInventory
 from standby.drift.model import Finding
-from standby.manifest import GroupRef, Manifest, RegionResources
-from standby.records import load_capacity_snapshot, observe_capacity, save_capacity_snapshot
+from standby.state import GroupRef, Manifest, RegionResources, RegionState, observe_capacity
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +72,12 @@ def evaluate(facts: ReadinessFacts) -> list[Finding]:
     bound = f"<= {facts.lag_bound:g}"
     for db, lag in sorted(facts.replica_lags.items()):
         resource = f"database:{db}"
-        if lag is None:
+        verdict = j.replica_lag(lag, facts.lag_bound)
+        if lag is None or verdict == j.Lag.UNKNOWN:
             reason = "no ReplicaLag datapoint in the last 15 minutes: replication cannot be judged"
             out.append(_finding("unknown", resource, "replica_lag_seconds", region, expected=bound, reason=reason))
             continue
-        status = "drift" if lag > facts.lag_bound else "ok"
+        status = "drift" if verdict == j.Lag.BREACH else "ok"
         out.append(
             _finding(
                 status,
@@ -216,7 +216,7 @@ def gather(
     config: Config,
     primary: RegionInventory,
     standby: RegionInventory,
-    store: ControlStore | None,
+    state: RegionState | None,
     *,
     clock: Callable[[], float],
     account: str | None = None,
@@ -229,7 +229,7 @@ def gather(
         lags_f = pool.submit(_replica_lags, sessions.client("cloudwatch", region, account), standby, clock)
         vcpus_f = pool.submit(ec2.vcpus_of, ec2_client, types)
         quota_f = pool.submit(_quota, sessions, ec2_client, region, account)
-        snapshot_f = pool.submit(refresh_snapshot, sessions, primary, store, clock) if store is not None else None
+        snapshot_f = pool.submit(refresh_snapshot, sessions, primary, state, clock) if state is not None else None
         lags, not_replicas = lags_f.result()
         vcpus = vcpus_f.result() if types else {}
         quota, quota_error, in_use = quota_f.result()
@@ -263,15 +263,14 @@ def gather(
 def _replica_lags(
     client: Any, standby: RegionInventory, clock: Callable[[], float]
 ) -> tuple[dict[str, float | None], tuple[str, ...]]:
-    now = dt.datetime.fromtimestamp(clock(), tz=dt.UTC)
+    now = clock()
     lags: dict[str, float | None] = {}
     not_replicas: list[str] = []
     for db in standby.databases:
         if db.replica_source is None:
             not_replicas.append(db.identifier)
             continue
-        reading = cloudwatch.replica_lag(client, db.identifier, now=now)
-        lags[db.identifier] = reading.value if reading else None
+        lags[db.identifier] = probes.read_replica_lag(client, db.identifier, now)
     return lags, tuple(not_replicas)
 
 
@@ -279,27 +278,25 @@ def _quota(
     sessions: SessionFactory, ec2_client: Any, region: str, account: str | None
 ) -> tuple[float | None, str, int | None]:
     """(the vCPU quota, why it is unknown, vCPUs in use); a quota that cannot be read is unknown, not an error."""
-    try:
-        quota = servicequotas.quota_value(sessions.client("service-quotas", region, account), *QUOTA)
-    except (ClientError, BotoCoreError) as err:
-        return None, f"{_describe(err)} from service-quotas in {region}", None
-    if quota is None:
-        return None, f"no value for {QUOTA[0]}/{QUOTA[1]} in {region}", None
+    reading = probes.read_vcpu_quota(sessions.client("service-quotas", region, account), region)
+    if reading.value is None:
+        return None, reading.problem, None
+    quota = reading.value
     running = ec2.running_instance_types(ec2_client)
     known = ec2.vcpus_of(ec2_client, sorted(running)) if running else {}
     return quota, "", sum(count * known.get(kind, 0) for kind, count in running.items())
 
 
 def refresh_snapshot(
-    sessions: SessionFactory, primary: RegionInventory, store: ControlStore, clock: Callable[[], float]
+    sessions: SessionFactory, primary: RegionInventory, state: RegionState, clock: Callable[[], float]
 ) -> SnapshotFacts:
     """Record the primary's capacity now in the standby's control store; report how old the previous one was."""
     previous_age: float | None = None
     try:
-        previous = load_capacity_snapshot(store)
+        previous = state.capacity_snapshot()
         previous_age = previous.age(clock()) if previous else None
         manifest = Manifest(
-            project=store.project,
+            project=state.store.project,
             written_at=clock(),
             regions={
                 primary.region: RegionResources(
@@ -313,7 +310,7 @@ def refresh_snapshot(
         snapshot = observe_capacity(sessions, primary.region, manifest)
         if not snapshot.groups:
             return SnapshotFacts(previous_age, False, "the primary has no auto scaling group to observe")
-        save_capacity_snapshot(store, snapshot)
+        state.save_capacity_snapshot(snapshot)
     except (ClientError, BotoCoreError) as err:
         log.warning("capacity snapshot not refreshed: %s", err)
         return SnapshotFacts(previous_age, False, f"{_describe(err)}")

@@ -21,7 +21,6 @@ from standby.aws.errors import error_code
 from standby.aws.session import SessionFactory
 from standby.config.drift_schema import CHECKS
 from standby.config.schema import Config, LoadedConfig
-from standby.control import ControlStore
 from standby.drift import iac, readiness
 from standby.drift.compare import Allowed, apply_ignores, compare_states
 from standby.drift.dns import RegionEndpoints, record_states
@@ -31,10 +30,8 @@ from standby.drift.normalise import Localiser, region_state
 from standby.drift.scope import Scope, scope_from_manifest, scope_from_outputs
 from standby.errors import ExitCode, StandbyError, UsageError
 from standby.progress import Event, Reporter, silent
-from standby.provision import Provisioner, StackTarget, global_variables, workspace_for
-from standby.records import control_stores, current_assignment, load_manifest
-from standby.roles import Assignment
-from standby.terraform import TerraformRunner
+from standby.stacks import Stacks, StackTarget
+from standby.state import Assignment, RegionState, RegionStates
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +50,8 @@ class Observed:
 class DriftRun:
     loaded: LoadedConfig
     sessions: SessionFactory
-    runner: TerraformRunner | None = None  # None: no IaC check (e.g. in the scheduled Lambda)
-    secrets: Mapping[str, str] = field(default_factory=dict)
+    states: RegionStates
+    stacks: Stacks | None = None  # None: no IaC check (e.g. in the scheduled Lambda)
     reporter: Reporter = silent
     clock: Callable[[], float] = time.time
     _region_outputs: dict[str, dict[str, Any]] | None = field(default=None, init=False, repr=False)
@@ -72,11 +69,11 @@ class DriftRun:
 
     def run(self, checks: Sequence[str] | None = None) -> DriftReport:
         wanted = tuple(c for c in CHECKS if c in (checks or self.config.drift.checks))
-        if "iac" in wanted and self.runner is None:
+        if "iac" in wanted and self.stacks is None:
             raise UsageError("the iac check needs Terraform; run it with the CLI, or leave it out of the checks")
         started = self.clock()
-        stores = control_stores(self.sessions, self.config)
-        assignment = current_assignment(self.config, stores.values())
+        stores = self.states
+        assignment = stores.assignment()
         findings: list[Finding] = []
         errors: list[CheckError] = []
         compared: dict[str, int] = {}
@@ -127,17 +124,17 @@ class DriftRun:
 
     # -- scope and inventory ----------------------------------------------------------------------------------
 
-    def resolve_scope(self, assignment: Assignment, stores: Mapping[str, ControlStore]) -> Scope:
+    def resolve_scope(self, assignment: Assignment, stores: Mapping[str, RegionState]) -> Scope:
         """The stack's resources: the manifest (the standby's copy first), else the stacks' outputs."""
         for region in (assignment.standby, assignment.primary):
             try:
-                manifest = load_manifest(stores[region])
+                manifest = stores[region].manifest()
             except (ClientError, BotoCoreError) as err:
                 log.warning("no manifest readable in %s: %s", region, err)
                 continue
             if manifest is not None and manifest.regions:
                 return scope_from_manifest(self.config, assignment, manifest)
-        if self.runner is None:
+        if self.stacks is None:
             raise StandbyError(
                 "no manifest in either region's control store, and no Terraform to read the stacks' outputs",
                 hint="run `standby provision` first (it records the manifest)",
@@ -147,7 +144,7 @@ class DriftRun:
             raise StandbyError("the stacks have no outputs: nothing is provisioned", hint="run `standby provision`")
         return scope_from_outputs(self.config, assignment, outputs, self._global_outputs())
 
-    def _observe(self, assignment: Assignment, stores: Mapping[str, ControlStore]) -> Observed:
+    def _observe(self, assignment: Assignment, stores: Mapping[str, RegionState]) -> Observed:
         scope = self.resolve_scope(assignment, stores)
         started = self.clock()
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="inventory") as pool:
@@ -182,7 +179,7 @@ class DriftRun:
         result = compare_states(primary, standby, self.config.drift.parity, Allowed.from_config(self.config))
         return list(result.findings), result.compared
 
-    def _readiness(self, observed: Observed, store: ControlStore) -> list[Finding]:
+    def _readiness(self, observed: Observed, store: RegionState) -> list[Finding]:
         facts = readiness.gather(
             self.sessions,
             self.config,
@@ -195,8 +192,8 @@ class DriftRun:
         return readiness.evaluate(facts)
 
     def _iac(self, assignment: Assignment) -> tuple[list[Finding], list[CheckError], int]:
-        assert self.runner is not None
-        runner = self.runner
+        assert self.stacks is not None
+        runner = self.stacks.runner
         findings: list[Finding] = []
         errors: list[CheckError] = []
         resources = 0
@@ -231,39 +228,23 @@ class DriftRun:
     # -- Terraform targets and outputs --------------------------------------------------------------------------
 
     def iac_targets(self, assignment: Assignment) -> list[StackTarget]:
-        assert self.runner is not None
-        provisioner = Provisioner(self.loaded, self.runner, assignment=assignment, secrets=self.secrets)
-        targets = provisioner.region_targets(assignment.regions)
-        found = next(((n, s) for n, s in self.config.stacks.items() if s.scope == "global"), None)
+        assert self.stacks is not None
+        targets = self.stacks.region_targets(assignment, assignment.regions)
+        found = self.stacks.global_target(assignment, self.region_outputs(assignment))
         if found is not None:
-            name, stack = found
-            variables = global_variables(self.config, stack, assignment, self.region_outputs(assignment))
-            if variables is not None:
-                workspace = workspace_for(self.loaded, name, stack, None)
-                targets.append(StackTarget(name, "global", None, None, workspace, variables))
+            targets.append(found)
         return targets
 
     def region_outputs(self, assignment: Assignment) -> dict[str, dict[str, Any]]:
-        """The first region stack's outputs per region (read once per run)."""
+        """The region stack's outputs per region (read once per run)."""
         with self._outputs_lock:
             if self._region_outputs is None:
-                assert self.runner is not None
-                name, stack = next((n, s) for n, s in self.config.stacks.items() if s.scope == "region")
-                outputs: dict[str, dict[str, Any]] = {}
-                for region in assignment.regions:
-                    workspace = workspace_for(self.loaded, name, stack, region)
-                    self.runner.init(workspace)
-                    outputs[region] = self.runner.output(workspace)
-                self._region_outputs = outputs
+                assert self.stacks is not None
+                self._region_outputs = self.stacks.region_outputs(assignment.regions)
             return self._region_outputs
 
     def _global_outputs(self) -> dict[str, Any] | None:
-        found = next(((n, s) for n, s in self.config.stacks.items() if s.scope == "global"), None)
-        if found is None or self.runner is None:
-            return None
-        workspace = workspace_for(self.loaded, found[0], found[1], None)
-        self.runner.init(workspace)
-        return self.runner.output(workspace)
+        return self.stacks.global_outputs() if self.stacks is not None else None
 
 
 def _check_error(check: str, region: str | None, err: BaseException) -> CheckError:

@@ -20,11 +20,11 @@ from standby.aws import autoscaling, cloudwatch, dynamodb, ec2, ecs, elbv2, rds,
 from standby.aws.permissions import actions_of
 from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, load_config
-from standby.control import ControlStore
 from standby.drift.model import DriftReport
 from standby.drift.render import report_dict
 from standby.drift.run import DriftRun
 from standby.emulator import is_loopback
+from standby.state import RegionStates
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,14 @@ def run_scheduled(
     """Run the checks that need no Terraform, publish the metric, keep the report; returns the report."""
     config = loaded.config
     checks = [c for c in config.drift.checks if c != "iac"] or ["parity", "readiness"]
-    report = DriftRun(loaded, sessions, clock=clock).run(checks)
+    states = RegionStates.of(loaded, sessions)
+    report = DriftRun(loaded, sessions, states, clock=clock).run(checks)
     region = metric_region or report.standby_region
     client = sessions.client("cloudwatch", region, config.regions.account_of("standby"))
     dimensions = {"Project": config.project.name}
     cloudwatch.put_metric(client, METRIC_NAMESPACE, FINDINGS_METRIC, float(len(report.of("drift"))), dimensions)
     cloudwatch.put_metric(client, METRIC_NAMESPACE, ERRORS_METRIC, float(len(report.errors)), dimensions)
-    store = ControlStore(sessions, config.project.name, report.standby_region, config.regions.account_of("standby"))
-    store.put(LATEST_REPORT_KEY, report_dict(report))
+    states[report.standby_region].store.put(LATEST_REPORT_KEY, report_dict(report))
     return report
 
 

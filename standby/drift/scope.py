@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from standby.config.schema import Config
-from standby.manifest import Manifest, RegionResources, region_resources
-from standby.roles import Assignment
+from standby.stacks import region_resources
+from standby.state.manifest import Manifest, RegionResources
+from standby.state.roles import Assignment
 
 
 @dataclass(frozen=True)

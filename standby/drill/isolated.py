@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from standby import judgements as j
+from standby import probes
 from standby.aws import rds, route53
-from standby.config.schema import Capacity, Config
+from standby.config.schema import Config
 from standby.errors import StepFailed
-from standby.failover import judgements as j
 from standby.failover.model import (
     PREFLIGHT,
     PROMOTE_DB,
@@ -20,25 +21,16 @@ from standby.failover.model import (
     SCALE_OUT,
     SHIFT_TRAFFIC,
     VERIFY,
-    WAIT_HEALTHY,
     FailoverPlan,
     Observation,
-    Preflight,
-    ScaleGroup,
     Step,
     WaitHealthy,
 )
-from standby.failover.preflight import preflight_checks, target_capacities
-from standby.failover.steps import (
-    NOCHANGE,
-    Outcome,
-    StepContext,
-    read_replica_lag,
-    run_step,
-    wait_until_insync,
-)
+from standby.failover.planner import preflight_step, scale_steps, wait_steps
+from standby.failover.preflight import target_capacities
+from standby.failover.steps import NOCHANGE, Outcome, StepContext, handles, wait_until_insync
 from standby.failover.waits import wait_until
-from standby.manifest import Manifest
+from standby.state.manifest import Manifest
 
 DELETE_COPY = "delete-copy"
 DELETE_DRILL_RECORD = "delete-drill-record"
@@ -100,19 +92,11 @@ def drill_record_name(config: Config, manifest: Manifest) -> str | None:
 def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observation, *, run_id: str) -> DrillPlan:
     region = obs.activate.region
     targets, source = target_capacities(config, obs)
-    problems, warnings = preflight_checks(config, manifest, obs, targets, expected_account=None)
-    pre = Preflight(
-        key=PREFLIGHT,
-        slug=PREFLIGHT,
-        region=region,
-        intent=f"checks passed, {len(warnings)} warning(s)" if not problems else f"{len(problems)} problem(s)",
-        problems=tuple(problems),
-        warnings=tuple(warnings),
-    )
+    pre = preflight_step(config, manifest, obs, targets, expected_account=None)
     steps: list[Step] = [pre]
     restore: list[Step] = []
     name = None
-    if not problems and manifest is not None:
+    if not pre.problems and manifest is not None:
         resources = manifest.region(region)
         for identifier in resources.databases:
             db = obs.activate.databases[identifier]
@@ -135,57 +119,14 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
                     key=f"{DELETE_COPY}:{copy}", slug=DELETE_COPY, region=region, intent=f"delete {copy}", copy=copy
                 )
             )
-        waits: list[str] = []
-        verify_groups: list[tuple[str, int]] = []
-        for group, ref in sorted(resources.groups.items()):
-            state = obs.activate.groups[ref.autoscaling_group]
-            current = j.group_capacity(state)
-            wanted = j.scale_to(current, targets[group])
-            steps.append(
-                ScaleGroup(
-                    key=f"{SCALE_OUT}:{group}",
-                    slug=SCALE_OUT,
-                    region=region,
-                    depends_on=(PREFLIGHT,),
-                    intent=f"{ref.autoscaling_group}: desired {current.desired_capacity} -> {wanted.desired_capacity}",
-                    nochange=current == wanted,
-                    group=group,
-                    autoscaling_group=ref.autoscaling_group,
-                    target=wanted,
-                )
-            )
-            steps.append(
-                WaitHealthy(
-                    key=f"{WAIT_HEALTHY}:{group}",
-                    slug=WAIT_HEALTHY,
-                    region=region,
-                    depends_on=(f"{SCALE_OUT}:{group}",),
-                    intent=f"{ref.autoscaling_group}: {wanted.desired_capacity} in service and healthy",
-                    group=group,
-                    autoscaling_group=ref.autoscaling_group,
-                    target_group_arn=ref.target_group_arn,
-                    desired=wanted.desired_capacity,
-                    timeout_seconds=config.failover.healthy_timeout_seconds,
-                )
-            )
-            waits.append(f"{WAIT_HEALTHY}:{group}")
-            verify_groups.append((ref.autoscaling_group, wanted.desired_capacity))
-            restore.append(
-                ScaleGroup(
-                    key=f"{SCALE_IN}:{group}",
-                    slug=SCALE_IN,
-                    region=region,
-                    intent=f"{ref.autoscaling_group}: back to desired {current.desired_capacity} "
-                    f"(min {current.min_size}, max {current.max_size})",
-                    group=group,
-                    autoscaling_group=ref.autoscaling_group,
-                    target=Capacity(
-                        min_size=current.min_size,
-                        max_size=current.max_size,
-                        desired_capacity=current.desired_capacity,
-                    ),
-                )
-            )
+        scale = scale_steps(manifest, obs.activate.groups, region, targets, SCALE_OUT, (PREFLIGHT,))
+        wait = wait_steps(manifest, region, scale, config.failover.healthy_timeout_seconds)
+        steps.extend(scale + wait)
+        waits = [w.key for w in wait]
+        verify_groups = [(w.autoscaling_group, w.desired) for w in wait if isinstance(w, WaitHealthy)]
+        now = {g: j.group_capacity(state) for g, state in obs.activate.groups.items()}
+        back = {group: now[ref.autoscaling_group] for group, ref in resources.groups.items() if group in targets}
+        restore.extend(scale_steps(manifest, obs.activate.groups, region, back, SCALE_IN, (), widen_max=False))
         ready = tuple(waits) + tuple(s.key for s in steps if isinstance(s, PromoteCopy))
         after_traffic = ready
         name = drill_record_name(config, manifest)
@@ -236,14 +177,15 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
     return DrillPlan(run, rest, name)
 
 
-# -- handlers -------------------------------------------------------------------------------------------------
+# -- handlers (registered with the one executor) ------------------------------------------------------------
 
 
+@handles(PromoteCopy)
 def run_promote_copy(ctx: StepContext, step: PromoteCopy) -> Outcome:
     client = ctx.sessions.client("rds", step.region)
     notes = ctx.notes(step.region)
     settle = ctx.config.failover.promotion_settle_seconds
-    lag = read_replica_lag(ctx, step.region, step.source)
+    lag = probes.read_replica_lag(ctx.sessions.client("cloudwatch", step.region), step.source, ctx.clock.now())
     if not rds.describe_instances(client, [step.copy]):
         notes.forget("db", step.copy, j.PROMOTION_REQUESTED_AT)
         rds.create_replica(client, step.copy, step.source, step.instance_class)
@@ -267,12 +209,8 @@ def run_promote_copy(ctx: StepContext, step: PromoteCopy) -> Outcome:
         notes.update("db", step.copy, **{j.PROMOTION_REQUESTED_AT: ctx.clock.now()})
 
     def promoted() -> rds.DbInstance | None:
-        found = rds.describe_instances(client, [step.copy])
-        if not found:
-            return None
-        mark = notes.get("db", step.copy).get(j.PROMOTION_REQUESTED_AT)
-        state = j.promotion_state(found[0], float(mark) if mark else None, ctx.clock.now(), settle)
-        return found[0] if state == j.Promotion.PROMOTED else None
+        check = probes.check_promotion(client, notes, step.copy, ctx.clock.now(), settle)
+        return check.db if check.promoted else None
 
     wait_until(
         promoted,
@@ -291,6 +229,7 @@ def run_promote_copy(ctx: StepContext, step: PromoteCopy) -> Outcome:
     )
 
 
+@handles(ShiftDrillRecord)
 def run_shift_drill_record(ctx: StepContext, step: ShiftDrillRecord) -> Outcome:
     client = ctx.sessions.client("route53", step.region)
     existing = [
@@ -314,22 +253,18 @@ def run_shift_drill_record(ctx: StepContext, step: ShiftDrillRecord) -> Outcome:
     return Outcome("complete", f"{step.name} -> {step.value} ({change_id})")
 
 
+@handles(VerifyDrill)
 def run_verify_drill(ctx: StepContext, step: VerifyDrill) -> Outcome:
     problems: list[str] = []
     asg = ctx.sessions.client("autoscaling", step.region)
-    from standby.aws import autoscaling
-
     for name, desired in step.groups:
-        found = autoscaling.describe_groups(asg, [name])
-        readiness = j.capacity_ready(found[0], desired, None) if found else j.Readiness(False, "not found")
+        readiness = probes.check_capacity(asg, None, name, None, desired)
         if not readiness.ready:
             problems.append(f"{name}: {readiness.reason}")
     client = ctx.sessions.client("rds", step.region)
     settle = ctx.config.failover.promotion_settle_seconds
     for copy in step.copies:
-        found = rds.describe_instances(client, [copy])
-        mark = ctx.notes(step.region).get("db", copy).get(j.PROMOTION_REQUESTED_AT)
-        if not found or j.promotion_state(found[0], mark, ctx.clock.now(), settle) != j.Promotion.PROMOTED:
+        if not probes.check_promotion(client, ctx.notes(step.region), copy, ctx.clock.now(), settle).promoted:
             problems.append(f"{copy} is not a promoted standalone instance")
     if step.zone_id and step.name:
         records = route53.list_records(ctx.sessions.client("route53", step.region), step.zone_id)
@@ -341,12 +276,14 @@ def run_verify_drill(ctx: StepContext, step: VerifyDrill) -> Outcome:
     return Outcome("complete", "standby capacity healthy, promotion measured, drill name serves the standby")
 
 
+@handles(DeleteCopy)
 def run_delete_copy(ctx: StepContext, step: DeleteCopy) -> Outcome:
     deleted = rds.delete_instance(ctx.sessions.client("rds", step.region), step.copy)
     ctx.notes(step.region).forget("db", step.copy, j.PROMOTION_REQUESTED_AT)
     return Outcome("complete" if deleted else "skipped", f"{step.copy} deleted" if deleted else NOCHANGE)
 
 
+@handles(DeleteDrillRecord)
 def run_delete_drill_record(ctx: StepContext, step: DeleteDrillRecord) -> Outcome:
     client = ctx.sessions.client("route53", step.region)
     wanted = route53.normalize_name(step.name)
@@ -360,17 +297,3 @@ def run_delete_drill_record(ctx: StepContext, step: DeleteDrillRecord) -> Outcom
         f"standby drill {ctx.run_id}: restore",
     )
     return Outcome("complete", f"{step.name} deleted")
-
-
-DRILL_HANDLERS = {
-    PromoteCopy: run_promote_copy,
-    ShiftDrillRecord: run_shift_drill_record,
-    VerifyDrill: run_verify_drill,
-    DeleteCopy: run_delete_copy,
-    DeleteDrillRecord: run_delete_drill_record,
-}
-
-
-def run_drill_step(ctx: StepContext, step: Step) -> Outcome:
-    handler = DRILL_HANDLERS.get(type(step))
-    return handler(ctx, step) if handler is not None else run_step(ctx, step)

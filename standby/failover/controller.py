@@ -1,38 +1,33 @@
 """The failover controller: observe, plan (pure), execute (real or dry run), journal; failback; status.
 
 A failover reads and writes only in the region it activates (its control store holds the manifest, the
-capacity snapshot, the lock and the journal); the other region is fenced on a best-effort basis.
+capacity snapshot, the lock and the journal); the other region is fenced on a best-effort basis. Every plan of
+steps — failover, failback, and the drills' plans — runs through ``run_plan``: one executor, one journal, one lock.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from standby import judgements as j
 from standby.aws import rds
 from standby.aws.session import SessionFactory
 from standby.clock import Clock, SystemClock
 from standby.config.schema import LoadedConfig
-from standby.control import Notes
 from standby.errors import PreflightFailed, StandbyError
-from standby.failover import judgements as j
 from standby.failover.executor import Executor
-from standby.failover.journal import Journal, JournalStore
-from standby.failover.lock import RunLock
 from standby.failover.model import FailoverPlan, Observation
-from standby.failover.observe import AWS_ERRORS, observe
+from standby.failover.observe import observe
 from standby.failover.planner import plan_failback, plan_failover
 from standby.failover.steps import StepContext
-from standby.manifest import Manifest
 from standby.progress import Reporter, silent
-from standby.provision import Provisioner
-from standby.records import control_stores, current_assignment, load_manifest
-from standby.roles import Assignment
-
-ProvisionerFactory = Callable[[Assignment], Provisioner]
+from standby.stacks import Stacks, region_stack
+from standby.state import AWS_ERRORS, Assignment, Journal, JournalStore, Manifest, RegionStates
 
 
 def new_run_id(kind: str, now: float) -> str:
@@ -51,10 +46,11 @@ class Controller:
         self,
         loaded: LoadedConfig,
         sessions: SessionFactory,
+        states: RegionStates,
         *,
         clock: Clock | None = None,
         reporter: Reporter = silent,
-        provisioner_factory: ProvisionerFactory | None = None,
+        stacks: Stacks | None = None,
     ) -> None:
         self.loaded = loaded
         self.config = loaded.config
@@ -62,23 +58,36 @@ class Controller:
         self.fast_sessions = sessions.fast_fail()
         self.clock = clock or SystemClock()
         self.report = reporter
-        self.provisioner_factory = provisioner_factory
-        self.stores = control_stores(sessions, self.config)
-        self.fast_stores = control_stores(self.fast_sessions, self.config)
+        self.stacks = stacks  # Terraform, for re-seeding databases on failback
+        self.states = states
+        self.fast_states = states.fast()
 
     # -- reading ----------------------------------------------------------------------------------------------
 
     def assignment(self) -> Assignment:
-        return current_assignment(self.config, self.fast_stores.values())
+        return self.fast_states.assignment()
 
     def manifest(self, region: str) -> Manifest | None:
         try:
-            return load_manifest(self.stores[region])
+            return self.states[region].manifest()
         except AWS_ERRORS:
             return None
 
     def journals(self, region: str) -> JournalStore:
-        return JournalStore(self.loaded.state_dir / "runs", self.stores[region])
+        return self.states[region].journals()
+
+    def observe(self, activate: str, demote: str, manifest: Manifest | None) -> Observation:
+        """Read-only observation for planning, the activated region first."""
+        return observe(
+            self.sessions,
+            self.fast_sessions,
+            self.states[activate],
+            manifest,
+            activate=activate,
+            demote=demote,
+            clock=self.clock,
+            config=self.config,
+        )
 
     # -- planning ---------------------------------------------------------------------------------------------
 
@@ -102,16 +111,7 @@ class Controller:
         else:
             activate, demote = home.primary, home.standby
         manifest = self.manifest(activate)
-        obs = observe(
-            self.sessions,
-            self.fast_sessions,
-            self.stores[activate],
-            manifest,
-            activate=activate,
-            demote=demote,
-            clock=self.clock,
-            config=self.config,
-        )
+        obs = self.observe(activate, demote, manifest)
         run_id = run_id or new_run_id(kind, self.clock.now())
         if kind == "failover":
             plan = plan_failover(
@@ -124,20 +124,28 @@ class Controller:
             )
         else:
             plan = plan_failback(
-                self.config, manifest, obs, run_id=run_id, current=current, region_stack=self._region_stack()
+                self.config, manifest, obs, run_id=run_id, current=current, region_stack=region_stack(self.config)[0]
             )
         return Planned(plan, obs, current)
-
-    def _region_stack(self) -> str:
-        return next(name for name, s in self.config.stacks.items() if s.scope == "region")
 
     # -- running ----------------------------------------------------------------------------------------------
 
     def execute(self, planned: Planned, journal: Journal | None = None) -> Journal:
-        """Run a plan under the lock; ``journal`` continues an earlier attempt of the same run."""
+        """Run a failover or failback plan under the lock; ``journal`` continues an earlier attempt of the same run."""
         plan = planned.plan
-        preflight = plan.preflight
-        store = self.journals(plan.activate)
+        journal = self.start_journal(plan, journal)
+        if plan.preflight.problems:
+            journal.status = "refused"
+            journal.ended_at = self.clock.now()
+            self.journals(plan.activate).save(journal)
+            raise PreflightFailed(
+                f"{plan.kind} refused by preflight:\n" + "\n".join(f"  - {p}" for p in plan.preflight.problems)
+            )
+        with self.locked(plan.activate, plan.run_id, journal.operator):
+            return self.run_plan(plan, journal)
+
+    def start_journal(self, plan: FailoverPlan, journal: Journal | None = None) -> Journal:
+        """A new journal for ``plan``, or ``journal`` marked as resumed."""
         if journal is None:
             journal = Journal(
                 run_id=plan.run_id,
@@ -151,53 +159,58 @@ class Controller:
             journal.resumes.append(self.clock.now())
             journal.status = "running"
             journal.plan = plan.to_dict()
-        journal.warnings = list(preflight.warnings)
-        journal.problems = list(preflight.problems)
-        if preflight.problems:
-            journal.status = "refused"
-            journal.ended_at = self.clock.now()
-            store.save(journal)
-            raise PreflightFailed(
-                f"{plan.kind} refused by preflight:\n" + "\n".join(f"  - {p}" for p in preflight.problems)
-            )
-        lock = RunLock(self.stores[plan.activate], plan.run_id, journal.operator)
+        journal.warnings = list(plan.preflight.warnings)
+        journal.problems = list(plan.preflight.problems)
+        return journal
+
+    @contextmanager
+    def locked(self, region: str, run_id: str, operator: str) -> Iterator[None]:
+        """Hold the run lock in ``region``'s control store for the duration."""
+        lock = self.states[region].lock(run_id, operator)
         lock.acquire(self.clock.now())
         try:
-            ctx = StepContext(
-                config=self.config,
-                sessions=self.sessions,
-                demote_sessions=self.fast_sessions,
-                stores=self.stores,
-                clock=self.clock,
-                run_id=plan.run_id,
-                reseed=self._reseed if self.provisioner_factory is not None else None,
-            )
-            return Executor(ctx, journal, store, reporter=self.report).execute(plan)
+            yield
         finally:
             lock.release()
 
+    def run_plan(self, plan: FailoverPlan, journal: Journal | None = None) -> Journal:
+        """Run ``plan``'s steps with the one executor, journaling in the activated region (caller holds the lock)."""
+        journal = journal or self.start_journal(plan)
+        ctx = StepContext(
+            config=self.config,
+            sessions=self.sessions,
+            demote_sessions=self.fast_sessions,
+            states=self.states,
+            clock=self.clock,
+            run_id=plan.run_id,
+            reseed=self._reseed if self.stacks is not None else None,
+        )
+        return Executor(ctx, journal, self.journals(plan.activate), reporter=self.report).execute(plan)
+
     def resume(self, run_id: str) -> tuple[Planned, Journal]:
         """Re-plan a crashed or failed run from its journal (in either region, or locally)."""
-        journal = None
-        for region in self.stores:
-            try:
-                journal = self.journals(region).load(run_id)
-            except AWS_ERRORS:
-                journal = None
-            if journal is not None:
-                break
-        if journal is None:
-            raise StandbyError(f"no journal found for run {run_id}", hint="`standby status` lists the last run")
+        journal = self.load_journal(run_id)
         if journal.status == "complete":
             raise StandbyError(f"run {run_id} is already complete; nothing to resume")
         planned = self.plan(journal.kind, run_id=run_id, direction=(journal.activate, journal.demote))
         return planned, journal
 
+    def load_journal(self, run_id: str) -> Journal:
+        """A run's journal, from this machine or either region's control store."""
+        for region in self.states:
+            try:
+                journal = self.journals(region).load(run_id)
+            except AWS_ERRORS:
+                journal = None
+            if journal is not None:
+                return journal
+        raise StandbyError(f"no journal found for run {run_id}", hint="`standby status` lists the last run")
+
     def latest_journal(self) -> Journal | None:
         found = []
-        for region in self.stores:
+        for region in self.states:
             try:
-                j_ = JournalStore(self.loaded.state_dir / "runs", self.fast_stores[region]).latest()
+                j_ = self.fast_states[region].journals().latest()
             except AWS_ERRORS:
                 j_ = None
             if j_ is not None:
@@ -213,28 +226,21 @@ class Controller:
         """
         if self._replicas_of(region, primary_region):
             return None
-        assert self.provisioner_factory is not None
-        provisioner = self.provisioner_factory(Assignment(primary=primary_region, standby=region))
-        stack = self._region_stack()
-        target = next(t for t in provisioner.region_targets((region,)) if t.stack == stack)
-        runner = provisioner.runner
-        runner.init(target.workspace)
-        addresses = [a for a, kind in runner.state_resources(target.workspace) if kind == "aws_db_instance"]
-        plan = runner.plan(target.workspace, target.variables, replace=addresses)
-        runner.apply(target.workspace, plan)
-        notes = Notes(self.stores[region])
+        assert self.stacks is not None
+        count, plan = self.stacks.replace_databases(region, Assignment(primary=primary_region, standby=region))
+        notes = self.states[region].notes()
         for identifier in (
             (self.manifest(region) or Manifest(project="", written_at=0, regions={})).region(region).databases
         ):
             notes.forget("db", identifier, j.PROMOTION_REQUESTED_AT)
-        return f"{len(addresses)} database(s) replaced with replicas of {primary_region}: {plan.summary()}"
+        return f"{count} database(s) replaced with replicas of {primary_region}: {plan.summary()}"
 
     def _replicas_of(self, region: str, primary_region: str) -> bool:
         manifest = self.manifest(region)
         identifiers = manifest.region(region).databases if manifest is not None else ()
         if not identifiers:
             return False
-        notes = Notes(self.stores[region])
+        notes = self.states[region].notes()
         found = rds.describe_instances(self.sessions.client("rds", region), list(identifiers))
         return len(found) == len(identifiers) and all(
             db.replica_source is not None

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from standby.errors import StandbyError, StepFailed
-from standby.failover.journal import DONE, Journal, JournalStore, StepRecord
 from standby.failover.model import FailoverPlan, Step
 from standby.failover.steps import Outcome, StepContext, run_step
 from standby.progress import Event, Reporter, silent
+from standby.state.journal import DONE, Journal, JournalStore, StepRecord
 
 log = logging.getLogger(__name__)
-
-RunStep = Callable[[StepContext, Step], Outcome]
 
 
 class Executor:
@@ -31,14 +28,12 @@ class Executor:
         *,
         reporter: Reporter = silent,
         max_workers: int | None = None,
-        run: RunStep = run_step,
     ) -> None:
         self.ctx = ctx
         self.journal = journal
         self.store = store
         self.report = reporter
         self.max_workers = max_workers or ctx.config.failover.max_parallel  # [failover] max_parallel
-        self._run = run
         self._lock = threading.Lock()
 
     def _record(self, step: Step) -> StepRecord:
@@ -109,7 +104,7 @@ class Executor:
         try:
             # The plan's nochange is what the observation said before the run; earlier steps may have changed
             # the state since, so every handler observes again and skips by itself when there is nothing to do.
-            outcome = self._run(self.ctx, step)
+            outcome = run_step(self.ctx, step)
         except Exception as err:  # any failure is journaled, then re-raised
             with self._lock:
                 rec.status = "failed"

@@ -9,15 +9,15 @@ from standby.aws.autoscaling import GroupState
 from standby.aws.rds import DbInstance
 from standby.aws.route53 import Record
 from standby.config.schema import Capacity
-from standby.manifest import CapacitySnapshot
+from standby.state.journal import SHIFT_TRAFFIC as SHIFT_TRAFFIC  # the journal ends the RTO with these two
+from standby.state.journal import WAIT_HEALTHY as WAIT_HEALTHY
+from standby.state.manifest import CapacitySnapshot
 
 # One slug per step kind, the same in plan output, logs, the journal and the JSON.
 PREFLIGHT = "preflight"
 FENCE_PRIMARY = "fence-primary"
 PROMOTE_DB = "promote-db"
 SCALE_OUT = "scale-out"
-WAIT_HEALTHY = "wait-healthy"
-SHIFT_TRAFFIC = "shift-traffic"
 VERIFY = "verify"
 SCALE_IN = "scale-in"
 RESEED_DB = "reseed-db"
@@ -151,7 +151,9 @@ class FailoverPlan:
 
     @property
     def preflight(self) -> Preflight:
-        return next(s for s in self.steps if isinstance(s, Preflight))
+        """The plan's preflight step; a plan without one (a drill's restore) has passed no checks and refuses none."""
+        found = next((s for s in self.steps if isinstance(s, Preflight)), None)
+        return found or Preflight(key=PREFLIGHT, slug=PREFLIGHT, region=self.activate, intent="no checks")
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)

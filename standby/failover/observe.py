@@ -5,21 +5,18 @@ Every call here is a Describe/Get/List: a dry run (which plans from this) makes 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from standby.aws import autoscaling, cloudwatch, ec2, rds, route53, servicequotas, sts
+from standby import probes
+from standby.aws import autoscaling, ec2, rds, route53, sts
 from standby.aws.session import SessionFactory
 from standby.clock import Clock
 from standby.config.schema import Config
-from standby.control import ControlStore, Notes
-from standby.failover.judgements import PROMOTION_REQUESTED_AT
 from standby.failover.model import Observation, RegionObservation
-from standby.manifest import Manifest
-from standby.records import load_capacity_snapshot
+from standby.state import PROMOTION_REQUESTED_AT, Manifest, Notes, RegionState
 from standby.traffic_switch import is_evacuated, switches
 
 log = logging.getLogger(__name__)
@@ -57,7 +54,7 @@ def observe_region(
 def observe(
     sessions: SessionFactory,
     demote_sessions: SessionFactory,
-    store: ControlStore,
+    state: RegionState,
     manifest: Manifest | None,
     *,
     activate: str,
@@ -68,7 +65,7 @@ def observe(
     now = clock.now()
     config_mode = config.failover.traffic_mode if config is not None else "records"
     switch_config = config
-    act = observe_region(sessions, activate, manifest, Notes(store))
+    act = observe_region(sessions, activate, manifest, state.notes())
     dem = observe_region(demote_sessions, demote, manifest)
     account = _account(sessions, activate)
     records = None
@@ -85,7 +82,7 @@ def observe(
         records = None if health_check_mode else _records(sessions, activate, manifest)
         lag = _replica_lag(sessions, activate, act, now)
         try:
-            snapshot = load_capacity_snapshot(store)
+            snapshot = state.capacity_snapshot()
         except AWS_ERRORS as err:
             log.warning("cannot read the capacity snapshot in %s: %s", activate, err)
         quota = _quota(sessions, activate)
@@ -143,27 +140,11 @@ def _records(sessions: SessionFactory, region: str, manifest: Manifest) -> tuple
 
 def _replica_lag(sessions: SessionFactory, region: str, obs: RegionObservation, now: float) -> dict[str, float | None]:
     client = sessions.client("cloudwatch", region)
-    at = dt.datetime.fromtimestamp(now, tz=dt.UTC)
-    lag: dict[str, float | None] = {}
-    for identifier, db in obs.databases.items():
-        if not db.is_replica:
-            continue
-        try:
-            reading = cloudwatch.replica_lag(client, identifier, now=at)
-        except AWS_ERRORS as err:
-            log.warning("cannot read ReplicaLag of %s: %s", identifier, err)
-            reading = None
-        lag[identifier] = reading.value if reading else None
-    return lag
+    return {i: probes.read_replica_lag(client, i, now) for i, db in obs.databases.items() if db.is_replica}
 
 
 def _quota(sessions: SessionFactory, region: str) -> float | None:
-    service, code = servicequotas.EC2_STANDARD_VCPU_QUOTA
-    try:
-        return servicequotas.quota_value(sessions.client("service-quotas", region), service, code)
-    except AWS_ERRORS as err:
-        log.info("EC2 vCPU quota unknown in %s: %s", region, _short(err))
-        return None
+    return probes.read_vcpu_quota(sessions.client("service-quotas", region), region).value
 
 
 def _vcpus(sessions: SessionFactory, region: str, obs: RegionObservation) -> dict[str, int]:

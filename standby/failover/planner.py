@@ -6,9 +6,9 @@ planner is tested with plain tables of observations.
 
 from __future__ import annotations
 
+from standby import judgements as j
 from standby.capacity import standby_capacity
 from standby.config.schema import Capacity, Config
-from standby.failover import judgements as j
 from standby.failover.model import (
     FENCE_PRIMARY,
     PREFLIGHT,
@@ -34,15 +34,15 @@ from standby.failover.model import (
 )
 from standby.failover.model import ShiftTraffic as ShiftTrafficStep
 from standby.failover.preflight import preflight_checks, target_capacities
-from standby.manifest import Manifest
-from standby.roles import Assignment
+from standby.state.manifest import Manifest
+from standby.state.roles import Assignment
 
 
 def _capacity_text(c: Capacity) -> str:
     return f"desired {c.desired_capacity} (min {c.min_size}, max {c.max_size})"
 
 
-def _scale_steps(
+def scale_steps(
     manifest: Manifest,
     obs_groups: dict,
     region: str,
@@ -83,6 +83,29 @@ def _scale_steps(
     return steps
 
 
+def preflight_step(
+    config: Config,
+    manifest: Manifest | None,
+    obs: Observation,
+    targets: dict[str, Capacity],
+    *,
+    expected_account: str | None,
+    accept_rpo_breach: bool = False,
+) -> Preflight:
+    """The preflight step: its checks are run now, at planning time, and the step refuses the run if any failed."""
+    problems, warnings = preflight_checks(
+        config, manifest, obs, targets, expected_account=expected_account, accept_rpo_breach=accept_rpo_breach
+    )
+    return Preflight(
+        key=PREFLIGHT,
+        slug=PREFLIGHT,
+        region=obs.activate.region,
+        intent=f"checks passed, {len(warnings)} warning(s)" if not problems else f"{len(problems)} problem(s)",
+        problems=tuple(problems),
+        warnings=tuple(warnings),
+    )
+
+
 def plan_failover(
     config: Config,
     manifest: Manifest | None,
@@ -96,19 +119,11 @@ def plan_failover(
     activate, demote = obs.activate.region, obs.demote.region
     targets, source = target_capacities(config, obs)
     expected_account = config.regions.account_of(Assignment.home(config).role_of(activate))
-    problems, warnings = preflight_checks(
+    pre = preflight_step(
         config, manifest, obs, targets, expected_account=expected_account, accept_rpo_breach=accept_rpo_breach
     )
-    steps: list[Step] = [
-        Preflight(
-            key=PREFLIGHT,
-            slug=PREFLIGHT,
-            region=activate,
-            intent=f"checks passed, {len(warnings)} warning(s)" if not problems else f"{len(problems)} problem(s)",
-            problems=tuple(problems),
-            warnings=tuple(warnings),
-        )
-    ]
+    problems = pre.problems
+    steps: list[Step] = [pre]
     if problems or manifest is None:
         return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source)
 
@@ -127,9 +142,9 @@ def plan_failover(
             config.failover.promotion_settle_seconds,
         )
     )
-    scale = _scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, (PREFLIGHT,))
+    scale = scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, (PREFLIGHT,))
     steps.extend(scale)
-    waits = _wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
+    waits = wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
     steps.extend(waits)
     steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, steps, current))
     return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source)
@@ -178,7 +193,7 @@ def _promote_steps(
     return steps
 
 
-def _wait_steps(manifest: Manifest, region: str, scale: list[Step], timeout: float) -> list[Step]:
+def wait_steps(manifest: Manifest, region: str, scale: list[Step], timeout: float) -> list[Step]:
     steps: list[Step] = []
     for step in scale:
         assert isinstance(step, ScaleGroup)
@@ -336,9 +351,9 @@ def plan_failback(
         )
         steps.append(reseed_first)
         start = (reseed_first.key,)
-    scale = _scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, start)
+    scale = scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, start)
     steps.extend(scale)
-    waits = _wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
+    waits = wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
     steps.extend(waits)
     fence = _fence_step(manifest, obs, demote, tuple(w.key for w in waits), config.failover.fence_timeout_seconds)
     steps.append(fence)
@@ -354,7 +369,7 @@ def plan_failback(
     steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, waits + promote, current))
     record = steps.pop()  # record the roles last, after the standby is back to minimal
     standby_targets = {g: standby_capacity(c, config.scale) for g, c in config.capacity.items()}
-    scale_in = _scale_steps(manifest, obs.demote.groups, demote, standby_targets, SCALE_IN, (VERIFY,), widen_max=False)
+    scale_in = scale_steps(manifest, obs.demote.groups, demote, standby_targets, SCALE_IN, (VERIFY,), widen_max=False)
     steps.extend(scale_in)
     reseed_last = ReseedDb(
         key=f"{RESEED_DB}:{demote}",

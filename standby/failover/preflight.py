@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from standby import judgements as j
 from standby.config.schema import Capacity, Config
 from standby.failover.model import Observation
-from standby.manifest import Manifest
+from standby.state.manifest import Manifest
 
 
 def target_capacities(config: Config, obs: Observation) -> tuple[dict[str, Capacity], str]:
@@ -51,9 +52,10 @@ def preflight_checks(
         if identifier not in obs.activate.databases:
             problems.append(f"database {identifier} not found in {region}")
     for identifier, lag in sorted(obs.replica_lag.items()):
-        if lag is None:
+        verdict = j.replica_lag(lag, config.objectives.rpo_seconds)
+        if lag is None or verdict == j.Lag.UNKNOWN:
             warnings.append(f"no recent ReplicaLag datapoint for {identifier}: the data loss (RPO) is unknown")
-        elif lag > config.objectives.rpo_seconds:
+        elif verdict == j.Lag.BREACH:
             message = f"replica lag of {identifier} is {lag:.0f}s, above the RPO of {config.objectives.rpo_seconds}s"
             (warnings if accept_rpo_breach else problems).append(
                 message + (" (accepted with --accept-rpo-breach)" if accept_rpo_breach else "")
@@ -65,7 +67,7 @@ def preflight_checks(
         for group, ref in resources.groups.items():
             per = obs.vcpus_per_instance.get(ref.autoscaling_group, 0)
             needed += per * targets.get(group, config.capacity[group]).desired_capacity if group in targets else 0
-        if needed > obs.vcpu_quota:
+        if j.quota_allows(needed, obs.vcpu_quota) is False:
             problems.append(f"the target capacity needs {needed} vCPUs; the quota in {region} is {obs.vcpu_quota:.0f}")
     if obs.snapshot is None:
         warnings.append("no capacity snapshot of the primary recorded: scaling to the declared capacity")

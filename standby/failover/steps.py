@@ -1,12 +1,11 @@
 """Step handlers: each observes, compares, acts and verifies, and is safe to run twice.
 
 A handler returns an Outcome (complete, or skipped with the reason — ``nochange`` when already done) or raises
-StepFailed. Decisions come from standby.failover.judgements; AWS calls go through the drivers.
+StepFailed. Decisions come from standby.judgements; AWS calls go through the drivers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,14 +15,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from standby.aws import autoscaling, cloudwatch, elbv2, rds, route53
+from standby import judgements as j
+from standby import probes
+from standby.aws import autoscaling, rds, route53
 from standby.aws.errors import error_code
 from standby.aws.session import SessionFactory
 from standby.clock import Clock
 from standby.config.schema import Capacity, Config
-from standby.control import ControlStore, Notes
 from standby.errors import StepFailed
-from standby.failover import judgements as j
 from standby.failover.model import (
     SCALE_OUT,
     FenceGroups,
@@ -38,8 +37,7 @@ from standby.failover.model import (
     WaitHealthy,
 )
 from standby.failover.waits import wait_until
-from standby.records import current_assignment, write_roles
-from standby.roles import Assignment
+from standby.state import Assignment, Notes, RegionStates
 from standby.traffic_switch import is_evacuated, set_evacuated, switches
 
 log = logging.getLogger(__name__)
@@ -65,16 +63,16 @@ class StepContext:
     config: Config
     sessions: SessionFactory  # the activated region, and Route53
     demote_sessions: SessionFactory  # the other region: fast-failing clients
-    stores: dict[str, ControlStore]
+    states: RegionStates  # standby's records in each region
     clock: Clock
     run_id: str
     reseed: Reseeder | None = None
 
     def notes(self, region: str) -> Notes:
-        return Notes(self.stores[region])
+        return self.states[region].notes()
 
     def regions(self, first: str) -> tuple[str, ...]:
-        return (first, *[r for r in self.stores if r != first])
+        return (first, *[r for r in self.states if r != first])
 
 
 def _capacity(c: Capacity | None) -> dict[str, int]:
@@ -112,7 +110,7 @@ def run_fence(ctx: StepContext, step: FenceGroups) -> Outcome:
 
 def _fence_groups(ctx: StepContext, step: FenceGroups) -> Outcome:
     client = ctx.demote_sessions.client("autoscaling", step.region)
-    notes = Notes(ctx.stores[step.region]) if step.region in ctx.stores else None
+    notes = ctx.notes(step.region) if step.region in ctx.states else None
     before, after = {}, {}
     changed = 0
     for state in autoscaling.describe_groups(client, list(step.groups)):
@@ -175,11 +173,9 @@ def run_wait_healthy(ctx: StepContext, step: WaitHealthy) -> Outcome:
     lb = ctx.sessions.client("elbv2", step.region)
 
     def probe() -> j.Readiness | None:
-        state = _describe_group(client, step.autoscaling_group)
-        healthy = None
-        if step.target_group_arn:
-            healthy = elbv2.describe_target_health(lb, [step.target_group_arn])[0].healthy
-        readiness = j.capacity_ready(state, step.desired, healthy)
+        readiness = probes.check_capacity(client, lb, step.autoscaling_group, step.target_group_arn, step.desired)
+        if not readiness.found:
+            raise StepFailed(readiness.reason)
         if not readiness.ready:
             log.info("%s: %s", step.autoscaling_group, readiness.reason)
         return readiness if readiness.ready else None
@@ -199,18 +195,18 @@ def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
     settle = ctx.config.failover.promotion_settle_seconds
 
     def state() -> tuple[rds.DbInstance, j.Promotion]:
-        found = rds.describe_instances(client, [step.identifier])
-        if not found:
+        check = probes.check_promotion(client, notes, step.identifier, ctx.clock.now(), settle)
+        if check.db is None:
             raise StepFailed(f"database {step.identifier} not found in {step.region}")
-        requested = notes.get("db", step.identifier).get(j.PROMOTION_REQUESTED_AT)
-        db = found[0]
-        return db, j.promotion_state(db, float(requested) if requested else None, ctx.clock.now(), settle)
+        return check.db, check.state
 
     db, current = state()
     before = {"status": db.status, "replica_source": db.replica_source, "promotion": current.value}
     if current == j.Promotion.PROMOTED:
         return Outcome("skipped", NOCHANGE, before, before)
-    before["replica_lag_seconds"] = read_replica_lag(ctx, step.region, step.identifier)
+    before["replica_lag_seconds"] = probes.read_replica_lag(
+        ctx.sessions.client("cloudwatch", step.region), step.identifier, ctx.clock.now()
+    )
     if current == j.Promotion.REPLICA:
         try:
             rds.promote_replica(client, step.identifier)
@@ -238,17 +234,6 @@ def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
         before,
         {"status": final.status, "replica_source": final.replica_source, "promotion": "promoted"},
     )
-
-
-def read_replica_lag(ctx: StepContext, region: str, identifier: str) -> float | None:
-    """ReplicaLag at the moment of promotion: the data a promotion loses (the RPO), when the metric exists."""
-    now = dt.datetime.fromtimestamp(ctx.clock.now(), tz=dt.UTC)
-    try:
-        reading = cloudwatch.replica_lag(ctx.sessions.client("cloudwatch", region), identifier, now=now)
-    except AWS_ERRORS as err:
-        log.warning("ReplicaLag of %s unreadable: %s", identifier, err)
-        return None
-    return reading.value if reading is not None else None
 
 
 def wait_until_insync(ctx: StepContext, client: Any, change_id: str, timeout: float) -> None:
@@ -312,11 +297,10 @@ def run_verify(ctx: StepContext, step: Verify) -> Outcome:
     db_client = ctx.sessions.client("rds", step.region)
     settle = ctx.config.failover.promotion_settle_seconds
     for identifier in step.databases:
-        found = rds.describe_instances(db_client, [identifier])
-        requested = ctx.notes(step.region).get("db", identifier).get(j.PROMOTION_REQUESTED_AT)
-        if not found:
+        check = probes.check_promotion(db_client, ctx.notes(step.region), identifier, ctx.clock.now(), settle)
+        if check.db is None:
             problems.append(f"database {identifier} not found")
-        elif j.promotion_state(found[0], requested, ctx.clock.now(), settle) != j.Promotion.PROMOTED:
+        elif not check.promoted:
             problems.append(f"database {identifier} is not promoted")
     targets: dict[str, str | None] = {}
     if step.mode == "health-check":
@@ -341,21 +325,23 @@ def run_verify(ctx: StepContext, step: Verify) -> Outcome:
 
 def run_record(ctx: StepContext, step: RecordRoles) -> Outcome:
     wanted = Assignment(primary=step.primary, standby=step.standby)
-    if current_assignment(ctx.config, ctx.stores.values()) == wanted:
+    if ctx.states.assignment() == wanted:
         return Outcome("skipped", NOCHANGE)
-    record = write_roles(ctx.stores, wanted, ctx.run_id, required=step.region)
+    record = ctx.states.record_assignment(wanted, ctx.run_id, required=step.region)
     return Outcome("complete", f"roles generation {record.generation}: primary {record.primary}")
 
 
 def run_reseed(ctx: StepContext, step: ReseedDb) -> Outcome:
     if ctx.reseed is None:
         raise StepFailed("re-seeding needs Terraform, and this run has no runner")
-    other = next(r for r in ctx.stores if r != step.region)
+    other = ctx.states.other(step.region)
     detail = ctx.reseed(step.region, other)
     return Outcome("skipped", NOCHANGE) if detail is None else Outcome("complete", detail)
 
 
-HANDLERS: dict[type, Callable[[StepContext, Any], Outcome]] = {
+Handler = Callable[[StepContext, Any], Outcome]
+
+HANDLERS: dict[type, Handler] = {
     Preflight: run_preflight,
     FenceGroups: run_fence,
     ScaleGroup: run_scale,
@@ -366,6 +352,16 @@ HANDLERS: dict[type, Callable[[StepContext, Any], Outcome]] = {
     RecordRoles: run_record,
     ReseedDb: run_reseed,
 }
+
+
+def handles(step_type: type) -> Callable[[Handler], Handler]:
+    """Register the handler of a step type defined outside this module (the drills' steps)."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[step_type] = handler
+        return handler
+
+    return register
 
 
 def run_step(ctx: StepContext, step: Step) -> Outcome:

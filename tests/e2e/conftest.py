@@ -23,8 +23,10 @@ from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, load_config
 from standby.emulator import Emulator
 from standby.provision import AppliedStack, Provisioner
-from standby.roles import Assignment
 from standby.secrets import resolve_secrets
+from standby.stacks import Stacks
+from standby.state import RegionStates
+from standby.state.roles import Assignment
 from standby.terraform import TerraformRunner
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +82,12 @@ def provisioned_webapp(plugin_dir: Path, terraform_bin: str) -> Iterator[Provisi
         )
         wanted = {var: env for stack in loaded.config.stacks.values() for var, env in stack.secrets.items()}
         secrets = resolve_secrets(wanted, state_dir=loaded.state_dir, allow_generated=True)
-        provisioner = Provisioner(loaded, runner, assignment=Assignment.home(loaded.config), secrets=secrets)
+        provisioner = Provisioner(
+            loaded,
+            Stacks(loaded, runner, secrets),
+            RegionStates.of(loaded, sessions),
+            assignment=Assignment.home(loaded.config),
+        )
         results = provisioner.apply(provisioner.plan("all"))
         provisioner.publish(sessions)
         yield ProvisionedWebapp(loaded, sessions, results, runner, secrets, info.endpoint, config_path)

@@ -17,8 +17,9 @@ from standby.config.drift_schema import DriftSettings, IgnoreRule
 from standby.drift.model import DriftReport, Finding
 from standby.drift.render import render_text
 from standby.drift.run import DriftRun
-from standby.records import control_stores, current_assignment
-from standby.roles import Assignment
+from standby.stacks import Stacks
+from standby.state import RegionStates
+from standby.state.roles import Assignment
 from tests.e2e.conftest import ProvisionedWebapp
 
 pytestmark = pytest.mark.e2e
@@ -103,7 +104,12 @@ def log_level_changed_in_primary(env: ProvisionedWebapp) -> Iterator[None]:
         yield
     finally:
         ssm.put_parameter(Name="/webapp/log_level", Value=before, Type="String", Overwrite=True)
-        run = DriftRun(env.loaded, env.sessions, env.runner, env.secrets)
+        run = DriftRun(
+            env.loaded,
+            env.sessions,
+            RegionStates.of(env.loaded, env.sessions),
+            Stacks(env.loaded, env.runner, env.secrets),
+        )
         target = next(t for t in run.iac_targets(run_assignment(env)) if t.region == PRIMARY)
         env.runner.apply(target.workspace, env.runner.plan(target.workspace, target.variables, refresh_only=True))
 
@@ -130,7 +136,7 @@ def replica_lag_beyond_rpo(env: ProvisionedWebapp) -> Iterator[float]:
 
 
 def run_assignment(env: ProvisionedWebapp) -> Assignment:
-    return current_assignment(env.loaded.config, control_stores(env.sessions, env.loaded.config).values())
+    return RegionStates.of(env.loaded, env.sessions).assignment()
 
 
 def with_ignore(loaded: LoadedConfig, rule: IgnoreRule) -> LoadedConfig:
@@ -147,7 +153,12 @@ def test_hand_made_changes_are_reported_and_an_ignore_rule_silences_one(provisio
         other_ami = changes.enter_context(other_ami_in_standby(env))
         lag = changes.enter_context(replica_lag_beyond_rpo(env))
 
-        report = DriftRun(env.loaded, env.sessions, env.runner, env.secrets).run()
+        report = DriftRun(
+            env.loaded,
+            env.sessions,
+            RegionStates.of(env.loaded, env.sessions),
+            Stacks(env.loaded, env.runner, env.secrets),
+        ).run()
         assert report.exit_code == 3 and report.status == "drift", render_text(report)
 
         rule = find(report, "parity", "security_group:webapp-app", "ingress:tcp:22:203.0.113.0/24")
@@ -180,7 +191,9 @@ def test_hand_made_changes_are_reported_and_an_ignore_rule_silences_one(provisio
                 reason="debug logging is being tried in the primary this week",
             ),
         )
-        silenced = DriftRun(ignoring, env.sessions).run(["parity", "readiness"])
+        silenced = DriftRun(ignoring, env.sessions, RegionStates.of(ignoring, env.sessions)).run(
+            ["parity", "readiness"]
+        )
         quiet = find(silenced, "parity", "parameter:/webapp/log_level", "value")
         assert (quiet.status, quiet.rule) == ("ignored", "debug-logging-trial")
         assert quiet.reason == "debug logging is being tried in the primary this week"
@@ -188,5 +201,7 @@ def test_hand_made_changes_are_reported_and_an_ignore_rule_silences_one(provisio
         assert silenced.exit_code == 3  # the other changes still drift
 
     # Everything is back as it was, for the other tests sharing the environment: Terraform included.
-    after = DriftRun(env.loaded, env.sessions, env.runner, env.secrets).run()
+    after = DriftRun(
+        env.loaded, env.sessions, RegionStates.of(env.loaded, env.sessions), Stacks(env.loaded, env.runner, env.secrets)
+    ).run()
     assert after.exit_code == 0 and after.of("drift") == (), render_text(after)

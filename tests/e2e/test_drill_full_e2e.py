@@ -11,7 +11,8 @@ import pytest
 from standby.aws.session import SessionFactory, Target
 from standby.drill.runner import DrillRunner
 from standby.failover.controller import Controller
-from standby.provision import Provisioner
+from standby.stacks import Stacks
+from standby.state import RegionStates
 from tests.fakes.aws_faults import FailOperation
 from tests.fakes.clock import FakeClock
 
@@ -36,10 +37,9 @@ def test_full_drill_with_a_failing_step_restores_the_initial_state(provisioned_w
     fault = FailOperation("ListResourceRecordSets", "InvalidInput", times=2, region="us-west-2")
     sessions = SessionFactory(target=Target(env.endpoint, emulator=True), on_client=fault)
 
-    def provisioner_for(assignment) -> Provisioner:
-        return Provisioner(env.loaded, env.runner, assignment=assignment, secrets=env.secrets)
-
-    controller = Controller(env.loaded, sessions, clock=FakeClock(time.time()), provisioner_factory=provisioner_for)
+    stacks = Stacks(env.loaded, env.runner, env.secrets)
+    states = RegionStates.of(env.loaded, sessions)
+    controller = Controller(env.loaded, sessions, states, clock=FakeClock(time.time()), stacks=stacks)
     result = DrillRunner(controller).run("full", tmp_path / "reports")
     report = result.report
 

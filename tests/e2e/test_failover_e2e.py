@@ -7,12 +7,12 @@ import time
 
 import pytest
 
+from standby import judgements as j
 from standby.aws import autoscaling, rds, route53
-from standby.control import Notes
-from standby.failover import judgements as j
 from standby.failover.controller import Controller
 from standby.provision import Provisioner
-from standby.records import control_stores, current_assignment
+from standby.stacks import Stacks
+from standby.state import RegionStates
 from tests.fakes.clock import FakeClock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fails_over]
@@ -33,7 +33,7 @@ def group(env, region: str) -> autoscaling.GroupState:
 
 def promoted(env, controller: Controller, region: str, now: float) -> j.Promotion:
     [db] = rds.describe_instances(env.sessions.client("rds", region), ["webapp-db"])
-    requested = Notes(controller.stores[region]).get("db", "webapp-db").get(j.PROMOTION_REQUESTED_AT)
+    requested = controller.states[region].notes().get("db", "webapp-db").get(j.PROMOTION_REQUESTED_AT)
     return j.promotion_state(db, requested, now, env.loaded.config.failover.promotion_settle_seconds)
 
 
@@ -41,10 +41,13 @@ def test_failover_then_provision_then_failback(provisioned_webapp) -> None:
     env = provisioned_webapp
     clock = FakeClock(time.time())
 
-    def provisioner_for(assignment) -> Provisioner:
-        return Provisioner(env.loaded, env.runner, assignment=assignment, secrets=env.secrets)
+    stacks = Stacks(env.loaded, env.runner, env.secrets)
+    states = RegionStates.of(env.loaded, env.sessions)
 
-    ctl = Controller(env.loaded, env.sessions, clock=clock, provisioner_factory=provisioner_for)
+    def provisioner_for(assignment) -> Provisioner:
+        return Provisioner(env.loaded, stacks, states, assignment=assignment)
+
+    ctl = Controller(env.loaded, env.sessions, states, clock=clock, stacks=stacks)
 
     failover = ctl.execute(ctl.plan("failover"))
     assert failover.status == "complete", failover.steps
@@ -53,7 +56,7 @@ def test_failover_then_provision_then_failback(provisioned_webapp) -> None:
     assert traffic(env) == {"www.webapp.example.internal.": WEST, "api.webapp.example.internal.": WEST}
 
     # The next provision plans for the recorded roles: nothing reverts the failover.
-    assignment = current_assignment(env.loaded.config, control_stores(env.sessions, env.loaded.config).values())
+    assignment = RegionStates.of(env.loaded, env.sessions).assignment()
     assert (assignment.primary, assignment.standby) == (WEST, EAST)
     plan = provisioner_for(assignment).plan("all")
     asg = 'module.compute["web"].aws_autoscaling_group.this'
@@ -84,9 +87,9 @@ def test_failover_then_provision_then_failback(provisioned_webapp) -> None:
     [replica] = rds.describe_instances(env.sessions.client("rds", WEST), ["webapp-db"])
     assert replica.replica_source == "arn:aws:rds:us-east-1:123456789012:db:webapp-db"
     assert promoted(env, ctl, WEST, clock.now()) == j.Promotion.REPLICA
-    home = current_assignment(env.loaded.config, control_stores(env.sessions, env.loaded.config).values())
+    home = RegionStates.of(env.loaded, env.sessions).assignment()
     assert (home.primary, home.standby) == (EAST, WEST)
-    again = Provisioner(env.loaded, env.runner, assignment=home, secrets=env.secrets).plan("all")
+    again = Provisioner(env.loaded, stacks, states, assignment=home).plan("all")
     # Nothing to rebuild or move back; at most the promoted database takes the primary's settings in place
     # (e.g. its backup retention: the promotion set one day).
     for planned in again.stacks:

@@ -8,10 +8,11 @@ import pytest
 
 from standby.aws import autoscaling, rds, route53
 from standby.cli.main import main
-from standby.control import MANIFEST_KEY
 from standby.provision import Provisioner
-from standby.records import control_stores, load_capacity_snapshot
-from standby.roles import Assignment
+from standby.stacks import Stacks
+from standby.state import RegionStates
+from standby.state.roles import Assignment
+from standby.state.store import MANIFEST_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +20,12 @@ EAST, WEST = "us-east-1", "us-west-2"
 
 
 def provisioner(env) -> Provisioner:
-    return Provisioner(env.loaded, env.runner, assignment=Assignment.home(env.loaded.config), secrets=env.secrets)
+    return Provisioner(
+        env.loaded,
+        Stacks(env.loaded, env.runner, env.secrets),
+        RegionStates.of(env.loaded, env.sessions),
+        assignment=Assignment.home(env.loaded.config),
+    )
 
 
 def groups(env, region: str) -> list[autoscaling.GroupState]:
@@ -61,12 +67,12 @@ def test_failover_records_are_present(provisioned_webapp) -> None:
 
 def test_manifest_and_capacity_snapshot_are_recorded_in_both_regions(provisioned_webapp) -> None:
     env = provisioned_webapp
-    stores = control_stores(env.sessions, env.loaded.config)
+    stores = RegionStates.of(env.loaded, env.sessions)
     for region in (EAST, WEST):
-        manifest = stores[region].get(MANIFEST_KEY)
+        manifest = stores[region].store.get(MANIFEST_KEY)
         assert manifest["regions"][WEST]["groups"]["web"]["autoscaling_group"] == "webapp-web"
         assert manifest["dns"]["record_fqdns"] == ["www.webapp.example.internal", "api.webapp.example.internal"]
-    snapshot = load_capacity_snapshot(stores[WEST])
+    snapshot = stores[WEST].capacity_snapshot()
     assert snapshot is not None and snapshot.source_region == EAST
     assert snapshot.groups["web"].desired_capacity == 4
 

@@ -20,8 +20,8 @@ from standby.failover.model import (
     ShiftTraffic,
 )
 from standby.failover.planner import plan_failback, plan_failover
-from standby.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
-from standby.roles import Assignment
+from standby.state.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
+from standby.state.roles import Assignment
 
 REPO = Path(__file__).resolve().parents[2]
 EAST, WEST = "us-east-1", "us-west-2"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from standby import judgements as j
 from standby.aws.autoscaling import GroupState
 from standby.aws.rds import DbInstance
 from standby.aws.route53 import Record
 from standby.config.schema import Capacity
-from standby.failover import judgements as j
 
 
 def db(status="available", source: str | None = "arn:aws:rds:us-east-1:1:db:app") -> DbInstance:

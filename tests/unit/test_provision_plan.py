@@ -8,8 +8,8 @@ import pytest
 
 from standby.config import load_config
 from standby.errors import UsageError
-from standby.provision import global_variables, region_variables, select_regions, workspace_for
-from standby.roles import Assignment
+from standby.stacks import global_variables, region_variables, select_regions, workspace_for
+from standby.state.roles import Assignment
 
 REPO = Path(__file__).resolve().parents[2]
 

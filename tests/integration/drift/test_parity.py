@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from standby.control import ControlStore
 from standby.drift.model import DriftReport, Finding
 from standby.drift.render import render_text
 from standby.drift.run import DriftRun
-from standby.records import load_capacity_snapshot
+from standby.state import RegionState, RegionStates
+from standby.state.store import ControlStore
 from tests.integration.drift.world import Mirror
 
 CHECKS = ["parity", "readiness"]
@@ -21,7 +22,7 @@ def find(report: DriftReport, check: str, resource: str, attribute: str) -> Find
 
 
 def test_a_clean_mirror_is_in_parity(loaded, sessions, mirror: Mirror) -> None:
-    report = DriftRun(loaded, sessions).run(CHECKS)
+    report = DriftRun(loaded, sessions, RegionStates.of(loaded, sessions)).run(CHECKS)
     assert report.status == "parity" and report.exit_code == 0, render_text(report)
     assert report.scope_source == "manifest"
     assert report.compared["parity"] >= 40
@@ -62,7 +63,7 @@ def test_each_hand_made_change_is_reported(loaded, sessions, mirror: Mirror) -> 
         ],
     )
 
-    report = DriftRun(loaded, sessions).run(CHECKS)
+    report = DriftRun(loaded, sessions, RegionStates.of(loaded, sessions)).run(CHECKS)
     assert report.exit_code == 3, render_text(report)
     rule = find(report, "parity", "security_group:webapp-app", "ingress:tcp:22:0.0.0.0/0")
     assert (rule.status, rule.primary, rule.standby) == ("drift", "present", None)
@@ -83,7 +84,7 @@ def test_a_dns_record_pointing_at_the_wrong_region_is_drift(loaded, sessions, mi
     route53.change_resource_record_sets(
         HostedZoneId=mirror.zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": primary}]}
     )
-    report = DriftRun(loaded, sessions).run(["parity"])
+    report = DriftRun(loaded, sessions, RegionStates.of(loaded, sessions)).run(["parity"])
     target = find(report, "parity", "record:www.webapp.example.internal", "target")
     assert (target.status, target.primary, target.standby) == (
         "drift",
@@ -95,11 +96,11 @@ def test_a_dns_record_pointing_at_the_wrong_region_is_drift(loaded, sessions, mi
 
 def test_readiness_refreshes_the_capacity_snapshot(loaded, sessions, mirror: Mirror) -> None:
     store = ControlStore(sessions, "webapp", mirror.standby)
-    assert load_capacity_snapshot(store) is None
-    report = DriftRun(loaded, sessions).run(["readiness"])
+    assert RegionState(store, Path()).capacity_snapshot() is None
+    report = DriftRun(loaded, sessions, RegionStates.of(loaded, sessions)).run(["readiness"])
     snapshot = find(report, "readiness", "capacity_snapshot", "age_seconds")
     assert snapshot.status == "ok" and "refreshed by this run (none recorded before)" in snapshot.reason
-    saved = load_capacity_snapshot(store)
+    saved = RegionState(store, Path()).capacity_snapshot()
     assert saved is not None and saved.source_region == mirror.primary
     assert saved.groups["web"].desired_capacity == 4
     in_service = find(report, "readiness", "capacity:web", "in_service")

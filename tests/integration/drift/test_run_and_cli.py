@@ -15,7 +15,8 @@ from standby.cli.main import main
 from standby.drift.run import DriftRun
 from standby.drift.scheduled import required_actions
 from standby.errors import ExitCode, StandbyError
-from standby.records import control_stores, current_assignment
+from standby.stacks import Stacks
+from standby.state import RegionStates
 from standby.terraform import TerraformRunner
 from tests.fakes.aws_faults import CallRecorder, FailOperation, RegionOutage, ThrottleFirstAttempt
 from tests.integration.drift.world import Mirror
@@ -57,7 +58,7 @@ def test_quota_errors_degrade_to_an_unknown_finding(loaded, sessions, mirror: Mi
     faulty = SessionFactory(
         target=sessions.target, on_client=FailOperation("GetServiceQuota", "AccessDeniedException", 5)
     )
-    report = DriftRun(loaded, faulty).run(["readiness"])
+    report = DriftRun(loaded, faulty, RegionStates.of(loaded, faulty)).run(["readiness"])
     quota = next(f for f in report.findings if f.resource.startswith("quota:"))
     assert quota.status == "unknown" and "AccessDeniedException" in quota.reason
     assert report.errors == () and report.exit_code == 0
@@ -65,20 +66,20 @@ def test_quota_errors_degrade_to_an_unknown_finding(loaded, sessions, mirror: Mi
 
 def test_an_unreachable_region_is_a_check_error_not_a_crash(loaded, sessions, mirror: Mirror) -> None:
     down = SessionFactory(target=sessions.target, on_client=RegionOutage([mirror.primary])).fast_fail()
-    report = DriftRun(loaded, down).run(["parity"])
+    report = DriftRun(loaded, down, RegionStates.of(loaded, down)).run(["parity"])
     assert report.status == "error" and report.exit_code == ExitCode.FAILED
     assert [(e.check, e.error) for e in report.errors] == [("parity", "EndpointConnectionError")]
 
 
 def test_throttling_is_absorbed_by_botocore_retries(loaded, sessions, mirror: Mirror) -> None:
     throttle = ThrottleFirstAttempt()
-    report = DriftRun(loaded, SessionFactory(target=sessions.target, on_client=throttle)).run(["parity"])
+    report = _drift(loaded, SessionFactory(target=sessions.target, on_client=throttle)).run(["parity"])
     assert report.status == "parity" and throttle.throttled > 20
 
 
 def test_every_call_is_a_read_and_declared_except_the_snapshot_and_report(loaded, sessions, mirror: Mirror) -> None:
     recorder = CallRecorder()
-    DriftRun(loaded, SessionFactory(target=sessions.target, on_client=recorder)).run(["parity", "readiness"])
+    _drift(loaded, SessionFactory(target=sessions.target, on_client=recorder)).run(["parity", "readiness"])
     assert {op for _, _, op in recorder.mutating()} == {"PutObject"}  # the capacity snapshot
     prefixes = {"elbv2": "elasticloadbalancing", "service-quotas": "servicequotas"}
     called = {f"{prefixes.get(service, service)}:{op}" for _, service, op in recorder.calls}
@@ -104,13 +105,19 @@ def test_the_scope_comes_from_terraform_outputs_without_a_manifest(
     binary.chmod(0o755)
     monkeypatch.setenv("FAKE_TF_LOG", str(tmp_path / "tf.log"))
     monkeypatch.setenv("FAKE_TF_OUTPUT", json.dumps(outputs))
-    report = DriftRun(loaded, sessions, runner=TerraformRunner(str(binary))).run(["parity"])
+    report = DriftRun(
+        loaded, sessions, RegionStates.of(loaded, sessions), Stacks(loaded, TerraformRunner(str(binary)), {})
+    ).run(["parity"])
     assert report.scope_source == "outputs" and report.status == "parity", report.errors
     assert report.compared["parity"] >= 40
 
 
 def test_without_manifest_or_terraform_the_run_says_what_to_do(loaded, sessions, clean_emulator) -> None:
-    stores = control_stores(sessions, loaded.config)
-    assignment = current_assignment(loaded.config, stores.values())
+    stores = RegionStates.of(loaded, sessions)
+    assignment = stores.assignment()
     with pytest.raises(StandbyError, match="no manifest in either region's control store"):
-        DriftRun(loaded, sessions).resolve_scope(assignment, stores)
+        DriftRun(loaded, sessions, stores).resolve_scope(assignment, stores)
+
+
+def _drift(loaded, sessions: SessionFactory) -> DriftRun:
+    return DriftRun(loaded, sessions, RegionStates.of(loaded, sessions))

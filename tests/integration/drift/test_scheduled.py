@@ -8,9 +8,9 @@ import subprocess
 import sys
 import zipfile
 
-from standby.control import ControlStore
 from standby.drift.package import build_package
 from standby.drift.scheduled import FINDINGS_METRIC, LATEST_REPORT_KEY, METRIC_NAMESPACE, handler, run_scheduled
+from standby.state.store import ControlStore
 from tests.integration.drift.world import Mirror
 
 

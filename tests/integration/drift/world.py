@@ -12,12 +12,13 @@ import base64
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from standby.aws.session import SessionFactory
 from standby.config.schema import Config
-from standby.control import ControlStore
-from standby.manifest import DnsRefs, GroupRef, Manifest, RegionResources
-from standby.records import save_manifest
+from standby.state import RegionState
+from standby.state.manifest import DnsRefs, GroupRef, Manifest, RegionResources
+from standby.state.store import ControlStore
 
 PROJECT = "webapp"
 PARAMETERS = {"log_level": "info", "feature_flags": "checkout,search"}
@@ -239,5 +240,6 @@ def build_mirror(sessions: SessionFactory, config: Config, *, extra_units: int =
     )
     if record:
         stores = [ControlStore(sessions, PROJECT, region) for region in (primary, standby)]
-        save_manifest(stores, manifest)
+        for store in stores:
+            RegionState(store, Path()).save_manifest(manifest)
     return Mirror(primary, standby, manifest, zone_id, {primary: p_image, standby: s_image})

@@ -16,7 +16,8 @@ from standby.config.schema import CanarySettings, LoadedConfig
 from standby.drill.canary import Canary
 from standby.drill.runner import DrillRunner
 from standby.failover.controller import Controller
-from standby.roles import Assignment
+from standby.state import RegionStates
+from standby.state.roles import Assignment
 from tests.fakes.clock import FakeClock
 from tests.fakes.s3_replication import LaggingReplicator, SteppingClock
 from tests.integration.drill.test_isolated_drill import put_replica_lag
@@ -72,7 +73,9 @@ def drill(loaded: LoadedConfig, target, sessions: SessionFactory, lag: float, tm
         clock.listeners.insert(0, canary.tick)  # each simulated second: write what is due, then replicate
         return canary
 
-    runner = DrillRunner(Controller(loaded, SessionFactory(target=target), clock=clock), canary_factory=canary_factory)
+    sessions = SessionFactory(target=target)
+    controller = Controller(loaded, sessions, RegionStates.of(loaded, sessions), clock=clock)
+    runner = DrillRunner(controller, canary_factory=canary_factory)
     return runner.run("isolated", tmp_path / "reports").report
 
 

@@ -15,6 +15,7 @@ from standby.aws.session import SessionFactory
 from standby.cli.main import main
 from standby.drill.runner import DrillRunner
 from standby.failover.controller import Controller
+from standby.state import RegionStates
 from tests.fakes.aws_faults import FailOperation, combine
 from tests.fakes.clock import FakeClock
 
@@ -83,7 +84,7 @@ class Bars(HTMLParser):
 
 def runner(loaded, target, *hooks) -> DrillRunner:
     sessions = SessionFactory(target=target, on_client=combine(*hooks) if hooks else None)
-    return DrillRunner(Controller(loaded, sessions, clock=FakeClock(time.time())))
+    return DrillRunner(Controller(loaded, sessions, RegionStates.of(loaded, sessions), clock=FakeClock(time.time())))
 
 
 def test_isolated_drill_changes_nothing_in_production(world, loaded, target, sessions, tmp_path) -> None:

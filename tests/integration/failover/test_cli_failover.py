@@ -13,6 +13,7 @@ from standby.aws.session import SessionFactory
 from standby.cli.main import main
 from standby.config import load_config
 from standby.failover.controller import Controller
+from standby.state import RegionStates
 from tests.fakes.aws_faults import CallRecorder
 from tests.fakes.clock import FakeClock
 
@@ -106,7 +107,8 @@ def test_killed_mid_run_then_resume_converges(world, cli_config, target) -> None
     assert journal["steps"]["scale-out:web"]["status"] == "running"
 
     recorder = CallRecorder()
-    ctl = Controller(loaded, SessionFactory(target=target, on_client=recorder), clock=FakeClock(time.time() + 60))
+    sessions = SessionFactory(target=target, on_client=recorder)
+    ctl = Controller(loaded, sessions, RegionStates.of(loaded, sessions), clock=FakeClock(time.time() + 60))
     planned, old = ctl.resume(run_id)
     finished = ctl.execute(planned, old)  # takes over the crashed run's lock: same run id
     assert finished.status == "complete"

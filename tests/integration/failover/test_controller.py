@@ -6,14 +6,13 @@ import time
 
 import pytest
 
+from standby import judgements as j
 from standby.aws import autoscaling, route53
 from standby.aws.session import SessionFactory
-from standby.control import Notes
 from standby.errors import LockHeld, StepFailed
-from standby.failover import judgements as j
 from standby.failover.controller import Controller
-from standby.failover.lock import RunLock
-from standby.records import control_stores, read_roles
+from standby.state import RegionStates
+from standby.state.lock import RunLock
 from tests.fakes.aws_faults import CallRecorder, FailOperation, RegionOutage, ThrottleFirstAttempt, combine
 from tests.fakes.clock import FakeClock
 
@@ -22,7 +21,9 @@ EAST, WEST = "us-east-1", "us-west-2"
 
 def controller(loaded, target, *hooks, clock=None) -> tuple[Controller, SessionFactory]:
     sessions = SessionFactory(target=target, on_client=combine(*hooks) if hooks else None)
-    return Controller(loaded, sessions, clock=clock or FakeClock(time.time())), sessions
+    return Controller(
+        loaded, sessions, RegionStates.of(loaded, sessions), clock=clock or FakeClock(time.time())
+    ), sessions
 
 
 def traffic(sessions: SessionFactory, world) -> dict[str, str | None]:
@@ -53,14 +54,14 @@ def test_failover_happy_path(world, loaded, target) -> None:
     standby_group = group(sessions, WEST)
     assert (standby_group.min_size, standby_group.desired_capacity, standby_group.in_service) == (2, 4, 4)
     assert group(sessions, EAST).desired_capacity == 0  # fenced
-    assert Notes(ctl.stores[EAST]).get("asg", f"webapp-web-{EAST}")[j.PRIOR_CAPACITY] == {
+    assert ctl.states[EAST].notes().get("asg", f"webapp-web-{EAST}")[j.PRIOR_CAPACITY] == {
         "min_size": 2,
         "max_size": 8,
         "desired_capacity": 4,
     }
-    assert Notes(ctl.stores[WEST]).get("db", "webapp-db")[j.PROMOTION_REQUESTED_AT] > 0
+    assert ctl.states[WEST].notes().get("db", "webapp-db")[j.PROMOTION_REQUESTED_AT] > 0
     assert traffic(sessions, world) == {f"{n}.": WEST for n in world.manifest.dns.record_fqdns}
-    roles = read_roles(control_stores(sessions, loaded.config).values())
+    roles = RegionStates.of(loaded, sessions).role_record()
     assert (roles.primary, roles.standby, roles.generation) == (WEST, EAST, 1)
     assert journal.rto_seconds is not None and journal.rto_seconds > 0
     for record in journal.steps.values():
@@ -134,7 +135,7 @@ def test_throttling_on_every_api_is_absorbed(world, loaded, target) -> None:
 
 def test_a_second_concurrent_failover_is_refused(world, loaded, target) -> None:
     ctl, _ = controller(loaded, target)
-    other = RunLock(ctl.stores[WEST], "20261128T000000Z-failover-other", "alice@laptop")
+    other = RunLock(ctl.states[WEST].store, "20261128T000000Z-failover-other", "alice@laptop")
     other.acquire()
     with pytest.raises(LockHeld, match="run 20261128T000000Z-failover-other by alice@laptop since"):
         ctl.execute(ctl.plan("failover"))

@@ -7,6 +7,7 @@ import time
 
 from standby.aws.session import SessionFactory
 from standby.failover.controller import Controller
+from standby.state import RegionStates
 from standby.traffic_switch import ensure_switches, is_evacuated, switches
 from tests.fakes.aws_faults import CallRecorder, RegionOutage, combine
 from tests.fakes.clock import FakeClock
@@ -36,7 +37,7 @@ def test_failover_in_health_check_mode_makes_no_route53_call(world, loaded, targ
     recorder = CallRecorder()
     clock = FakeClock(time.time())
     factory = SessionFactory(target=target, on_client=combine(recorder, RegionOutage([EAST])))
-    ctl = Controller(loaded, factory, clock=clock)
+    ctl = Controller(loaded, factory, RegionStates.of(loaded, factory), clock=clock)
     planned = ctl.plan("failover")
     assert planned.plan.step("shift-traffic").intent.startswith("evacuate us-east-1 with its traffic switch")
     journal = ctl.execute(planned)
@@ -48,5 +49,6 @@ def test_failover_in_health_check_mode_makes_no_route53_call(world, loaded, targ
     alarms = sessions.client("cloudwatch", WEST).describe_alarms(AlarmNames=["standby-webapp-evacuate-us-east-1"])
     assert alarms["MetricAlarms"][0]["StateValue"] == "ALARM"
 
-    again = Controller(loaded, SessionFactory(target=target), clock=clock).plan("failover")
+    fresh = SessionFactory(target=target)
+    again = Controller(loaded, fresh, RegionStates.of(loaded, fresh), clock=clock).plan("failover")
     assert again.plan.step("shift-traffic").nochange

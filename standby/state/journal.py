@@ -18,8 +18,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from standby.control import ControlStore
-from standby.failover.model import SHIFT_TRAFFIC, WAIT_HEALTHY
+from standby.state.store import ControlStore
+
+# The steps whose end marks the end of the recovery time (traffic moved, capacity healthy).
+SHIFT_TRAFFIC = "shift-traffic"
+WAIT_HEALTHY = "wait-healthy"
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,8 @@
-"""Pure decisions about observed state, each in one place: is a database promoted, is capacity ready,
-which Route53 changes move traffic. No I/O here; the steps call these beside their describe calls.
+"""Pure decisions about observed state, each in one place: is a database promoted, is capacity ready, is the
+replica lag within the RPO, does the quota leave room, which Route53 changes move traffic.
+
+No I/O here: ``standby.probes`` pairs each with its one read, and failover, drills and drift readiness all call
+the same functions.
 """
 
 from __future__ import annotations
@@ -14,10 +17,8 @@ from standby.aws.autoscaling import GroupState
 from standby.aws.rds import DbInstance
 from standby.aws.route53 import Record, normalize_name
 from standby.config.schema import Capacity
-
-# Note fields kept in the control store (standby.control.Notes).
-PROMOTION_REQUESTED_AT = "promotion_requested_at"
-PRIOR_CAPACITY = "prior_capacity"
+from standby.state.notes import PRIOR_CAPACITY as PRIOR_CAPACITY
+from standby.state.notes import PROMOTION_REQUESTED_AT as PROMOTION_REQUESTED_AT
 
 
 class Promotion(Enum):
@@ -42,10 +43,29 @@ def promotion_state(db: DbInstance, requested_at: float | None, now: float, sett
     return Promotion.PROMOTED if now - requested_at >= settle_seconds else Promotion.PROMOTING
 
 
+class Lag(Enum):
+    UNKNOWN = "unknown"  # no datapoint: the data a promotion would lose cannot be judged
+    WITHIN = "within"
+    BREACH = "breach"
+
+
+def replica_lag(lag: float | None, rpo_seconds: float) -> Lag:
+    """Judge a replica's lag against the RPO."""
+    if lag is None:
+        return Lag.UNKNOWN
+    return Lag.BREACH if lag > rpo_seconds else Lag.WITHIN
+
+
+def quota_allows(needed_vcpus: int, quota: float | None) -> bool | None:
+    """Whether ``needed_vcpus`` fit the vCPU quota; None when the quota is unknown."""
+    return None if quota is None else needed_vcpus <= quota
+
+
 @dataclass(frozen=True)
 class Readiness:
     ready: bool
     reason: str
+    found: bool = True  # False: the group does not exist (waiting will not help)
 
 
 def capacity_ready(group: GroupState, desired: int, healthy_targets: int | None) -> Readiness:

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 
 from standby.aws import dynamodb
-from standby.control import ControlStore
 from standby.errors import LockHeld
+from standby.state.store import ControlStore
 
 LOCK_ID = "failover"
 LOCK_TTL_SECONDS = 6 * 3600

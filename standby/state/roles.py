@@ -1,13 +1,18 @@
-"""Which region currently plays which role.
+"""Which region currently plays which role, and the role record that says so.
 
 The config names the home assignment (``[regions] primary/standby``). After a failover the roles are swapped;
 the failover controller records that, and provisioning plans for the recorded assignment so that the next
 ``terraform apply`` matches the new reality instead of reverting it.
+
+Role records carry a generation: the highest generation readable in any region wins, so a region that was
+down during a failover cannot bring back a stale assignment when it returns.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
 
 from standby.config.schema import Config, Role
 
@@ -37,3 +42,21 @@ class Assignment:
     @property
     def regions(self) -> tuple[str, str]:
         return (self.primary, self.standby)
+
+
+class RoleRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    generation: int
+    primary: str
+    standby: str
+    changed_at: float
+    run_id: str | None = None
+
+    @property
+    def assignment(self) -> Assignment:
+        return Assignment(primary=self.primary, standby=self.standby)
+
+
+def newest(records: list[RoleRecord]) -> RoleRecord | None:
+    return max(records, key=lambda r: r.generation, default=None)

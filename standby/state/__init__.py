@@ -1,0 +1,31 @@
+"""Standby's own records, one seam per region: see README.md."""
+
+from standby.state.journal import Journal, JournalStore, StepRecord
+from standby.state.lock import RunLock
+from standby.state.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
+from standby.state.notes import PRIOR_CAPACITY, PROMOTION_REQUESTED_AT, Notes
+from standby.state.region import AWS_ERRORS, RegionState, RegionStates, observe_capacity
+from standby.state.roles import Assignment, RoleRecord
+from standby.state.store import ControlStore
+
+__all__ = [
+    "AWS_ERRORS",
+    "PRIOR_CAPACITY",
+    "PROMOTION_REQUESTED_AT",
+    "Assignment",
+    "CapacitySnapshot",
+    "ControlStore",
+    "DnsRefs",
+    "GroupRef",
+    "Journal",
+    "JournalStore",
+    "Manifest",
+    "Notes",
+    "RegionResources",
+    "RegionState",
+    "RegionStates",
+    "RoleRecord",
+    "RunLock",
+    "StepRecord",
+    "observe_capacity",
+]
