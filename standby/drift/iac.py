@@ -10,16 +10,13 @@ extra rule added by hand shows there and only there.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from standby.drift.model import Finding
-from standby.errors import TerraformError
-from standby.provision import StackTarget
+from standby.stacks import StackTarget
 from standby.terraform import ResourceChange, TerraformRunner, Workspace
-from standby.terraform.runner import run_process
 
 RULE = "terraform.refresh-only"
 
@@ -224,14 +221,7 @@ def _members_reason(added: list[str], removed: list[str]) -> str:
 
 def pull_state(runner: TerraformRunner, workspace: Workspace) -> dict[str, Any]:
     """The raw state of a workspace (``terraform state pull``: any backend, no provider start-up)."""
-    argv = [runner.binary, "state", "pull"]
-    done = run_process(argv, workspace.stack_dir, runner.environment(workspace))
-    if done.returncode != 0:
-        raise TerraformError(argv, done.returncode, done.stderr or done.stdout)
-    try:
-        return json.loads(done.stdout) if done.stdout.strip() else {}
-    except json.JSONDecodeError as err:
-        raise TerraformError(argv, done.returncode, f"expected JSON state, got: {done.stdout[:200]!r}") from err
+    return runner.state_pull(workspace)
 
 
 @dataclass(frozen=True)

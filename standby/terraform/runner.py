@@ -1,11 +1,13 @@
 """The one Terraform runner: build an argv, run it, read JSON.
 
-argv lists are built by python-terraform's ``generate_cmd_string`` (the project's chosen wrapper) and run here
-with ``subprocess`` so that each call gets its own environment (TF_DATA_DIR per stack and region, the CLI config
-for the provider mirror, the AWS endpoint). None of python-terraform's own run loop is used: it reads the whole
-parent environment, logs output and variable files at DEBUG, and passes flags that Terraform 1.x rejects
-(``destroy -force``). Variables are written to a ``*.auto.tfvars.json`` file in the workspace's data directory and
-passed with ``-var-file``: their values never appear in an argv or a log line.
+argv lists are built by python-terraform's ``generate_cmd_string`` (the project's chosen wrapper), called without
+ever constructing its ``Terraform`` object, whose constructor parses the stack's ``terraform.tfstate`` (see
+``standby.terraform.argv``). They are run here with ``subprocess`` so that each call gets its own environment
+(TF_DATA_DIR per stack and region, the CLI config for the provider mirror, the AWS endpoint). None of
+python-terraform's own run loop is used: it reads the whole parent environment, logs output and variable files at
+DEBUG, and passes flags that Terraform 1.x rejects (``destroy -force``). Variables are written to a
+``*.auto.tfvars.json`` file in the workspace's data directory and passed with ``-var-file``: their values never
+appear in an argv or a log line.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from python_terraform import IsFlagged, Terraform
-
 from standby.errors import TerraformError
+from standby.terraform.argv import ArgvError, IsFlagged, build_argv
 from standby.terraform.cli_config import write_cli_config
 from standby.terraform.plan import Plan
 
@@ -71,7 +72,7 @@ def run_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Compl
 
 
 class TerraformRunner:
-    """Runs init, plan, show, apply, output and destroy for workspaces; thread-safe across workspaces."""
+    """Runs init, plan, show, apply, output, state pull and destroy for workspaces; thread-safe across workspaces."""
 
     def __init__(
         self,
@@ -93,9 +94,8 @@ class TerraformRunner:
     # -- argv -------------------------------------------------------------------------------------------------
 
     def argv(self, workspace: Workspace, command: str, *args: str, **options: Any) -> list[str]:
-        """The exact argv for a terraform subcommand (always non-interactive, no colour)."""
-        wrapper = Terraform(working_dir=str(workspace.stack_dir), terraform_bin_path=self.binary)
-        return wrapper.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
+        """The exact argv for a terraform subcommand (always non-interactive, no colour); reads no file."""
+        return build_argv(self.binary, command, *args, no_color=IsFlagged, **options)
 
     def environment(self, workspace: Workspace) -> dict[str, str]:
         env = dict(os.environ)
@@ -153,8 +153,20 @@ class TerraformRunner:
         refresh_only: bool = False,
         destroy: bool = False,
         replace: Sequence[str] = (),
+        target: Sequence[str] = (),
     ) -> Plan:
-        """Plan to the workspace's plan file and read it back as JSON; ``replace`` forces those addresses."""
+        """Plan to the workspace's plan file and read it back as JSON.
+
+        ``replace`` forces those addresses to be replaced (``-replace=ADDR`` each); ``target`` limits the plan to
+        those addresses and their dependencies (``-target=ADDR`` each), so a re-seed touches only its databases.
+        """
+        if isinstance(replace, str) or isinstance(target, str):
+            raise ArgvError(f"[{workspace.name}] replace= and target= take a list of addresses, not one string")
+        for address in (*replace, *target):
+            if not isinstance(address, str) or not address.strip():
+                raise ArgvError(
+                    f"[{workspace.name}] empty or invalid resource address for -replace/-target: {address!r}"
+                )
         var_file = self.write_variables(workspace, variables)
         argv = self.argv(
             workspace,
@@ -166,6 +178,7 @@ class TerraformRunner:
             refresh_only=IsFlagged if refresh_only else None,
             destroy=IsFlagged if destroy else None,
             replace=list(replace) or None,
+            target=list(target) or None,
         )
         self._run(workspace, argv)
         return self.show_plan(workspace)
@@ -174,6 +187,20 @@ class TerraformRunner:
         argv = self.argv(workspace, "show", str(workspace.plan_file), json=IsFlagged)
         done = self._run(workspace, argv)
         return Plan.from_json(_parse_json(done, argv), workspace.plan_file)
+
+    def state_pull(self, workspace: Workspace) -> dict[str, Any]:
+        """The raw state document of the workspace (``terraform state pull``: any backend, no provider start-up).
+
+        A workspace that has no state yet prints nothing: that is ``{}``.
+        """
+        argv = self.argv(workspace, "state pull")
+        done = self._run(workspace, argv)
+        if not done.stdout.strip():
+            return {}
+        doc = _parse_json(done, argv)
+        if not isinstance(doc, dict):
+            raise TerraformError(argv, done.returncode, f"expected a JSON state object, got: {done.stdout[:200]!r}")
+        return doc
 
     def state_resources(self, workspace: Workspace) -> list[tuple[str, str]]:
         """(address, type) of every managed resource in the workspace's state."""

@@ -78,3 +78,36 @@ def test_broken_stack_raises_terraform_error_with_stderr(runner: TerraformRunner
     assert "not_a_real_arg" in err.stderr_tail
     assert "Unsupported argument" in err.stderr_tail
     assert err.exit_code == 6
+
+
+def test_state_pull_and_targeted_replacement_with_an_empty_local_state(
+    runner: TerraformRunner, clean_emulator, tmp_path
+) -> None:
+    """A stack dir holding an empty terraform.tfstate still runs; a targeted replace plan touches only its target."""
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    main = (STACKS / "ssm" / "main.tf").read_text()
+    (stack / "main.tf").write_text(
+        main
+        + '\nresource "aws_ssm_parameter" "other" {\n'
+        + '  name  = "/runner-test/${var.region}/other"\n  type  = "String"\n  value = var.value\n}\n'
+    )
+    # Terraform leaves a 0-byte terraform.tfstate behind in some runs; it reads as "no state", but json.load fails.
+    (stack / "terraform.tfstate").write_text("")
+    ws = Workspace("targeted/us-east-1", stack, tmp_path / "data", {"path": str(tmp_path / "state.tfstate")})
+    variables = {"region": "us-east-1", "value": "v1"}
+    runner.init(ws)
+    assert runner.state_pull(ws) == {}
+    runner.apply(ws, runner.plan(ws, variables))
+
+    state = runner.state_pull(ws)
+    assert sorted(r["name"] for r in state["resources"] if r["mode"] == "managed") == ["other", "this"]
+    assert sorted(runner.state_resources(ws)) == [
+        ("aws_ssm_parameter.other", "aws_ssm_parameter"),
+        ("aws_ssm_parameter.this", "aws_ssm_parameter"),
+    ]
+
+    changed = {**variables, "value": "v2"}  # an untargeted plan would update both parameters
+    targeted = runner.plan(ws, changed, replace=["aws_ssm_parameter.this"], target=["aws_ssm_parameter.this"])
+    assert [(c.address, c.action) for c in targeted.changes] == [("aws_ssm_parameter.this", "replace")]
+    runner.destroy(ws, variables)

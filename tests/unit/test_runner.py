@@ -11,6 +11,8 @@ import pytest
 
 from standby.errors import TerraformError
 from standby.terraform import TerraformRunner, Workspace
+from standby.terraform.argv import ArgvError, IsFlagged, IsNotFlagged, build_argv
+from standby.terraform.runner import Completed
 
 FAKE = Path(__file__).resolve().parents[1] / "fakes" / "fake_terraform.py"
 
@@ -139,3 +141,179 @@ def test_non_json_output_is_a_terraform_error(fake: Path, tmp_path: Path, monkey
     monkeypatch.setenv("FAKE_TF_OUTPUT", "not json")
     with pytest.raises(TerraformError, match="expected JSON"):
         TerraformRunner(str(fake)).output(workspace(tmp_path))
+
+
+# -- argv without python-terraform's Terraform object -------------------------------------------------------------
+
+
+class Recorder:
+    """The runner's injectable ``execute``: records (argv, cwd) and answers with canned stdout per verb."""
+
+    def __init__(self, stdout: dict[str, str] | None = None, returncode: int = 0) -> None:
+        self.calls: list[tuple[list[str], Path]] = []
+        self.stdout = {"show": json.dumps(PLAN_JSON), **(stdout or {})}
+        self.returncode = returncode
+
+    def __call__(self, argv, cwd, env) -> Completed:
+        self.calls.append((list(argv), cwd))
+        return Completed(tuple(argv), self.returncode, self.stdout.get(argv[1], ""), "Error: boom\n", 0.0)
+
+    @property
+    def argvs(self) -> list[list[str]]:
+        return [argv for argv, _ in self.calls]
+
+
+def test_exact_argv_of_every_command(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    execute = Recorder({"output": '{"a": {"value": 1}}', "state": '{"version": 4, "resources": []}'})
+    runner = TerraformRunner("/opt/tf/terraform", execute=execute)
+    runner.init(ws)
+    plan = runner.plan(ws, {"region": "us-east-1"})
+    runner.apply(ws, plan)
+    runner.output(ws)
+    runner.state_pull(ws)
+    runner.destroy(ws, {"region": "us-east-1"})
+    tf, var_file, plan_file = "/opt/tf/terraform", str(ws.var_file), str(ws.plan_file)
+    assert execute.argvs == [
+        [
+            tf,
+            "init",
+            "-no-color",
+            "-input=false",
+            f"-backend-config=path={tmp_path / 'us-east-1.tfstate'}",
+            "-reconfigure",
+        ],
+        [tf, "plan", "-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={var_file}", f"-out={plan_file}"],
+        [tf, "show", "-no-color", "-json", plan_file],
+        [tf, "apply", "-no-color", "-input=false", "-lock-timeout=60s", "-auto-approve", plan_file],
+        [tf, "output", "-no-color", "-json"],
+        [tf, "state", "pull", "-no-color"],
+        [tf, "destroy", "-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={var_file}", "-auto-approve"],
+    ]
+    assert {cwd for _, cwd in execute.calls} == {ws.stack_dir}
+
+
+def test_argv_of_show_state_refresh_only_and_destroy_plans(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    execute = Recorder()
+    runner = TerraformRunner("terraform", execute=execute)
+    runner.state_resources(ws)
+    runner.plan(ws, {}, refresh_only=True)
+    runner.plan(ws, {}, destroy=True)
+    common = ["-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={ws.var_file}", f"-out={ws.plan_file}"]
+    assert execute.argvs[0] == ["terraform", "show", "-no-color", "-json"]
+    assert execute.argvs[1] == ["terraform", "plan", *common, "-refresh-only"]
+    assert execute.argvs[3] == ["terraform", "plan", *common, "-destroy"]
+
+
+def test_targeted_replacement_plan_argv(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    execute = Recorder()
+    databases = ["module.db.aws_db_instance.main", 'aws_db_instance.replica["orders"]']
+    TerraformRunner("terraform", execute=execute).plan(ws, {"region": "us-east-1"}, replace=databases, target=databases)
+    assert execute.argvs[0] == [
+        "terraform",
+        "plan",
+        "-no-color",
+        "-input=false",
+        "-lock-timeout=60s",
+        f"-var-file={ws.var_file}",
+        f"-out={ws.plan_file}",
+        "-replace=module.db.aws_db_instance.main",
+        '-replace=aws_db_instance.replica["orders"]',
+        "-target=module.db.aws_db_instance.main",
+        '-target=aws_db_instance.replica["orders"]',
+    ]
+    TerraformRunner("terraform", execute=execute).plan(ws, {}, target=("aws_db_instance.main",))
+    assert [a for a in execute.argvs[2] if a.startswith(("-target", "-replace"))] == ["-target=aws_db_instance.main"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"target": "aws_db_instance.main"}, {"replace": "aws_db_instance.main"}, {"target": [""]}, {"replace": [" "]}],
+)
+def test_bad_target_or_replace_addresses_are_refused_before_running(tmp_path: Path, kwargs) -> None:
+    execute = Recorder()
+    with pytest.raises(ArgvError):
+        TerraformRunner("terraform", execute=execute).plan(workspace(tmp_path), {}, **kwargs)
+    assert execute.calls == []
+
+
+@pytest.mark.parametrize("content", ["", '{"version": 4, "resources": ['], ids=["empty", "truncated"])
+def test_unparsable_local_state_in_the_stack_dir_does_not_break_argv_or_plan(
+    fake: Path, tmp_path: Path, content: str
+) -> None:
+    ws = workspace(tmp_path)
+    (ws.stack_dir / "terraform.tfstate").write_text(content)
+    runner = TerraformRunner(str(fake))
+    assert runner.argv(ws, "show", json=IsFlagged) == [str(fake), "show", "-no-color", "-json"]
+    runner.init(ws)
+    plan = runner.plan(ws, {"region": "us-east-1"}, target=["aws_ssm_parameter.this"])
+    assert plan.summary() == "1 to add, 0 to change, 0 to destroy"
+    assert [c["argv"][0] for c in calls(tmp_path)] == ["init", "plan", "show"]
+    assert (ws.stack_dir / "terraform.tfstate").read_text() == content
+
+
+def test_argv_never_constructs_python_terraforms_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import python_terraform
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Terraform() reads terraform.tfstate from the working dir")
+
+    monkeypatch.setattr(python_terraform.Terraform, "__init__", refuse)
+    ws = workspace(tmp_path)
+    argv = TerraformRunner("terraform").argv(ws, "init", backend_config={"path": "/s"}, reconfigure=IsFlagged)
+    assert argv == ["terraform", "init", "-no-color", "-backend-config=path=/s", "-reconfigure"]
+
+
+def test_build_argv_translation_rules() -> None:
+    assert build_argv(
+        "tf", "state pull", "ARG", flag=IsFlagged, off=None, no=IsNotFlagged, yes=True, lock=False, many=("a", "b")
+    ) == ["tf", "state", "pull", "-flag", "-yes=true", "-lock=false", "-many=a", "-many=b", "ARG"]
+    from types import MappingProxyType
+
+    assert build_argv("tf", "init", backend_config=MappingProxyType({"a": "1", "b": "2"})) == [
+        "tf",
+        "init",
+        "-backend-config=a=1",
+        "-backend-config=b=2",
+    ]
+    with pytest.raises(ArgvError, match="var"):
+        build_argv("tf", "plan", var={"db_password": "s3cret"})
+
+
+# -- state pull -----------------------------------------------------------------------------------------------------
+
+
+def test_state_pull_parses_the_state_document(tmp_path: Path) -> None:
+    state = {"version": 4, "serial": 3, "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main"}]}
+    execute = Recorder({"state": json.dumps(state)})
+    assert TerraformRunner("terraform", execute=execute).state_pull(workspace(tmp_path)) == state
+
+
+@pytest.mark.parametrize("stdout", ["", "  \n"])
+def test_state_pull_of_a_workspace_without_state_is_empty(tmp_path: Path, stdout: str) -> None:
+    assert TerraformRunner("terraform", execute=Recorder({"state": stdout})).state_pull(workspace(tmp_path)) == {}
+
+
+@pytest.mark.parametrize("stdout", ["not json", "[1, 2]"])
+def test_state_pull_that_is_not_a_state_object_is_a_terraform_error(tmp_path: Path, stdout: str) -> None:
+    with pytest.raises(TerraformError, match="expected"):
+        TerraformRunner("terraform", execute=Recorder({"state": stdout})).state_pull(workspace(tmp_path))
+
+
+def test_state_pull_failure_raises_terraform_error(tmp_path: Path) -> None:
+    with pytest.raises(TerraformError) as caught:
+        TerraformRunner("terraform", execute=Recorder(returncode=1)).state_pull(workspace(tmp_path))
+    assert caught.value.command == ["terraform", "state", "pull", "-no-color"]
+    assert "boom" in caught.value.stderr_tail
+
+
+def test_drift_pull_state_goes_through_the_runner(tmp_path: Path) -> None:
+    import standby.drift.iac as iac
+
+    execute = Recorder({"state": '{"version": 4, "resources": []}'})
+    ws = workspace(tmp_path)
+    assert iac.pull_state(TerraformRunner("terraform", execute=execute), ws) == {"version": 4, "resources": []}
+    assert execute.calls == [(["terraform", "state", "pull", "-no-color"], ws.stack_dir)]
+    assert not hasattr(iac, "run_process")
