@@ -6,10 +6,11 @@ Only the CLI's ``main()`` turns these into exit codes; library code raises them 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 
 
-class ExitCode:
+class ExitCode(enum.IntEnum):
     """Documented process exit codes (README: "Exit codes")."""
 
     OK = 0
@@ -28,7 +29,7 @@ class ExitCode:
 class StandbyError(Exception):
     """Root of every error standby raises on purpose."""
 
-    exit_code: int = ExitCode.FAILED
+    exit_code: ExitCode = ExitCode.FAILED
     default_hint: str = ""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:

@@ -10,13 +10,13 @@ import shutil
 
 import click
 
-from standby.cli.cmd_failover import build_controller, journal_lines
-from standby.cli.cmd_provision import build_provisioner, plan_lines
 from standby.cli.context import AppContext
-from standby.drill.runner import DrillRunner
+from standby.cli.views import journal_lines, provision_plan_lines
+from standby.drift.render import render_text
 from standby.emulator import require_loopback
+from standby.errors import ExitCode
 from standby.inventory import region_inventory, zone_inventory
-from standby.manifest import Manifest
+from standby.state.manifest import Manifest
 
 
 def _stage(title: str) -> None:
@@ -46,7 +46,7 @@ def _simulate_replica_lag(app: AppContext, manifest: Manifest, seconds: float) -
 @click.option("--keep-emulator", is_flag=True, help="Leave the emulator running at the end.")
 @click.option("--skip-failover", is_flag=True, help="Skip the failover and failback (saves a few minutes).")
 @click.pass_obj
-def demo(app: AppContext, keep_emulator: bool, skip_failover: bool) -> int:
+def demo(app: AppContext, keep_emulator: bool, skip_failover: bool) -> ExitCode:
     """Provision the example in two regions, check drift, fail over and back, and run an isolated drill."""
     config = app.loaded.config
     if config.aws.endpoint != "emulator":
@@ -60,9 +60,9 @@ def demo(app: AppContext, keep_emulator: bool, skip_failover: bool) -> int:
         shutil.rmtree(app.loaded.state_dir, ignore_errors=True)
 
         _stage("provision: the same stack in both regions, the standby at minimal scale")
-        provisioner = build_provisioner(app)
+        provisioner = app.provisioner()
         plan = provisioner.plan("all")
-        click.echo("\n".join(plan_lines(app, plan)), err=True)
+        click.echo("\n".join(provision_plan_lines(config, plan)), err=True)
         provisioner.apply(plan)
         manifest = provisioner.publish(app.sessions)
         out.append("What now exists:")
@@ -74,21 +74,16 @@ def demo(app: AppContext, keep_emulator: bool, skip_failover: bool) -> int:
         _simulate_replica_lag(app, manifest, 0.8)
 
         _stage("drift: parity between the regions, readiness, Terraform drift")
-        from standby.drift.render import render_text
-        from standby.drift.run import DriftRun
-
-        drift_report = DriftRun(
-            app.loaded, app.sessions, runner=app.runner, secrets=app.secrets(), reporter=app.reporter
-        ).run(None)
+        drift_report = app.drift_run(iac=True).run(None)
         out.extend(["", "Drift check:", render_text(drift_report)])
 
-        controller = build_controller(app, with_terraform=True)
+        controller = app.controller(with_terraform=True)
         if not skip_failover:
             _stage(f"failover: {config.regions.standby} becomes the primary")
             journal = controller.execute(controller.plan("failover"))
             out.extend(["", *journal_lines(journal)])
             status = controller.status()
-            out.append(f"status: primary {status['primary']}, standby {status['standby']}")
+            out.append(f"status: primary {status.primary}, standby {status.standby}")
 
             _stage(f"failback: back to {config.regions.primary} (databases re-seeded through Terraform)")
             journal = controller.execute(controller.plan("failback"))
@@ -96,16 +91,16 @@ def demo(app: AppContext, keep_emulator: bool, skip_failover: bool) -> int:
             _simulate_replica_lag(app, manifest, 0.8)
 
         _stage("drill: an isolated game day, nothing in production touched")
-        result = DrillRunner(controller).run("isolated", app.loaded.resolve(config.drill.report_dir))
+        result = app.drill_runner().run("isolated", app.loaded.resolve(config.drill.report_dir))
         r = result.report
-        o = r["objectives"]
+        rto, rpo = r.objectives.rto, r.objectives.rpo
         out.extend(
             [
                 "",
-                f"Isolated drill {r['run_id']}: {r['status'].upper()} — RTO {o['rto']['measured_seconds']}s "
-                f"(objective {o['rto']['objective_seconds']}s), RPO {o['rpo']['measured_seconds']}s "
-                f"(objective {o['rpo']['objective_seconds']}s), left behind: "
-                + (", ".join(d["key"] for d in r["left_behind"]) or "nothing"),
+                f"Isolated drill {r.run_id}: {r.status.upper()} — RTO {rto.measured_seconds}s "
+                f"(objective {rto.objective_seconds}s), RPO {rpo.measured_seconds}s "
+                f"(objective {rpo.objective_seconds}s), left behind: "
+                + (", ".join(d.key for d in r.left_behind) or "nothing"),
                 f"Drill report: {result.files['html']}",
                 f"              {result.files['markdown']}",
                 f"              {result.files['json']}",
@@ -116,4 +111,4 @@ def demo(app: AppContext, keep_emulator: bool, skip_failover: bool) -> int:
         if started and not keep_emulator:
             app.emulator.stop()
             click.echo("emulator stopped", err=True)
-    return 0
+    return ExitCode.OK

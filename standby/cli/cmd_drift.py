@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from standby.cli.context import AppContext
-from standby.cli.render import emit
+from standby.cli.render import DRIFT_STATUS, emit
 from standby.config.drift_schema import CHECKS
 from standby.drift.render import render_junit, render_markdown, render_text, report_dict
-from standby.drift.run import DriftRun
+from standby.errors import ExitCode
 
 _RENDERERS = {"text": render_text, "junit": render_junit, "markdown": render_markdown}
 
@@ -29,7 +29,7 @@ _RENDERERS = {"text": render_text, "junit": render_junit, "markdown": render_mar
     help="Result format on stdout (default: the global --output).",
 )
 @click.pass_obj
-def drift(app: AppContext, checks: tuple[str, ...], output: str | None) -> int:
+def drift(app: AppContext, checks: tuple[str, ...], output: str | None) -> ExitCode:
     """Check that the standby still mirrors the primary.
 
     \b
@@ -43,15 +43,8 @@ def drift(app: AppContext, checks: tuple[str, ...], output: str | None) -> int:
     output = output or app.output
     if output == "json":
         app.output = "json"  # errors, too, are then reported as a JSON document
-    uses_terraform = "iac" in (checks or app.loaded.config.drift.checks)
-    run = DriftRun(
-        app.loaded,
-        app.sessions,
-        runner=app.runner,  # the IaC check, and the stacks' outputs when no manifest was recorded
-        secrets=app.secrets() if uses_terraform else {},
-        reporter=app.reporter,
-    )
+    run = app.drift_run(iac="iac" in (checks or app.loaded.config.drift.checks))
     report = run.run(checks or None)
     text = render_text(report) if output == "json" else _RENDERERS[output](report)
-    emit("json" if output == "json" else "text", "drift", report_dict(report), text, status=report.status)
-    return report.exit_code
+    emit("json" if output == "json" else "text", "drift", report_dict(report), text, status=DRIFT_STATUS[report.status])
+    return ExitCode(report.exit_code)

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
-from standby.cli.cmd_failover import build_controller
 from standby.cli.context import AppContext
-from standby.cli.render import emit
-from standby.drill.runner import DrillRunner
+from standby.cli.render import DRILL_STATUS, emit
 from standby.errors import ExitCode
 
 
@@ -35,10 +33,10 @@ def _secs(value: float | None) -> str:
 )
 @click.option("--history", is_flag=True, help="Show the RTO/RPO trend of past drills and exit.")
 @click.pass_obj
-def drill(app: AppContext, mode: str | None, yes: bool, report_dir: str | None, history: bool) -> int:
+def drill(app: AppContext, mode: str | None, yes: bool, report_dir: str | None, history: bool) -> ExitCode:
     """Rehearse a failover; exit 0 when the objectives are met, 1 when not."""
     config = app.loaded.config
-    runner = DrillRunner(build_controller(app, with_terraform=True))
+    runner = app.drill_runner()
     if history:
         rows = runner.history()
         lines = [f"{'when':<20} {'mode':<9} {'status':<7} {'RTO':>9} {'RPO':>8} {'RTO change':>11}"]
@@ -52,7 +50,7 @@ def drill(app: AppContext, mode: str | None, yes: bool, report_dir: str | None, 
         if not rows:
             lines.append("no drills recorded yet")
         emit(app.output, "drill", {"history": rows}, "\n".join(lines))
-        return 0
+        return ExitCode.OK
     chosen = mode or config.drill.mode
     if chosen == "full":
         app.confirm(
@@ -63,18 +61,16 @@ def drill(app: AppContext, mode: str | None, yes: bool, report_dir: str | None, 
     target_dir = Path(report_dir) if report_dir else app.loaded.resolve(config.drill.report_dir)
     result = runner.run(chosen, target_dir)
     r = result.report
-    o = r["objectives"]
+    rto, rpo = r.objectives.rto, r.objectives.rpo
     lines = [
-        f"drill {r['run_id']} ({r['mode']}): {r['status'].upper()}",
-        f"  RTO {_secs(o['rto']['measured_seconds'])} (objective {o['rto']['objective_seconds']}s): "
-        f"{'met' if o['rto']['met'] else 'NOT met'}",
-        f"  RPO {_secs(o['rpo']['measured_seconds'])} (objective {o['rpo']['objective_seconds']}s): "
-        f"{'met' if o['rpo']['met'] else 'NOT met'}",
-        "  phases: " + ", ".join(f"{p['name']} {_secs(p['seconds'])}" for p in r["phases"]),
-        "  left behind: " + (", ".join(d["key"] for d in r["left_behind"]) or "nothing"),
+        f"drill {r.run_id} ({r.mode}): {r.status.upper()}",
+        f"  RTO {_secs(rto.measured_seconds)} (objective {rto.objective_seconds}s): {'met' if rto.met else 'NOT met'}",
+        f"  RPO {_secs(rpo.measured_seconds)} (objective {rpo.objective_seconds}s): {'met' if rpo.met else 'NOT met'}",
+        "  phases: " + ", ".join(f"{p.name} {_secs(p.seconds)}" for p in r.phases),
+        "  left behind: " + (", ".join(d.key for d in r.left_behind) or "nothing"),
     ]
-    if r.get("error"):
-        lines.append(f"  error: {r['error']}")
+    if r.error:
+        lines.append(f"  error: {r.error}")
     for kind, path in result.files.items():
         lines.append(f"  report ({kind}): {path}")
     if result.stored_in:
@@ -82,8 +78,8 @@ def drill(app: AppContext, mode: str | None, yes: bool, report_dir: str | None, 
     emit(
         app.output,
         "drill",
-        {"report": r, "files": {k: str(v) for k, v in result.files.items()}},
+        {"report": r.to_dict(), "files": {k: str(v) for k, v in result.files.items()}},
         "\n".join(lines),
-        status=r["status"],
+        status=DRILL_STATUS[r.status],
     )
-    return ExitCode.OK if r["status"] == "passed" else ExitCode.FAILED
+    return ExitCode.OK if r.passed else ExitCode.FAILED

@@ -7,13 +7,15 @@ import click
 from standby.cli.context import AppContext
 from standby.cli.render import emit
 from standby.config import find_config, load_config
+from standby.errors import ExitCode
 
 
 @click.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @click.pass_obj
-def validate(app: AppContext, path: str | None) -> int:
-    """Check a standby.toml (PATH, else --config, else ./standby.toml); lists every problem at once."""
+def validate(app: AppContext, path: str | None) -> ExitCode:
+    """Check a standby.toml (PATH, else --config, else ./standby.toml) and its stacks' directories (each a
+    Terraform root module declaring a backend); lists every problem at once."""
     chosen = find_config(path or app.config_option)
     loaded = load_config(chosen)
     c = loaded.config
@@ -30,4 +32,4 @@ def validate(app: AppContext, path: str | None) -> int:
         f"{c.regions.standby} (standby), stacks: {', '.join(sorted(c.stacks))}"
     )
     emit(app.output, "validate", result, text)
-    return 0
+    return ExitCode.OK

@@ -104,20 +104,30 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
+    return int(_main(argv))
+
+
+def _main(argv: list[str] | None) -> ExitCode:
     app = AppContext(config_option=None, output="text", debug=False)
     command = "standby"
     try:
         args = sys.argv[1:] if argv is None else argv
         command = next((a for a in args if not a.startswith("-") and a in cli.commands), "standby")
         result = cli.main(args=args, prog_name="standby", obj=app, standalone_mode=False)
-        return result if isinstance(result, int) else ExitCode.OK
+        # Commands return an ExitCode; click itself returns 0 for --help and --version, None for a bare group.
+        return ExitCode.OK if result is None else ExitCode(result)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return ExitCode.ABORTED
     except click.exceptions.Exit as done:
-        return int(done.exit_code)
+        return ExitCode(done.exit_code)
     except click.ClickException as err:
         err.show()
+        emit_error(
+            app.output,
+            command,
+            {"type": type(err).__name__, "message": err.format_message(), "hint": "", "exit_code": ExitCode.USAGE},
+        )
         return ExitCode.USAGE
     except StandbyError as err:
         log.debug("failed: %s", err, exc_info=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +12,16 @@ from typing import Any
 import click
 
 SCHEMA_VERSION = 1
+
+
+class Status(enum.StrEnum):
+    """The one vocabulary of the envelope's ``status``, for every command."""
+
+    OK = "ok"  # the command did its job: a run met its objectives, a check found parity, a query answered
+    FAILED = "failed"  # a run finished but its objectives were not met (a drill that failed)
+    REFUSED = "refused"  # preflight refused the run (a dry run that shows why); nothing was changed
+    DRIFT = "drift"  # a check found drift
+    ERROR = "error"  # the command could not do its job (an error, or a check that could not run)
 
 
 def _default(value: Any) -> Any:
@@ -23,14 +34,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def document(command: str, status: str, result: Mapping[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "command": command, "status": status}
+def document(command: str, status: Status, result: Mapping[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    if not isinstance(status, Status):
+        raise TypeError(f"status must be a Status, not {status!r}")
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "command": command, "status": status.value}
     doc.update(extra)
     doc["result"] = dict(result or {})
     return doc
 
 
-def emit(output: str, command: str, result: Mapping[str, Any], text: str, *, status: str = "ok") -> None:
+def emit(output: str, command: str, result: Mapping[str, Any], text: str, *, status: Status = Status.OK) -> None:
     if output == "json":
         click.echo(json.dumps(document(command, status, result), indent=2, default=_default, sort_keys=False))
     else:
@@ -39,4 +52,9 @@ def emit(output: str, command: str, result: Mapping[str, Any], text: str, *, sta
 
 def emit_error(output: str, command: str, error: Mapping[str, Any]) -> None:
     if output == "json":
-        click.echo(json.dumps(document(command, "error", None, error=dict(error)), indent=2, default=_default))
+        click.echo(json.dumps(document(command, Status.ERROR, None, error=dict(error)), indent=2, default=_default))
+
+
+# How the commands' own words map to the envelope's status.
+DRILL_STATUS: Mapping[str, Status] = {"passed": Status.OK, "failed": Status.FAILED}
+DRIFT_STATUS: Mapping[str, Status] = {"parity": Status.OK, "drift": Status.DRIFT, "error": Status.ERROR}

@@ -25,7 +25,7 @@ from standby.clock import Clock
 from standby.config.schema import CanarySettings, Config
 from standby.drill.fingerprint import Difference
 from standby.failover.observe import AWS_ERRORS
-from standby.roles import Assignment
+from standby.state.roles import Assignment
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,15 @@ from standby.failover.model import (
 )
 from standby.failover.planner import preflight_step, scale_steps, wait_steps
 from standby.failover.preflight import target_capacities
-from standby.failover.steps import NOCHANGE, Outcome, StepContext, handles, wait_until_insync
-from standby.failover.waits import wait_until
+from standby.failover.steps import (
+    NOCHANGE,
+    Outcome,
+    StepContext,
+    handles,
+    wait_until_database,
+    wait_until_insync,
+    wait_until_promoted,
+)
 from standby.state.manifest import Manifest
 
 DELETE_COPY = "delete-copy"
@@ -184,42 +191,19 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
 def run_promote_copy(ctx: StepContext, step: PromoteCopy) -> Outcome:
     client = ctx.sessions.client("rds", step.region)
     notes = ctx.notes(step.region)
-    settle = ctx.config.failover.promotion_settle_seconds
     lag = probes.read_replica_lag(ctx.sessions.client("cloudwatch", step.region), step.source, ctx.clock.now())
     if not rds.describe_instances(client, [step.copy]):
         notes.forget("db", step.copy, j.PROMOTION_REQUESTED_AT)
         rds.create_replica(client, step.copy, step.source, step.instance_class)
 
-    def available() -> rds.DbInstance | None:
-        found = rds.describe_instances(client, [step.copy])
-        return found[0] if found and found[0].status == "available" else None
-
-    wait_until(
-        available,
-        what=f"{step.copy} available",
-        timeout=step.timeout_seconds,
-        clock=ctx.clock,
-        first_wait=5.0,
-        max_wait=60.0,
-    )
+    wait_until_database(ctx, step.region, step.copy, step.timeout_seconds, promoted=False)
     promote_started = ctx.clock.now()
     requested = notes.get("db", step.copy).get(j.PROMOTION_REQUESTED_AT)
     if requested is None:
         rds.promote_replica(client, step.copy)
         notes.update("db", step.copy, **{j.PROMOTION_REQUESTED_AT: ctx.clock.now()})
 
-    def promoted() -> rds.DbInstance | None:
-        check = probes.check_promotion(client, notes, step.copy, ctx.clock.now(), settle)
-        return check.db if check.promoted else None
-
-    wait_until(
-        promoted,
-        what=f"{step.copy} promoted",
-        timeout=step.timeout_seconds,
-        clock=ctx.clock,
-        first_wait=5.0,
-        max_wait=60.0,
-    )
+    wait_until_promoted(ctx, step.region, step.copy, step.timeout_seconds)
     seconds = ctx.clock.now() - promote_started
     return Outcome(
         "complete",

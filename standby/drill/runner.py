@@ -11,22 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from standby import judgements as j
+from standby import probes
 from standby.aws import rds
-from standby.control import Notes
 from standby.drill.canary import Canary, CanaryFactory
 from standby.drill.fingerprint import Difference, differences, fingerprint
-from standby.drill.isolated import plan_isolated_drill, run_drill_step
-from standby.drill.report import build_report, history_rows, promotion_moment
+from standby.drill.isolated import plan_isolated_drill
+from standby.drill.report import DrillReport, build_report, history_rows, promotion_moment
 from standby.errors import StandbyError
-from standby.failover import judgements as j
 from standby.failover.controller import Controller, new_run_id
-from standby.failover.executor import Executor
-from standby.failover.journal import Journal
-from standby.failover.lock import RunLock
-from standby.failover.observe import AWS_ERRORS, observe
-from standby.failover.steps import StepContext
 from standby.report.html import render_html
 from standby.report.markdown import render_markdown
+from standby.state import AWS_ERRORS, Journal
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +31,7 @@ REPORTS_PREFIX = "drills/"
 
 @dataclass(frozen=True)
 class DrillResult:
-    report: dict[str, Any]
+    report: DrillReport
     files: dict[str, Path]
     stored_in: str | None  # the control store's region, when the report was saved there
 
@@ -52,12 +48,12 @@ class DrillRunner:
         return fingerprint(self.ctl.sessions, regions, self.config.traffic.hosted_zone, self._db_role)
 
     def _db_role(self, region: str, db: rds.DbInstance) -> str:
-        requested = Notes(self.ctl.stores[region]).get("db", db.identifier).get(j.PROMOTION_REQUESTED_AT)
+        client = self.ctl.sessions.client("rds", region)
         settle = self.config.failover.promotion_settle_seconds
-        state = j.promotion_state(db, requested, self.clock.now(), settle)
-        if state == j.Promotion.REPLICA:
-            return f"replica of {db.replica_source}"
-        return "primary" if state == j.Promotion.PROMOTED else "promoting"
+        check = probes.check_promotion(client, self.ctl.states[region].notes(), db.identifier, self.clock.now(), settle)
+        if check.promoted:
+            return "primary"
+        return f"replica of {db.replica_source}" if check.state == j.Promotion.REPLICA else "promoting"
 
     def run(self, mode: str, report_dir: Path) -> DrillResult:
         run_id = new_run_id(f"drill-{mode}", self.clock.now())
@@ -112,30 +108,14 @@ class DrillRunner:
         assignment = self.ctl.assignment()
         region, other = assignment.standby, assignment.primary
         manifest = self.ctl.manifest(region)
-        obs = observe(
-            self.ctl.sessions,
-            self.ctl.fast_sessions,
-            self.ctl.stores[region],
-            manifest,
-            activate=region,
-            demote=other,
-            clock=self.clock,
-        )
+        obs = self.ctl.observe(region, other, manifest)
         plan = plan_isolated_drill(self.config, manifest, obs, run_id=run_id)
-        store = self.ctl.journals(region)
-        ctx = StepContext(self.config, self.ctl.sessions, self.ctl.fast_sessions, self.ctl.stores, self.clock, run_id)
-        measured = Journal(run_id, "drill", region, other, self.clock.now(), plan=plan.run.to_dict())
-        measured.warnings = list(plan.run.preflight.warnings)
-        measured.problems = list(plan.run.preflight.problems)
-        restore = Journal(
-            plan.restore.run_id, "drill-restore", region, other, self.clock.now(), plan=plan.restore.to_dict()
-        )
+        measured = self.ctl.start_journal(plan.run)
+        restore = self.ctl.start_journal(plan.restore)
         error = None
-        lock = RunLock(self.ctl.stores[region], run_id, measured.operator)
-        lock.acquire(self.clock.now())
-        try:
+        with self.ctl.locked(region, run_id, measured.operator):
             try:
-                Executor(ctx, measured, store, reporter=self.ctl.report, run=run_drill_step).execute(plan.run)
+                self.ctl.run_plan(plan.run, measured)
             except StandbyError as err:
                 error = err.message
             except KeyboardInterrupt:
@@ -144,11 +124,9 @@ class DrillRunner:
             finally:
                 restore.started_at = self.clock.now()
                 try:
-                    Executor(ctx, restore, store, reporter=self.ctl.report, run=run_drill_step).execute(plan.restore)
+                    self.ctl.run_plan(plan.restore, restore)
                 except StandbyError as err:
                     error = (error + "; " if error else "") + f"restore: {err.message}"
-        finally:
-            lock.release()
         return measured, [restore], error
 
     def _full(self, run_id: str) -> tuple[Journal, list[Journal], str | None]:
@@ -184,23 +162,24 @@ class DrillRunner:
             )
         return measured, restores, error
 
-    def _save(self, report: dict[str, Any], report_dir: Path) -> DrillResult:
+    def _save(self, report: DrillReport, report_dir: Path) -> DrillResult:
+        doc = report.to_dict()
         report_dir.mkdir(parents=True, exist_ok=True)
-        base = report_dir / report["run_id"]
+        base = report_dir / report.run_id
         files = {
             "json": base.with_suffix(".json"),
             "html": base.with_suffix(".html"),
             "markdown": base.with_suffix(".md"),
         }
-        files["json"].write_text(json.dumps(report, indent=2, sort_keys=True))
-        files["html"].write_text(render_html(report))
-        files["markdown"].write_text(render_markdown(report))
+        files["json"].write_text(json.dumps(doc, indent=2, sort_keys=True))
+        files["html"].write_text(render_html(doc))
+        files["markdown"].write_text(render_markdown(doc))
         region = self.ctl.assignment().standby
         stored_in = None
         try:
-            store = self.ctl.stores[region]
-            store.put(f"{REPORTS_PREFIX}{report['run_id']}.json", report)
-            store.put_text(f"{REPORTS_PREFIX}{report['run_id']}.html", files["html"].read_text(), "text/html")
+            store = self.ctl.states[region].store
+            store.put(f"{REPORTS_PREFIX}{report.run_id}.json", doc)
+            store.put_text(f"{REPORTS_PREFIX}{report.run_id}.html", files["html"].read_text(), "text/html")
             stored_in = region
         except AWS_ERRORS as err:
             log.warning("the drill report was not stored in %s: %s", region, err)
@@ -208,7 +187,8 @@ class DrillRunner:
 
     def history(self) -> list[dict[str, Any]]:
         reports: dict[str, dict[str, Any]] = {}
-        for region, store in self.ctl.fast_stores.items():
+        for region, state in self.ctl.fast_states.items():
+            store = state.store
             try:
                 keys = [k for k in store.keys(REPORTS_PREFIX) if k.endswith(".json")]
                 for key in keys:

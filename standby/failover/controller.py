@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from standby import judgements as j
 from standby.aws import rds
@@ -32,6 +31,30 @@ from standby.state import AWS_ERRORS, Assignment, Journal, JournalStore, Manifes
 
 def new_run_id(kind: str, now: float) -> str:
     return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{kind}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """The latest failover or failback run, as its journal tells."""
+
+    run_id: str
+    kind: str
+    status: str  # running | complete | failed | refused
+    started_at: float
+    ended_at: float | None
+    rto_seconds: float | None
+    steps: dict[str, str]  # step key -> its status
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """Which region is primary now, which are home, and the last run."""
+
+    primary: str
+    standby: str
+    home: Assignment
+    failed_over: bool
+    last_run: LastRun | None
 
 
 @dataclass(frozen=True)
@@ -249,24 +272,24 @@ class Controller:
             for db in found
         )
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> RunStatus:
         current = self.assignment()
         home = Assignment.home(self.config)
         latest = self.latest_journal()
-        return {
-            "primary": current.primary,
-            "standby": current.standby,
-            "home": {"primary": home.primary, "standby": home.standby},
-            "failed_over": current != home,
-            "last_run": None
+        return RunStatus(
+            primary=current.primary,
+            standby=current.standby,
+            home=home,
+            failed_over=current != home,
+            last_run=None
             if latest is None
-            else {
-                "run_id": latest.run_id,
-                "kind": latest.kind,
-                "status": latest.status,
-                "started_at": latest.started_at,
-                "ended_at": latest.ended_at,
-                "rto_seconds": latest.rto_seconds,
-                "steps": {k: s.status for k, s in latest.steps.items()},
-            },
-        }
+            else LastRun(
+                run_id=latest.run_id,
+                kind=latest.kind,
+                status=latest.status,
+                started_at=latest.started_at,
+                ended_at=latest.ended_at,
+                rto_seconds=latest.rto_seconds,
+                steps={k: s.status for k, s in latest.steps.items()},
+            ),
+        )

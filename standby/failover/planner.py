@@ -33,7 +33,7 @@ from standby.failover.model import (
     WaitHealthy,
 )
 from standby.failover.model import ShiftTraffic as ShiftTrafficStep
-from standby.failover.preflight import preflight_checks, target_capacities
+from standby.failover.preflight import preflight_step, target_capacities
 from standby.state.manifest import Manifest
 from standby.state.roles import Assignment
 
@@ -81,29 +81,6 @@ def scale_steps(
             )
         )
     return steps
-
-
-def preflight_step(
-    config: Config,
-    manifest: Manifest | None,
-    obs: Observation,
-    targets: dict[str, Capacity],
-    *,
-    expected_account: str | None,
-    accept_rpo_breach: bool = False,
-) -> Preflight:
-    """The preflight step: its checks are run now, at planning time, and the step refuses the run if any failed."""
-    problems, warnings = preflight_checks(
-        config, manifest, obs, targets, expected_account=expected_account, accept_rpo_breach=accept_rpo_breach
-    )
-    return Preflight(
-        key=PREFLIGHT,
-        slug=PREFLIGHT,
-        region=obs.activate.region,
-        intent=f"checks passed, {len(warnings)} warning(s)" if not problems else f"{len(problems)} problem(s)",
-        problems=tuple(problems),
-        warnings=tuple(warnings),
-    )
 
 
 def plan_failover(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from standby import judgements as j
 from standby.config.schema import Capacity, Config
-from standby.failover.model import Observation
+from standby.failover.model import PREFLIGHT, Observation, Preflight
 from standby.state.manifest import Manifest
 
 
@@ -21,7 +21,7 @@ def target_capacities(config: Config, obs: Observation) -> tuple[dict[str, Capac
     return targets, f"capacity snapshot of {snap.source_region} taken {age / 60:.0f} min ago"
 
 
-def preflight_checks(
+def preflight_step(
     config: Config,
     manifest: Manifest | None,
     obs: Observation,
@@ -29,8 +29,29 @@ def preflight_checks(
     *,
     expected_account: str | None,
     accept_rpo_breach: bool = False,
+) -> Preflight:
+    """The preflight step: its checks run now, at planning time (nothing here touches AWS), and the step refuses
+    the run when any problem was found; warnings are recorded."""
+    problems, warnings = _checks(config, manifest, obs, targets, expected_account, accept_rpo_breach)
+    return Preflight(
+        key=PREFLIGHT,
+        slug=PREFLIGHT,
+        region=obs.activate.region,
+        intent=f"checks passed, {len(warnings)} warning(s)" if not problems else f"{len(problems)} problem(s)",
+        problems=tuple(problems),
+        warnings=tuple(warnings),
+    )
+
+
+def _checks(
+    config: Config,
+    manifest: Manifest | None,
+    obs: Observation,
+    targets: dict[str, Capacity],
+    expected_account: str | None,
+    accept_rpo_breach: bool,
 ) -> tuple[list[str], list[str]]:
-    """(problems that refuse the run, warnings that are recorded) — nothing here touches AWS."""
+    """(problems that refuse the run, warnings that are recorded)."""
     problems: list[str] = []
     warnings: list[str] = []
     region = obs.activate.region

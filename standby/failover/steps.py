@@ -216,24 +216,36 @@ def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
             log.info("%s: promote answered InvalidDBInstanceState: already promoted or promoting", step.identifier)
         notes.update("db", step.identifier, **{j.PROMOTION_REQUESTED_AT: ctx.clock.now()})
 
-    def promoted() -> rds.DbInstance | None:
-        db_now, judged = state()
-        return db_now if judged == j.Promotion.PROMOTED else None
-
-    final = wait_until(
-        promoted,
-        what=f"{step.identifier} promoted",
-        timeout=step.timeout_seconds,
-        clock=ctx.clock,
-        first_wait=5.0,
-        max_wait=60.0,
-    )
+    final = wait_until_promoted(ctx, step.region, step.identifier, step.timeout_seconds)
     return Outcome(
         "complete",
         f"{step.identifier} is a standalone primary",
         before,
         {"status": final.status, "replica_source": final.replica_source, "promotion": "promoted"},
     )
+
+
+def wait_until_database(
+    ctx: StepContext, region: str, identifier: str, timeout: float, *, promoted: bool
+) -> rds.DbInstance:
+    """Wait until a database is available (``promoted=False``) or promoted to a standalone primary (True).
+
+    The one wait for databases, shared by the failover's promotion and the drill's measured promotion."""
+    client = ctx.sessions.client("rds", region)
+    settle = ctx.config.failover.promotion_settle_seconds
+
+    def ready() -> rds.DbInstance | None:
+        check = probes.check_promotion(client, ctx.notes(region), identifier, ctx.clock.now(), settle)
+        if promoted:
+            return check.db if check.promoted else None
+        return check.db if check.db is not None and check.db.status == "available" else None
+
+    what = f"{identifier} {'promoted' if promoted else 'available'}"
+    return wait_until(ready, what=what, timeout=timeout, clock=ctx.clock, first_wait=5.0, max_wait=60.0)
+
+
+def wait_until_promoted(ctx: StepContext, region: str, identifier: str, timeout: float) -> rds.DbInstance:
+    return wait_until_database(ctx, region, identifier, timeout, promoted=True)
 
 
 def wait_until_insync(ctx: StepContext, client: Any, change_id: str, timeout: float) -> None:

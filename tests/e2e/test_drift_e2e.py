@@ -39,7 +39,7 @@ def test_clean_environment_is_in_parity(provisioned_webapp: ProvisionedWebapp, c
     doc = json.loads(capsys.readouterr().out)
     drifted = [f for f in doc["result"]["findings"] if f["status"] == "drift"]
     assert code == 0, json.dumps(drifted, indent=2)
-    assert doc["command"] == "drift" and doc["status"] == "parity"
+    assert doc["command"] == "drift" and doc["status"] == "ok"
     assert doc["result"]["checks"] == ["iac", "parity", "readiness"]
     assert doc["result"]["errors"] == [] and drifted == []
     assert doc["result"]["compared"]["parity"] > 20 and doc["result"]["compared"]["iac"] > 20

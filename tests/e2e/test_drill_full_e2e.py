@@ -41,7 +41,7 @@ def test_full_drill_with_a_failing_step_restores_the_initial_state(provisioned_w
     states = RegionStates.of(env.loaded, sessions)
     controller = Controller(env.loaded, sessions, states, clock=FakeClock(time.time()), stacks=stacks)
     result = DrillRunner(controller).run("full", tmp_path / "reports")
-    report = result.report
+    report = result.report.to_dict()
 
     assert report["status"] == "failed"
     assert report["error"].startswith("step shift-traffic failed"), report["error"]

@@ -76,7 +76,7 @@ def drill(loaded: LoadedConfig, target, sessions: SessionFactory, lag: float, tm
     sessions = SessionFactory(target=target)
     controller = Controller(loaded, sessions, RegionStates.of(loaded, sessions), clock=clock)
     runner = DrillRunner(controller, canary_factory=canary_factory)
-    return runner.run("isolated", tmp_path / "reports").report
+    return runner.run("isolated", tmp_path / "reports").report.to_dict()
 
 
 def test_lagging_replicator_copies_once_after_the_lag(clean_emulator, sessions) -> None:

@@ -91,7 +91,7 @@ def test_isolated_drill_changes_nothing_in_production(world, loaded, target, ses
     put_replica_lag(sessions, 2.5)
     before = production_state(sessions, world)
     result = runner(loaded, target).run("isolated", tmp_path / "reports")
-    report = result.report
+    report = result.report.to_dict()
     assert production_state(sessions, world) == before
     assert report["status"] == "passed", report
     assert report["left_behind"] == []
@@ -120,7 +120,7 @@ def test_a_failed_step_still_restores_everything(world, loaded, target, sessions
     before = production_state(sessions, world)
     fault = FailOperation("ChangeResourceRecordSets", "InvalidChangeBatch", times=1)
     result = runner(loaded, target, fault).run("isolated", tmp_path / "reports")
-    report = result.report
+    report = result.report.to_dict()
     assert report["status"] == "failed"
     assert re.search(r"step shift-traffic failed: .*InvalidChangeBatch", report["error"])
     assert report["left_behind"] == []
@@ -129,7 +129,7 @@ def test_a_failed_step_still_restores_everything(world, loaded, target, sessions
 
 
 def test_unknown_replica_lag_fails_the_rpo(world, loaded, target, tmp_path) -> None:
-    report = runner(loaded, target).run("isolated", tmp_path / "reports").report
+    report = runner(loaded, target).run("isolated", tmp_path / "reports").report.to_dict()
     assert report["objectives"]["rpo"] == {
         "measured_seconds": None,
         "objective_seconds": 60,
@@ -167,7 +167,7 @@ def test_drill_cli_exit_codes_and_history(world, cli_config, sessions, capsys, t
 @pytest.mark.parametrize("mode", ["isolated"])
 def test_report_phases_are_ordered_in_time(world, loaded, target, sessions, tmp_path, mode) -> None:
     put_replica_lag(sessions, 1.0)
-    phases = runner(loaded, target).run(mode, tmp_path).report["phases"]
+    phases = runner(loaded, target).run(mode, tmp_path).report.to_dict()["phases"]
     assert all(p["start"] <= p["end"] for p in phases)
     assert phases[0]["name"] == "preflight" and phases[-1]["name"] == "verify"
     assert phases[-1]["end"] >= max(p["end"] for p in phases[:-1])

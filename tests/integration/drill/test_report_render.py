@@ -9,9 +9,9 @@ import pytest
 
 from standby.config import load_config
 from standby.drill.report import build_report
-from standby.failover.journal import Journal, StepRecord
 from standby.report import browser
 from standby.report.html import render_html
+from standby.state.journal import Journal, StepRecord
 
 REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(browser.chromium() is None, reason="chromium is not installed (.ci/run installs it)")
@@ -57,7 +57,7 @@ def test_chart_shows_every_phase_with_the_json_numbers(tmp_path: Path) -> None:
         left_behind=[],
         error=None,
         finished_at=1200.0,
-    )
+    ).to_dict()
     assert report["status"] == "passed"
     page = tmp_path / "report.html"
     page.write_text(render_html(report))

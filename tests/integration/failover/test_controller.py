@@ -66,7 +66,7 @@ def test_failover_happy_path(world, loaded, target) -> None:
     assert journal.rto_seconds is not None and journal.rto_seconds > 0
     for record in journal.steps.values():
         assert record.started_at is not None and record.ended_at is not None
-    assert ctl.status()["failed_over"] is True
+    assert ctl.status().failed_over is True
 
 
 def test_rerun_after_success_changes_nothing(world, loaded, target) -> None:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from standby.cli.render import document
+from standby.cli.render import Status, document
 from standby.drift.model import FINDING_KEYS, CheckError, DriftReport, Finding
 from standby.drift.render import REPORT_KEYS, render_junit, render_markdown, render_text, report_dict
 
@@ -102,7 +102,7 @@ def test_exit_codes_parity_drift_and_errors() -> None:
 
 
 def test_json_document_keys_are_pinned() -> None:
-    doc = json.loads(json.dumps(document("drift", "drift", report_dict(report()))))
+    doc = json.loads(json.dumps(document("drift", Status.DRIFT, report_dict(report()))))
     assert list(doc) == ["schema_version", "command", "status", "result"]
     assert (
         tuple(doc["result"])

@@ -1,0 +1,147 @@
+"""How results read: the text lines and JSON results the verbs print, shared by every verb that shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from standby.capacity import capacities_for
+from standby.config.schema import Config
+from standby.failover.controller import Planned, RunStatus
+from standby.provision import AppliedStack, PlannedStack, ProvisionPlan
+from standby.state import Journal
+
+# -- failover and failback ------------------------------------------------------------------------------------
+
+
+def run_plan_lines(planned: Planned) -> list[str]:
+    plan = planned.plan
+    lines = [
+        f"{plan.kind.capitalize()} plan {plan.run_id}: activate {plan.activate}, demote {plan.demote}",
+        f"  target capacity from {plan.target_source}:",
+    ]
+    for group, cap in sorted(plan.targets.items()):
+        lines.append(f"    {group}: desired {cap.desired_capacity} (min {cap.min_size}, max {cap.max_size})")
+    for number, step in enumerate(plan.steps, start=1):
+        after = f"  (after {', '.join(step.depends_on)})" if step.depends_on else ""
+        lines.append(f"  {number:>2}. [{step.region}] {step.key}: {step.describe()}{after}")
+    pre = plan.preflight
+    for problem in pre.problems:
+        lines.append(f"      refused: {problem}")
+    for warning in pre.warnings:
+        lines.append(f"      warning: {warning}")
+    return lines
+
+
+def run_status_json(status: RunStatus) -> dict[str, Any]:
+    """`standby status` as JSON: primary, standby, home, failed_over and last_run (null before any run)."""
+    last = status.last_run
+    return {
+        "primary": status.primary,
+        "standby": status.standby,
+        "home": {"primary": status.home.primary, "standby": status.home.standby},
+        "failed_over": status.failed_over,
+        "last_run": None
+        if last is None
+        else {
+            "run_id": last.run_id,
+            "kind": last.kind,
+            "status": last.status,
+            "started_at": last.started_at,
+            "ended_at": last.ended_at,
+            "rto_seconds": last.rto_seconds,
+            "steps": dict(last.steps),
+        },
+    }
+
+
+def journal_summary(journal: Journal) -> dict[str, Any]:
+    return {
+        "run_id": journal.run_id,
+        "kind": journal.kind,
+        "status": journal.status,
+        "activate": journal.activate,
+        "demote": journal.demote,
+        "rto_seconds": journal.rto_seconds,
+        "warnings": journal.warnings,
+        "steps": [
+            {
+                "key": s.key,
+                "slug": s.slug,
+                "region": s.region,
+                "status": s.status,
+                "detail": s.detail,
+                "seconds": s.seconds,
+                "attempts": s.attempts,
+                "error": s.error,
+            }
+            for s in journal.steps.values()
+        ],
+    }
+
+
+def journal_lines(journal: Journal) -> list[str]:
+    rto = f"{journal.rto_seconds:.0f}s" if journal.rto_seconds is not None else "n/a"
+    lines = [
+        f"{journal.kind} {journal.run_id}: {journal.status}; RTO {rto} (start -> traffic on "
+        f"{journal.activate} and healthy)"
+    ]
+    for s in journal.steps.values():
+        secs = f" ({s.seconds:.1f}s)" if s.seconds is not None else ""
+        lines.append(f"  [{s.region}] {s.key}: {s.status}{': ' + s.detail if s.detail else ''}{secs}")
+    return lines
+
+
+# -- provision ------------------------------------------------------------------------------------------------
+
+
+def provision_plan_lines(config: Config, plan: ProvisionPlan) -> list[str]:
+    a = plan.assignment
+    lines = [f"Provision plan for {config.project.name} (primary {a.primary}, standby {a.standby}):"]
+    for planned in plan.stacks:
+        t = planned.target
+        role = f"({t.role})" if t.role else ""
+        lines.append(f"  {t.label:<14} {t.stack:<10} {role:<10} {planned.summary()}")
+        if t.region is not None:
+            for group, cap in capacities_for(t.role == "primary", config.capacity, config.scale).items():
+                lines.append(
+                    f"  {'':<14} capacity {group}: desired {cap.desired_capacity}"
+                    f" (min {cap.min_size}, max {cap.max_size})"
+                )
+        if planned.plan is not None:
+            for change in planned.plan.changes:
+                if change.action in ("delete", "replace"):
+                    lines.append(f"  {'':<14} {change.action}: {change.address}")
+    return lines
+
+
+def planned_json(planned: PlannedStack) -> dict[str, Any]:
+    t = planned.target
+    plan = planned.plan
+    return {
+        "stack": t.stack,
+        "scope": t.scope,
+        "region": t.region,
+        "role": t.role,
+        "summary": planned.summary(),
+        "planned": plan is not None,
+        "adds": plan.adds if plan else None,
+        "updates": plan.updates if plan else None,
+        "destroys": plan.destroys if plan else None,
+        "seconds": round(planned.seconds, 2),
+        "changes": [{"address": c.address, "action": c.action, "attributes": list(c.attributes)} for c in plan.changes]
+        if plan
+        else [],
+    }
+
+
+def applied_json(applied: AppliedStack) -> dict[str, Any]:
+    t = applied.target
+    return {
+        "stack": t.stack,
+        "scope": t.scope,
+        "region": t.region,
+        "role": t.role,
+        "status": applied.status,
+        "seconds": round(applied.seconds, 2),
+        "outputs": {k: v for k, v in applied.outputs.items() if not k.endswith("password")},
+    }
