@@ -91,7 +91,7 @@ Pattern = Annotated[str, AfterValidator(_glob)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class CapacityRatio(_Model):
@@ -175,7 +175,9 @@ class DriftSettings(_Model):
         default_factory=dict,
         description="Terraform resource type -> attributes whose drift is noise (added to the built-in list).",
     )
-    replica_lag_max_seconds: float | None = Field(default=None, ge=0, description="Default: [objectives] rpo_seconds.")
+    replica_lag_max_seconds: float | None = Field(
+        default=None, ge=0, le=86_400, description="Default: [objectives] rpo_seconds."
+    )
     fail_on_unknown: bool = Field(
         default=False, description="Treat a check that could not be made (e.g. no quota data) as drift."
     )

@@ -1,12 +1,18 @@
 """The standby.toml schema: what a project declares about its two regions, its stacks and its objectives.
 
-Models are frozen and reject unknown keys, so a typo is an error rather than a silently ignored setting.
+Models are frozen and reject unknown keys, so a typo is an error rather than a silently ignored setting. Types are
+strict: a number must be written as a TOML number (``"900"`` is not 900) and a boolean as ``true``/``false``;
+floats must be finite. Every number has an upper bound (see the limits below), so a mistyped value is refused
+here rather than failing a failover half way.
 Paths are kept as written; the loader resolves them against the config file's directory.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
+import string
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +24,14 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{2,19}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+# Upper bounds. Durations: one day; nothing standby waits for or tolerates should take longer.
+MAX_SECONDS = 86_400
+# Snapshots: RDS keeps automated backups at most 35 days, so an older one is never the latest.
+MAX_SNAPSHOT_AGE_SECONDS = 35 * MAX_SECONDS
+# Capacity: far above any auto scaling group standby drives (AWS caps instances by account quota, not per group).
+MAX_GROUP_SIZE = 10_000
 
 Role = Literal["primary", "standby"]
 ROLES: tuple[Role, Role] = ("primary", "standby")
@@ -49,13 +63,79 @@ def _env_name(value: str) -> str:
     return value
 
 
+def _stack_name(value: str) -> str:
+    if not _STACK_NAME.match(value):
+        raise ValueError(
+            "expected a stack name of 1-64 letters, digits, '-' and '_', starting with a letter (it names "
+            f"directories and state files), found {value!r}"
+        )
+    return value
+
+
+def _path_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a path, found an empty string")
+    if "\x00" in value:
+        raise ValueError(f"expected a path without NUL characters, found {value!r}")
+    try:
+        Path(value).expanduser()
+    except RuntimeError as err:  # "~name/..." for a user that does not exist
+        raise ValueError(f"cannot expand {value!r}: {err}") from None
+    return value
+
+
+_BACKEND_FIELDS = ("project", "stack", "region", "key")
+
+
+def _backend_value(value: str) -> str:
+    """Values may use {project}, {stack}, {region} and {key}, filled in with ``str.format_map`` per workspace."""
+    allowed = ", ".join("{" + f + "}" for f in _BACKEND_FIELDS)
+    try:
+        fields = list(string.Formatter().parse(value))
+    except ValueError as err:
+        raise ValueError(
+            f"malformed placeholder in {value!r} ({err}); placeholders are {allowed}, write {{{{ and }}}} for a "
+            "literal brace"
+        ) from None
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in _BACKEND_FIELDS or spec or conversion:
+            whole = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(f"unknown placeholder {whole} in {value!r}: only {allowed} exist")
+    return value
+
+
+def _terraform_value(value: Any) -> Any:
+    """A variable's value must survive JSON (the tfvars file): no dates or times, no inf or nan."""
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:
+        item, where = pending.pop()
+        at = f" at {where.lstrip('.')}" if where else ""
+        if isinstance(item, (dt.date, dt.time)):  # datetime is a date
+            raise ValueError(f"expected a string, number, boolean, array or table{at}, found the date/time {item}")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"expected a finite number{at}, found {item}")
+        if isinstance(item, dict):
+            pending.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            pending.extend((v, f"{where}.{i}") for i, v in enumerate(item))
+    return value
+
+
 Region = Annotated[str, AfterValidator(_region)]
 AccountId = Annotated[str, AfterValidator(_account)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
+StackName = Annotated[str, AfterValidator(_stack_name)]
+PathText = Annotated[str, AfterValidator(_path_text)]
+TerraformValue = Annotated[Any, AfterValidator(_terraform_value)]
+BackendValue = Annotated[str, AfterValidator(_backend_value)]
+Seconds = Annotated[int, Field(gt=0, le=MAX_SECONDS)]
+GroupSize = Annotated[int, Field(ge=0, le=MAX_GROUP_SIZE)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Project(_Model):
@@ -96,31 +176,34 @@ class AwsSettings(_Model):
 
 
 class TerraformSettings(_Model):
-    binary: str = "terraform"
-    plugin_dir: str | None = Field(
+    binary: PathText = "terraform"
+    plugin_dir: PathText | None = Field(
         default=None, description="Provider filesystem mirror; STANDBY_TF_PLUGIN_DIR is used when this is unset."
     )
-    state_dir: str = ".standby"
+    state_dir: PathText = ".standby"
     parallel: bool = True
 
 
 class Stack(_Model):
-    path: str
+    path: PathText = Field(description="The root module's directory; it must declare a backend.")
     scope: Literal["region", "global"] = "region"
-    vars: dict[str, Any] = Field(default_factory=dict)
-    region_vars: dict[Region, dict[str, Any]] = Field(
+    vars: dict[str, TerraformValue] = Field(default_factory=dict)
+    region_vars: dict[Region, dict[str, TerraformValue]] = Field(
         default_factory=dict, description="Region name -> variables for that region only (e.g. an AMI id)."
     )
     secrets: dict[str, EnvName] = Field(
         default_factory=dict, description="Terraform variable name -> environment variable holding its value."
     )
-    backend_config: dict[str, str] = Field(default_factory=dict)
+    backend_config: dict[str, BackendValue] = Field(
+        default_factory=dict,
+        description="-backend-config values; they may use {project}, {stack}, {region} and {key} (stack-region).",
+    )
 
 
 class Capacity(_Model):
-    min_size: int = Field(ge=0)
-    max_size: int = Field(ge=1)
-    desired_capacity: int = Field(ge=0)
+    min_size: GroupSize
+    max_size: Annotated[int, Field(ge=1, le=MAX_GROUP_SIZE)]
+    desired_capacity: GroupSize
 
     @model_validator(mode="after")
     def _ordered(self) -> Capacity:
@@ -134,43 +217,44 @@ class Capacity(_Model):
 
 class Scale(_Model):
     fraction: float = Field(gt=0, le=1)
-    floor: int = Field(default=1, ge=0)
+    floor: GroupSize = 1
 
 
 class Traffic(_Model):
     hosted_zone: str
-    records: list[str] = Field(min_length=1)
+    records: list[str] = Field(min_length=1, max_length=100)
     ttl: int = Field(default=60, ge=0, le=86400)
     routing: Literal["failover", "weighted"] = "failover"
     entrypoint: str | None = Field(default=None, description="Capacity group whose load balancer serves the records.")
 
 
 class Objectives(_Model):
-    rto_seconds: int = Field(gt=0)
-    rpo_seconds: int = Field(ge=0)
+    rto_seconds: Seconds
+    rpo_seconds: int = Field(ge=0, le=MAX_SECONDS)
 
 
 class FailoverSettings(_Model):
     fence: Literal["scale-in", "none"] = Field(
         default="scale-in", description="How the old primary is fenced (best effort, time-boxed)."
     )
-    fence_timeout_seconds: int = Field(default=60, gt=0)
+    fence_timeout_seconds: Seconds = 60
     traffic_mode: Literal["records", "health-check"] = Field(
         default="records",
         description="records: one atomic Route53 change batch per hosted zone. health-check: flip the traffic "
         "switch (a CloudWatch alarm in the activated region that the demoted region's health check follows): "
         "no Route53 control-plane call during recovery.",
     )
-    promote_timeout_seconds: int = Field(default=1800, gt=0)
+    promote_timeout_seconds: Seconds = 1800
     promotion_settle_seconds: float = Field(
         default=120.0,
         ge=0,
+        le=MAX_SECONDS,
         description="After standby's promote call, how long an available instance may still report its replica "
         "link before the recorded call is trusted (endpoints such as the emulator never clear it).",
     )
-    healthy_timeout_seconds: int = Field(default=900, gt=0)
-    dns_timeout_seconds: int = Field(default=300, gt=0)
-    snapshot_max_age_seconds: int = Field(default=86400, gt=0)
+    healthy_timeout_seconds: Seconds = 900
+    dns_timeout_seconds: Seconds = 300
+    snapshot_max_age_seconds: int = Field(default=86400, gt=0, le=MAX_SNAPSHOT_AGE_SECONDS)
     max_parallel: int = Field(
         default=256,
         ge=1,
@@ -201,10 +285,13 @@ class CanarySettings(_Model):
     primary_bucket: BucketTemplate = Field(min_length=3, description="Written during a drill; replicated.")
     standby_bucket: BucketTemplate = Field(min_length=3, description="Read during a drill: the replica.")
     prefix: str = Field(default="standby-canary/", min_length=1, description="Markers are kept under this prefix.")
-    interval_seconds: float = Field(default=5, gt=0, description="A marker is written this often during a drill.")
+    interval_seconds: float = Field(
+        default=5, gt=0, le=MAX_SECONDS, description="A marker is written this often during a drill."
+    )
     warmup_timeout_seconds: float = Field(
         default=900,
         ge=0,
+        le=MAX_SECONDS,
         description="Before the measured part, wait up to this long for the first marker to reach the standby.",
     )
 
@@ -215,14 +302,16 @@ class CanarySettings(_Model):
 
 class DrillSettings(_Model):
     mode: Literal["isolated", "full"] = "isolated"
-    hold_seconds: int = Field(default=300, ge=0, description="Full drills: time on the standby before failback.")
+    hold_seconds: int = Field(
+        default=300, ge=0, le=MAX_SECONDS, description="Full drills: time on the standby before failback."
+    )
     dns_label: str = Field(
         default="standby-drill",
         pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
         description="Isolated drills shift this name (under the hosted zone), never the production records.",
     )
     copy_suffix: str = Field(default="-drill", pattern=r"^-[a-z0-9-]{1,20}$")
-    report_dir: str = Field(default="drill-reports", description="Where reports are written locally.")
+    report_dir: PathText = Field(default="drill-reports", description="Where reports are written locally.")
     canary: CanarySettings | None = Field(
         default=None, description="A write-marker canary measuring replication's data loss (optional)."
     )
@@ -233,7 +322,7 @@ class Config(_Model):
     regions: Regions
     aws: AwsSettings = AwsSettings()
     terraform: TerraformSettings = TerraformSettings()
-    stacks: dict[str, Stack] = Field(min_length=1)
+    stacks: dict[StackName, Stack] = Field(min_length=1)
     capacity: dict[str, Capacity] = Field(min_length=1)
     scale: Scale
     traffic: Traffic

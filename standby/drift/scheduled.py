@@ -101,7 +101,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda entry point (``standby.drift.scheduled.handler``)."""
     logging.getLogger("standby").setLevel(logging.INFO)
     config_path = os.environ.get(CONFIG_ENV) or str(package_root() / "standby.toml")
-    loaded = load_config(config_path)
+    loaded = load_config(config_path, check_stacks=False)  # the package holds the config, not the stacks
     endpoint = os.environ.get(ENDPOINT_ENV) or None
     sessions = SessionFactory(target=Target(endpoint, emulator=bool(endpoint and is_loopback(endpoint))))
     report = run_scheduled(loaded, sessions, metric_region=os.environ.get("AWS_REGION"))

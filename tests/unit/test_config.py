@@ -78,10 +78,7 @@ def test_missing_table() -> None:
 
 def test_wrong_type_shows_what_was_found() -> None:
     text = VALID.replace("max_size = 6", 'max_size = "six"')
-    assert problems_of(text) == [
-        "standby.toml:13: capacity.web.max_size: input should be a valid integer, "
-        "unable to parse string as an integer, found 'six'"
-    ]
+    assert problems_of(text) == ["standby.toml:13: capacity.web.max_size: input should be a valid integer, found 'six'"]
 
 
 def test_unknown_key_lists_the_expected_keys() -> None:

@@ -17,6 +17,7 @@ def loaded(tmp_path: Path) -> LoadedConfig:
     text = (REPO / "examples" / "webapp" / "standby.toml").read_text()
     text = text.replace('state_dir = ".standby"', f'state_dir = "{tmp_path / "state"}"')
     text = text.replace('endpoint = "emulator"', "")
+    text = text.replace('"../../terraform/stacks/', f'"{REPO / "terraform" / "stacks"}/')
     path = tmp_path / "standby.toml"
     path.write_text(text)
     base = load_config(path)
@@ -31,6 +32,7 @@ def cli_config(tmp_path: Path, target) -> Path:
     text = text.replace('state_dir = ".standby"', f'state_dir = "{tmp_path / "cli-state"}"')
     text = text.replace('endpoint = "emulator"', f'endpoint = "{target.endpoint_url}"')
     text = text.replace("promotion_settle_seconds = 5", "promotion_settle_seconds = 1")
+    text = text.replace('"../../terraform/stacks/', f'"{REPO / "terraform" / "stacks"}/')
     path = tmp_path / "cli-standby.toml"
     path.write_text(text)
     return path
