@@ -2,6 +2,9 @@
 
 ``standby emulator start`` runs the server detached and records its endpoint in ``$STANDBY_HOME/emulator.json``
 so that later commands (and other processes) find it. Only loopback addresses are ever used.
+
+The server behaves like AWS where standby depends on it (docs/emulator.md); the functions at the end of this
+module are its control calls: outages, the time scale of modelled latencies, the modelled replica lag.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from standby.errors import EmulatorError
 
 HOST = "127.0.0.1"
+TIME_SCALE_ENV = "STANDBY_EMULATOR_TIME_SCALE"  # the server's time scale when it is not given one
 START_TIMEOUT_S = 90.0  # a loaded 2-core machine can take tens of seconds to import moto
 
 
@@ -154,8 +159,13 @@ class Emulator:
         self.record.unlink(missing_ok=True)
         return None
 
-    def start(self, port: int | None = None) -> tuple[EmulatorInfo, bool]:
-        """Start the server unless one is running; returns (info, started_now)."""
+    def start(self, port: int | None = None, time_scale: float | None = None) -> tuple[EmulatorInfo, bool]:
+        """Start the server unless one is running; returns (info, started_now).
+
+        ``time_scale``: real seconds per modelled second of the emulated latencies (default: the server's,
+        $STANDBY_EMULATOR_TIME_SCALE or 1). A running emulator is returned as it is: set its scale with
+        `set_time_scale`.
+        """
         running = self.status()
         if running is not None:
             if port is not None and port != running.port:
@@ -173,6 +183,8 @@ class Emulator:
         log_path = self.home / "emulator.log"
         endpoint = f"http://{HOST}:{chosen}"
         argv = [sys.executable, "-m", "standby.emulator_server", "--host", HOST, "--port", str(chosen)]
+        if time_scale is not None:
+            argv += ["--time-scale", repr(float(time_scale))]
         pid = _spawn_detached(argv, log_path)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _answers(endpoint, timeout=0.5):
@@ -226,3 +238,69 @@ def reset_endpoint(endpoint: str) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback http only
         if response.status != 200:
             raise EmulatorError(f"emulator reset answered HTTP {response.status}")
+
+
+def _control(endpoint: str, method: str, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One control call on the emulator's private path; the server's JSON answer."""
+    require_loopback(endpoint, "an emulator control call")
+    data = json.dumps(body or {}).encode() if method == "POST" else None
+    request = urllib.request.Request(  # noqa: S310 - loopback http only
+        f"{endpoint}/_standby/{action}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback http only
+            answer: dict[str, Any] = json.loads(response.read() or b"{}")
+            return answer
+    except urllib.error.HTTPError as err:
+        try:
+            detail = json.loads(err.read() or b"{}").get("error") or err.reason
+        except ValueError:
+            detail = err.reason
+        if err.code == 404:
+            raise EmulatorError(
+                f"the emulator at {endpoint} has no control call {action}: {detail}",
+                hint="restart it (`standby emulator stop` then `start`) to run this version's emulator",
+            ) from err
+        raise EmulatorError(f"the emulator refused {action}: {detail}") from err
+    except (urllib.error.URLError, OSError) as err:
+        raise EmulatorError(f"the emulator at {endpoint} did not answer: {err}") from err
+
+
+def set_outage(endpoint: str, region: str, plane: str = "all", mode: str = "hang") -> dict[str, Any]:
+    """Make ``region`` unreachable: every request signed for it (plane "all"), or only Route53's control plane
+    (plane "control", region us-east-1), hangs unanswered (mode "hang") or is reset (mode "refuse")."""
+    return _control(endpoint, "POST", "outage", {"region": region, "plane": plane, "mode": mode})
+
+
+def restore(endpoint: str, region: str | None = None) -> list[dict[str, Any]]:
+    """End the outages (of ``region``, else all); held requests are then answered. Returns the ended outages."""
+    ended: list[dict[str, Any]] = _control(endpoint, "POST", "restore", {"region": region} if region else {})[
+        "restored"
+    ]
+    return ended
+
+
+def set_time_scale(endpoint: str, scale: float) -> float:
+    """Real seconds per modelled second of the emulated latencies (promotion, Route53 propagation)."""
+    return float(_control(endpoint, "POST", "time-scale", {"scale": scale})["time_scale"])
+
+
+def set_latencies(
+    endpoint: str, promotion_seconds: float | None = None, insync_seconds: float | None = None
+) -> dict[str, Any]:
+    """The modelled durations of a promotion and of a Route53 change reaching INSYNC (None: unchanged)."""
+    body = {"promotion_seconds": promotion_seconds, "insync_seconds": insync_seconds}
+    return _control(endpoint, "POST", "latency", body)
+
+
+def set_replica_lag(
+    endpoint: str, seconds: float | None, region: str | None = None, identifier: str | None = None
+) -> dict[str, Any]:
+    """Publish AWS/RDS ReplicaLag of ``seconds`` for one replica (``identifier``, in ``region`` or any) or for
+    every replica; ``seconds=None`` stops publishing it."""
+    return _control(endpoint, "POST", "replica-lag", {"seconds": seconds, "region": region, "identifier": identifier})
+
+
+def emulation_state(endpoint: str) -> dict[str, Any]:
+    """The emulation's state: time scale, latencies, outages, promotions in flight, replica lag, ..."""
+    return _control(endpoint, "GET", "state")

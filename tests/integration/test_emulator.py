@@ -1,4 +1,4 @@
-"""The emulator: start, status, reset, stop; a second start; a busy port; loopback only."""
+"""The emulator: start, status, reset, stop; a second start; a busy port; loopback only; the control CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from standby.cli.main import main
-from standby.emulator import Emulator, is_loopback, require_loopback
+from standby.emulator import Emulator, emulation_state, is_loopback, require_loopback
 from standby.errors import EmulatorError
 
 
@@ -65,6 +65,20 @@ def test_record_is_found_by_another_process_through_the_cli(tmp_path: Path, monk
         assert main(["--output", "json", "emulator", "status"]) == 0
         assert '"running": true' in capsys.readouterr().out
         assert main(["emulator", "reset"]) == 0
+        capsys.readouterr()
+        assert main(["emulator", "outage", "us-east-1", "--plane", "control", "--mode", "refuse"]) == 0
+        assert "us-east-1 (Route53 control plane) refuses until restore" in capsys.readouterr().out
+        assert main(["emulator", "outage", "us-west-2", "--plane", "control"]) == 7  # the control plane is us-east-1
+        assert main(["emulator", "time-scale", "0.5"]) == 0
+        assert main(["emulator", "replica-lag", "3"]) == 0
+        capsys.readouterr()
+        info = Emulator().require()
+        state = emulation_state(info.endpoint)
+        assert state["outages"] == [{"region": "us-east-1", "plane": "control", "mode": "refuse"}]
+        assert state["time_scale"] == 0.5 and state["rds"]["replica_lag"]["all"] == 3.0
+        assert main(["emulator", "restore"]) == 0
+        assert "emulator restored: us-east-1 (control)" in capsys.readouterr().out
+        assert emulation_state(info.endpoint)["outages"] == []
     finally:
         assert main(["emulator", "stop"]) == 0
     assert main(["emulator", "status"]) == 7
@@ -95,8 +109,15 @@ def test_loopback_detection(endpoint: str, loopback: bool) -> None:
     assert is_loopback(endpoint) is loopback
 
 
+def test_start_with_a_time_scale(emulator: Emulator) -> None:
+    info, _ = emulator.start(time_scale=0.05)
+    assert emulation_state(info.endpoint)["time_scale"] == 0.05
+
+
 def test_demo_refuses_a_non_loopback_endpoint() -> None:
     with pytest.raises(EmulatorError, match="runs only against the local emulator"):
         require_loopback("https://rds.us-east-1.amazonaws.com", "demo")
     with pytest.raises(EmulatorError):
         require_loopback(None, "demo")
+    with pytest.raises(EmulatorError, match="runs only against the local emulator"):
+        emulation_state("https://rds.us-east-1.amazonaws.com")

@@ -1,0 +1,225 @@
+"""RDS as AWS behaves where standby depends on it: promotion takes time and ends the replica link.
+
+moto answers PromoteReadReplica at once, keeps the instance ``available`` and leaves the replica link on both
+sides. Here a promotion goes ``modifying`` (first third of the modelled duration), ``rebooting`` (second
+third), ``modifying`` (last third), then ``available`` with the link gone: the replica no longer names a
+source, the source no longer lists it. States are computed when instances are described (no threads).
+
+Promoting an instance that is not a read replica, or one not ``available`` (e.g. already promoting), is
+refused with ``InvalidDBInstanceState`` (HTTP 400), as AWS refuses it.
+
+The emulator can also publish ``AWS/RDS ReplicaLag`` for replicas from a modelled lag (off by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from moto.cloudwatch.models import MetricDatum
+from moto.core.common_models import CloudWatchMetricProvider
+from moto.rds.exceptions import DBInstanceNotFoundError, RDSClientError
+from moto.rds.models import RDSBackend, rds_backends
+
+from standby.emulation.state import EmulationState
+
+PHASES = ((1 / 3, "modifying"), (2 / 3, "rebooting"), (1.0, "modifying"))  # status until that fraction is done
+LAG_PERIOD_S = 60  # RDS publishes ReplicaLag once a minute
+LAG_HISTORY_S = 3 * 3600  # how far back modelled datapoints reach
+
+
+@dataclass(frozen=True)
+class Promotion:
+    account: str
+    region: str
+    identifier: str
+    started: float  # modelled time of the promote call
+    duration: float  # modelled seconds
+
+
+def status_at(fraction: float) -> str:
+    for until, status in PHASES:
+        if fraction < until:
+            return status
+    return "available"
+
+
+@dataclass(frozen=True)
+class Lag:
+    seconds: float
+    since: float  # wall-clock time the lag was set: datapoints start there
+
+
+class RdsEmulation:
+    """Promotions in flight and the modelled replica lag."""
+
+    def __init__(self, state: EmulationState) -> None:
+        self.state = state
+        self.promotions: dict[tuple[str, str, str], Promotion] = {}
+        self.lag_all: Lag | None = None
+        self.lag_of: dict[tuple[str | None, str], Lag] = {}  # (region or None for any, identifier)
+        self._lock = threading.Lock()  # the lag settings are read by the metric provider
+
+    def reset(self) -> None:
+        self.promotions.clear()
+        with self._lock:
+            self.lag_all = None
+            self.lag_of.clear()
+
+    def describe(self) -> dict[str, Any]:
+        now = self.state.clock.now()
+        with self._lock:
+            lag = {
+                "all": self.lag_all.seconds if self.lag_all else None,
+                "instances": [
+                    {"region": region, "identifier": identifier, "seconds": value.seconds}
+                    for (region, identifier), value in self.lag_of.items()
+                ],
+            }
+        return {
+            "promotions": [
+                {
+                    "region": p.region,
+                    "identifier": p.identifier,
+                    "status": status_at((now - p.started) / p.duration),
+                    "modelled_elapsed": now - p.started,
+                    "modelled_duration": p.duration,
+                }
+                for p in self.promotions.values()
+            ],
+            "replica_lag": lag,
+        }
+
+    def set_lag(self, seconds: float | None, region: str | None = None, identifier: str | None = None) -> None:
+        """The lag to publish: for one instance (in a region, or any), or for every replica; None turns it off."""
+        if seconds is not None and float(seconds) < 0:
+            raise ValueError(f"replica lag must not be negative, not {seconds}")
+        value = Lag(float(seconds), time.time()) if seconds is not None else None
+        with self._lock:
+            if identifier is None:
+                if region is not None:
+                    raise ValueError("a region without an identifier: name the instance, or neither for all replicas")
+                self.lag_all = value
+                if value is None:
+                    self.lag_of.clear()
+            elif value is None:
+                self.lag_of.pop((region, identifier), None)
+            else:
+                self.lag_of[(region, identifier)] = value
+
+    def lag_for(self, region: str, identifier: str) -> Lag | None:
+        with self._lock:
+            return self.lag_of.get((region, identifier)) or self.lag_of.get((None, identifier)) or self.lag_all
+
+    # Promotions: called under the dispatch lock.
+    def advance(self) -> None:
+        now = self.state.clock.now()
+        for key, promotion in list(self.promotions.items()):
+            backend = rds_backends[promotion.account][promotion.region]
+            db = backend.databases.get(promotion.identifier)
+            if db is None:  # deleted meanwhile
+                del self.promotions[key]
+                continue
+            fraction = (now - promotion.started) / promotion.duration
+            if fraction < 1.0:
+                db.status = status_at(fraction)
+                continue
+            _end_replication(promotion.account, db)
+            db.status = "available"
+            del self.promotions[key]
+
+    def promote(self, backend: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
+        self.advance()
+        identifier = db_kwargs["db_instance_identifier"]
+        db = backend.databases.get(identifier)
+        if db is None:
+            raise DBInstanceNotFoundError(identifier)
+        key = (backend.account_id, backend.region_name, identifier)
+        if key in self.promotions or db.status != "available":
+            raise RDSClientError("InvalidDBInstanceState", f"DB Instance {identifier} is not in available state.")
+        if not db.is_replica:
+            raise RDSClientError("InvalidDBInstanceState", "DB Instance is not a read replica.")
+        db.update(**db_kwargs)
+        db.status = status_at(0.0)
+        self.promotions[key] = Promotion(*key, started=self.state.clock.now(), duration=self.state.promotion_seconds)
+        return db
+
+    def replica_lag_metrics(self, account_id: str, region: str) -> list[MetricDatum]:
+        account = rds_backends.get(account_id)
+        if account is None or region not in account:
+            return []
+        now = time.time()
+        data: list[MetricDatum] = []
+        for db in list(account[region].databases.values()):
+            if not db.is_replica or (account_id, region, db.db_instance_identifier) in self.promotions:
+                continue
+            lag = self.lag_for(region, db.db_instance_identifier)
+            if lag is None:
+                continue
+            start = max(lag.since, now - LAG_HISTORY_S)
+            steps = int((now - start) // LAG_PERIOD_S)
+            for k in range(steps + 1):
+                at = dt.datetime.fromtimestamp(now - k * LAG_PERIOD_S, tz=dt.UTC).replace(tzinfo=None)
+                data.append(
+                    MetricDatum(
+                        "AWS/RDS",
+                        "ReplicaLag",
+                        lag.seconds,
+                        [{"Name": "DBInstanceIdentifier", "Value": db.db_instance_identifier}],
+                        at,
+                        "Seconds",
+                    )
+                )
+        return data
+
+
+def _end_replication(account: str, db: Any) -> None:
+    """The replica stops naming its source, and the source stops listing it (same or another region)."""
+    source_id = db.source_db_instance_identifier
+    db.is_replica = False
+    db.source_db_instance_identifier = None
+    if not source_id:
+        return
+    if source_id.startswith("arn:"):
+        parts = source_id.split(":")
+        region, name = parts[3], parts[-1]
+    else:
+        region, name = db.region, source_id
+    source_backend = rds_backends[account].get(region) if region in rds_backends[account] else None
+    source = source_backend.databases.get(name) if source_backend is not None else None
+    if source is not None:
+        names = {db.db_instance_identifier, db.db_instance_arn}
+        source.replicas = [r for r in source.replicas if r not in names]
+
+
+_active: RdsEmulation | None = None
+
+
+class _ReplicaLagProvider(CloudWatchMetricProvider):
+    """Feeds moto's CloudWatch the modelled ReplicaLag, computed when metrics are read."""
+
+    @staticmethod
+    def get_cloudwatch_metrics(account_id: str, region: str) -> list[MetricDatum]:
+        return _active.replica_lag_metrics(account_id, region) if _active is not None else []
+
+
+def install(state: EmulationState) -> RdsEmulation:
+    global _active
+    emulation = RdsEmulation(state)
+    _active = emulation
+    state.register("rds", emulation)
+    original_describe = RDSBackend.describe_db_instances
+
+    def describe_db_instances(self: RDSBackend, *args: Any, **kwargs: Any) -> Any:
+        emulation.advance()
+        return original_describe(self, *args, **kwargs)
+
+    def promote_read_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
+        return emulation.promote(self, db_kwargs)
+
+    RDSBackend.describe_db_instances = describe_db_instances  # type: ignore[method-assign]
+    RDSBackend.promote_read_replica = promote_read_replica  # type: ignore[method-assign]
+    return emulation
