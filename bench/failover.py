@@ -7,7 +7,8 @@ Controller plans and executes a failover with simulated latencies on a scaled cl
   0.1 s, S3 0.05 s + size / 20 MB/s), then runs on moto in zero simulated time;
 - state takes time to settle: new instances stay Pending for ``instance_bootstrap`` seconds after a scale-out
   (the describe answer is rewritten), a Route53 change stays PENDING for ``dns_insync`` seconds, and a promoted
-  replica is trusted after the config's ``promotion_settle_seconds`` (300 s here);
+  replica is ``modifying`` for ``promotion`` seconds (300 s here), then ``available`` with its replica link gone
+  on both sides (as on AWS; moto keeps it ``available`` and linked);
 - standby's own CPU time (e.g. serialising its journal on every save) counts 1:1 on the simulated clock.
 
 It prints, per size: the run's wall time, the critical path (the longest chain of step durations through the
@@ -65,7 +66,7 @@ class LatencyModel:
             "autoscaling:DescribeAutoScalingGroups": 0.1,
             "autoscaling:UpdateAutoScalingGroup": 0.3,
             "rds:DescribeDBInstances": 0.1,
-            "rds:PromoteReadReplica": 0.2,  # returns at once; the instance settles for promotion_settle
+            "rds:PromoteReadReplica": 0.2,  # returns at once; the instance is modifying for ``promotion``
             "route53:ListResourceRecordSets": 0.2,
             "route53:ChangeResourceRecordSets": 0.5,
             "route53:GetChange": 0.1,
@@ -78,7 +79,7 @@ class LatencyModel:
     s3_bytes_per_second: float = 20e6
     instance_bootstrap: float = 120.0  # a new instance is Pending this long after its group scaled out
     dns_insync: float = 30.0  # a Route53 change is PENDING this long
-    promotion_settle: float = 300.0  # [failover] promotion_settle_seconds for the run
+    promotion: float = 300.0  # a promoted replica is modifying this long, then a standalone primary
 
     def latency(self, service: str, operation: str, params: Mapping[str, Any]) -> float:
         base = self.seconds.get(f"{service}:{operation}", self.seconds.get(f"{service}:*", self.default))
@@ -90,7 +91,7 @@ class LatencyModel:
         return (
             "ASG update 0.3 s, describes 0.1 s, S3 0.05 s + size/20 MB/s, Route53 change 0.5 s, "
             f"instances Pending {self.instance_bootstrap:.0f} s after a scale-out, DNS INSYNC after "
-            f"{self.dns_insync:.0f} s, promotion settles after {self.promotion_settle:.0f} s"
+            f"{self.dns_insync:.0f} s, promotion done after {self.promotion:.0f} s"
         )
 
 
@@ -128,6 +129,7 @@ class SimulatedAws:
         self._known: dict[tuple[str, str], set[str]] = {}  # group -> instance ids before its scale-out
         self._scaled_at: dict[tuple[str, str], float] = {}
         self._changes: dict[str, float] = {}  # Route53 change id -> submitted at
+        self._promoted: dict[tuple[str, str], tuple[float, str]] = {}  # (region, db) -> (PromoteReadReplica, ARN)
         self.zones_changed: dict[str, set[str]] = {}  # phase -> hosted zones with a ChangeResourceRecordSets
 
     def __call__(self, client: Any) -> None:
@@ -183,6 +185,30 @@ class SimulatedAws:
                 submitted = self._changes.get(str(params.get("Id", "")).split("/")[-1])
                 if submitted is not None and now < submitted + self.model.dns_insync:
                     (response.get("ChangeInfo") or {})["Status"] = "PENDING"
+            elif service == "rds" and operation == "PromoteReadReplica":
+                arn = str((response.get("DBInstance") or {}).get("DBInstanceArn", ""))
+                self._promoted.setdefault((region, str(params["DBInstanceIdentifier"])), (now, arn))
+            elif service == "rds" and operation == "DescribeDBInstances":
+                self._promotions(region, response, now)
+
+    def _promotions(self, region: str, response: Any, now: float) -> None:
+        """Rewrite a describe answer as AWS answers during and after a promotion (moto: available and linked at
+        once): ``modifying`` for the modelled time, then the link is gone on both sides."""
+        ended = {
+            name
+            for (where, identifier), (at, arn) in self._promoted.items()
+            if now >= at + self.model.promotion
+            for name in ((identifier, arn) if where == region else (arn,))
+        }
+        for db in response.get("DBInstances") or []:
+            at, _ = self._promoted.get((region, db["DBInstanceIdentifier"]), (None, ""))
+            if at is not None and now < at + self.model.promotion:
+                db["DBInstanceStatus"] = "modifying"
+            elif at is not None:
+                db.pop("ReadReplicaSourceDBInstanceIdentifier", None)
+            replicas = db.get("ReadReplicaDBInstanceIdentifiers")
+            if replicas:
+                db["ReadReplicaDBInstanceIdentifiers"] = [r for r in replicas if r not in ended]
 
     def operations(self, phase: str) -> Counter[str]:
         found: Counter[str] = Counter()
@@ -196,16 +222,13 @@ class SimulatedAws:
 
 
 def bench_config(home: Path, groups: Sequence[str], model: LatencyModel, max_parallel: int | None) -> LoadedConfig:
-    """The example's config with ``groups`` as its capacity groups, the model's promotion settle time, and a
-    fence time box long enough never to fire (it is measured in real time, not on the injected clock)."""
+    """The example's config with ``groups`` as its capacity groups, and a fence time box long enough never to
+    fire (it is measured in real time, not on the injected clock)."""
     path = home / "standby.toml"
     path.write_text(example_config_text(None, home / "state"))
     loaded = load_config(path)
     config = loaded.config
-    failover_updates: dict[str, Any] = {
-        "promotion_settle_seconds": model.promotion_settle,
-        "fence_timeout_seconds": 3600,
-    }
+    failover_updates: dict[str, Any] = {"fence_timeout_seconds": 3600}
     if max_parallel is not None:
         failover_updates["max_parallel"] = max_parallel
     config = config.model_copy(

@@ -9,6 +9,7 @@ module are its control calls: outages, the time scale of modelled latencies, the
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import json
 import os
@@ -64,6 +65,20 @@ def require_loopback(endpoint: str | None, what: str) -> str:
     return endpoint
 
 
+SERVER_MODULES = ("moto", "flask", "werkzeug")  # what the server process imports: moto[server]
+EMULATOR_EXTRA = "standby[emulator]"
+
+
+def require_server_installed() -> None:
+    """Refuse to start when moto's server is not installed (it is the ``emulator`` extra, not a dependency)."""
+    missing = [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EmulatorError(
+            f"the emulator needs moto's server, which is not installed (missing: {', '.join(missing)})",
+            hint=f"install the emulator extra: pip install '{EMULATOR_EXTRA}' (into the environment running standby)",
+        )
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -88,14 +103,32 @@ def _answers(endpoint: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def _is_emulator_process(info: EmulatorInfo) -> bool:
-    if not _pid_alive(info.pid):
-        return False
+def _unsafe_pid(pid: int) -> str | None:
+    """Why ``pid`` must never be signalled as an emulator (0 and negative pids name process groups, 1 is init,
+    our own pid or group would stop the caller), or None."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+        return f"pid {pid!r} names no single process"
+    if pid == os.getpid():
+        return f"pid {pid} is this process"
+    if pid == os.getpgrp():
+        return f"pid {pid} leads this process's group"
+    return None
+
+
+def _emulator_cmdline(pid: int, port: int) -> bool | None:
+    """Whether /proc/PID/cmdline is standby's emulator server on ``port`` (None when it cannot be read)."""
     try:
-        cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().split(b"\0")
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return _answers(info.endpoint)
-    return b"standby.emulator_server" in cmdline and str(info.port).encode() in cmdline
+        return None
+    return b"standby.emulator_server" in cmdline and str(port).encode() in cmdline
+
+
+def _is_emulator_process(info: EmulatorInfo) -> bool:
+    if _unsafe_pid(info.pid) is not None or not _pid_alive(info.pid):
+        return False
+    verified = _emulator_cmdline(info.pid, info.port)
+    return _answers(info.endpoint) if verified is None else verified
 
 
 def _pid_alive(pid: int) -> bool:
@@ -127,6 +160,22 @@ def _reap(pid: int) -> int | None:
     return os.waitstatus_to_exitcode(status) if done else None
 
 
+def _not_our_emulator(info: EmulatorInfo) -> str | None:
+    """Why the live process ``info.pid`` is not standby's emulator, or None when it is verified to be."""
+    cmdline = _emulator_cmdline(info.pid, info.port)
+    if cmdline is None:
+        return f"/proc/{info.pid}/cmdline cannot be read to verify pid {info.pid}"
+    if not cmdline:
+        return f"pid {info.pid} is not standby's emulator server on port {info.port}"
+    try:
+        group = os.getpgid(info.pid)
+    except ProcessLookupError:
+        return f"pid {info.pid} has ended"
+    if group != info.pid:
+        return f"pid {info.pid} does not lead its own process group"
+    return None
+
+
 def _kill_group(pid: int, sig: int) -> None:
     try:
         os.killpg(pid, sig)
@@ -141,18 +190,28 @@ class Emulator:
         self.home = home or standby_home()
         self.record = self.home / "emulator.json"
 
-    def status(self) -> EmulatorInfo | None:
-        """The running emulator, or None. A stale record (its process gone) is removed.
-
-        A busy server that is slow to answer is still running: liveness is judged by the recorded process
-        (checked to be a moto server on the recorded port, so a reused pid is never mistaken for it).
-        """
+    def _read_record(self) -> EmulatorInfo | None:
+        """The recorded emulator, or None (a record that is not one is removed)."""
         try:
             info = EmulatorInfo(**json.loads(self.record.read_text()))
         except FileNotFoundError:
             return None
         except (ValueError, TypeError):
             self.record.unlink(missing_ok=True)
+            return None
+        if not isinstance(info.pid, int) or not isinstance(info.port, int) or not isinstance(info.endpoint, str):
+            self.record.unlink(missing_ok=True)
+            return None
+        return info
+
+    def status(self) -> EmulatorInfo | None:
+        """The running emulator, or None. A stale record (its process gone) is removed.
+
+        A busy server that is slow to answer is still running: liveness is judged by the recorded process
+        (checked to be a moto server on the recorded port, so a reused pid is never mistaken for it).
+        """
+        info = self._read_record()
+        if info is None:
             return None
         if _is_emulator_process(info):
             return info
@@ -174,6 +233,7 @@ class Emulator:
                     hint="`standby emulator stop` first to start one on another port",
                 )
             return running, False
+        require_server_installed()
         if port is not None and port_in_use(port):
             raise EmulatorError(
                 f"port {port} on {HOST} is already in use", hint="choose another --port, or omit it for a free one"
@@ -199,16 +259,40 @@ class Emulator:
                 )
             time.sleep(0.1)
         info = EmulatorInfo(pid=pid, port=chosen, endpoint=endpoint, started_at=time.time(), log_path=str(log_path))
-        tmp = self.record.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(info), indent=2))
-        tmp.replace(self.record)
+        self._write_record(info)
         return info, True
 
+    def _write_record(self, info: EmulatorInfo) -> None:
+        """Record ``info`` atomically, readable by this user only."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = self.record.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(asdict(info), indent=2))
+        tmp.replace(self.record)
+
     def stop(self) -> EmulatorInfo | None:
-        """Stop the running emulator; returns what was stopped, or None when none was running."""
-        info = self.status()
+        """Stop the running emulator; returns what was stopped, or None when none was running.
+
+        Only a process verified to be standby's emulator server is signalled (a pid above 1, not this process
+        nor its group, leading its own group as the emulator started detached does, /proc/PID/cmdline naming
+        standby.emulator_server); any other record is removed and an EmulatorError says nothing was signalled.
+        """
+        info = self._read_record()
         if info is None:
             return None
+        problem = _unsafe_pid(info.pid)
+        if problem is None and not _pid_alive(info.pid):
+            self.record.unlink(missing_ok=True)  # stale: the emulator has ended
+            return None
+        if problem is None:
+            problem = _not_our_emulator(info)
+        if problem is not None:
+            self.record.unlink(missing_ok=True)
+            raise EmulatorError(
+                f"refusing to stop the recorded emulator: {problem}; nothing was signalled",
+                hint=f"the stale record {self.record} was removed; stop a leftover emulator process by hand",
+            )
         _kill_group(info.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while _reap(info.pid) is None and _pid_alive(info.pid) and time.monotonic() < deadline:

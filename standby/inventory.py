@@ -1,4 +1,5 @@
-"""What exists in a region, read through the drivers: for the demo summary and before/after comparisons."""
+"""Everything a region holds (not only the stack's resources), read through the drivers: the demo's summary and the
+drills' before/after fingerprints. Drift's scoped inventory of the stack's resources is `standby.drift.inventory`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from standby.aws.session import SessionFactory
 
 
 @dataclass(frozen=True)
-class RegionInventory:
+class RegionOverview:
     region: str
     vpcs: tuple[ec2.Vpc, ...]
     groups: tuple[autoscaling.GroupState, ...]
@@ -57,7 +58,7 @@ class ZoneInventory:
         return out
 
 
-def region_inventory(sessions: SessionFactory, region: str, parameter_prefix: str = "/") -> RegionInventory:
+def region_overview(sessions: SessionFactory, region: str, parameter_prefix: str = "/") -> RegionOverview:
     def client(service: str) -> Any:
         return sessions.client(service, region)
 
@@ -67,7 +68,7 @@ def region_inventory(sessions: SessionFactory, region: str, parameter_prefix: st
         lbs = pool.submit(elbv2.describe_load_balancers, client("elbv2"))
         dbs = pool.submit(rds.describe_instances, client("rds"))
         params = pool.submit(ssm.list_parameter_names, client("ssm"), parameter_prefix)
-        return RegionInventory(
+        return RegionOverview(
             region=region,
             vpcs=tuple(vpcs.result()),
             groups=tuple(sorted(groups.result(), key=lambda g: g.name)),

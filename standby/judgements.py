@@ -18,7 +18,6 @@ from standby.aws.rds import DbInstance
 from standby.aws.route53 import Record, normalize_name
 from standby.config.schema import Capacity
 from standby.state.notes import PRIOR_CAPACITY as PRIOR_CAPACITY
-from standby.state.notes import PROMOTION_REQUESTED_AT as PROMOTION_REQUESTED_AT
 
 
 class Promotion(Enum):
@@ -27,20 +26,23 @@ class Promotion(Enum):
     PROMOTED = "promoted"
 
 
-def promotion_state(db: DbInstance, requested_at: float | None, now: float, settle_seconds: float) -> Promotion:
-    """Judge a database's promotion from the API and standby's own record of the promote call.
+def promotion_state(db: DbInstance) -> Promotion:
+    """Judge a database's promotion from the instance as AWS describes it, and nothing else.
 
-    The API is authoritative when it says the instance is no longer a replica. Some endpoints (the emulator
-    among them) keep reporting the replica link after a promotion: once our promote call is recorded and the
-    instance has stayed available for the settle period, the recorded call wins.
+    - PROMOTED: ``available`` and no longer a replica (AWS clears the replica link when a promotion ends).
+    - REPLICA: ``available`` and still a replica: a promote call is due. This holds also after a promote call
+      that AWS accepted but has not yet acted on (it moves the instance to ``modifying`` a moment later), so
+      the waits after a promote call keep waiting on it rather than calling again.
+    - PROMOTING: not ``available`` (``modifying``, ``rebooting``, ...). A replica in such a state is waited on,
+      whatever the cause: a promotion in flight, or another change. If it comes back ``available`` and still a
+      replica, it was not a promotion, and the promote is issued (again).
+
+    Standby's own record of having called promote counts for nothing here: a refused or unfinished promotion
+    must never be reported as promoted.
     """
     if db.status != "available":
-        return Promotion.PROMOTING if requested_at is not None or not db.is_replica else Promotion.REPLICA
-    if not db.is_replica:
-        return Promotion.PROMOTED
-    if requested_at is None:
-        return Promotion.REPLICA
-    return Promotion.PROMOTED if now - requested_at >= settle_seconds else Promotion.PROMOTING
+        return Promotion.PROMOTING
+    return Promotion.REPLICA if db.is_replica else Promotion.PROMOTED
 
 
 class Lag(Enum):
@@ -68,12 +70,20 @@ class Readiness:
     found: bool = True  # False: the group does not exist (waiting will not help)
 
 
+def in_service_ready(in_service: int, desired: int) -> Readiness:
+    """Enough instances in service: the part of capacity readiness that drift readiness judges too."""
+    if in_service < desired:
+        return Readiness(False, f"{in_service}/{desired} instances in service")
+    return Readiness(True, f"{in_service} in service")
+
+
 def capacity_ready(group: GroupState, desired: int, healthy_targets: int | None) -> Readiness:
     """Ready when the group has reached the desired capacity in service, and its targets are healthy."""
     if group.desired_capacity < desired:
         return Readiness(False, f"desired capacity is {group.desired_capacity}, expected {desired}")
-    if group.in_service < desired:
-        return Readiness(False, f"{group.in_service}/{desired} instances in service")
+    serving = in_service_ready(group.in_service, desired)
+    if not serving.ready:
+        return serving
     if group.healthy < desired:
         return Readiness(False, f"{group.healthy}/{desired} instances healthy")
     if healthy_targets is not None and healthy_targets < desired:
@@ -100,20 +110,39 @@ def _record_region(record: Record, regions: Sequence[str]) -> str | None:
 
 
 def traffic_changes(
-    records: Iterable[Record], names: Iterable[str], activate: str, regions: Sequence[str]
+    records: Iterable[Record],
+    names: Iterable[str],
+    activate: str,
+    regions: Sequence[str],
+    *,
+    evict: Sequence[str] = (),
+    restore: Iterable[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """UPSERTs that send every service record's traffic to ``activate``; empty when it already does.
+    """The changes (one batch) that send every service record's traffic to ``activate``; empty when it already does.
 
-    Failover records: the activated region's record becomes PRIMARY and the others SECONDARY.
-    Weighted records: the activated region's weight becomes 100 and the others 0.
+    Failover records: the activated region's record becomes PRIMARY and the others SECONDARY. Weighted records: the
+    activated region's weight becomes 100 and the others 0. The regions in ``evict`` lose their records instead: a
+    demoted region must be neither a live SECONDARY nor a zero-weight fallback that Route53 could send users back
+    to. ``restore`` are record sets deleted that way earlier; those of ``activate`` come back (PRIMARY, or weight 100).
     """
     wanted = {normalize_name(n) for n in names}
+    records = list(records)
+    present = {(normalize_name(r.name), r.type, r.set_identifier) for r in records}
     changes: list[dict[str, Any]] = []
+    for doc in restore:
+        key = (normalize_name(doc.get("Name", "")), doc.get("Type"), doc.get("SetIdentifier"))
+        if key[0] in wanted and key[2] == activate and key not in present:
+            back = copy.deepcopy(doc)
+            back.update({"Failover": "PRIMARY"} if "Failover" in back else {"Weight": 100} if "Weight" in back else {})
+            changes.append({"Action": "UPSERT", "ResourceRecordSet": back})
     for record in records:
         region = _record_region(record, regions)
         if normalize_name(record.name) not in wanted or region is None:
             continue
         doc = copy.deepcopy(record.raw)
+        if (record.failover is not None or record.weight is not None) and region in evict and region != activate:
+            changes.append({"Action": "DELETE", "ResourceRecordSet": doc})
+            continue
         if record.failover is not None:
             desired = "PRIMARY" if region == activate else "SECONDARY"
             if record.failover == desired:
@@ -142,3 +171,60 @@ def traffic_target(records: Iterable[Record], names: Iterable[str], regions: Seq
         if len(chosen) == 1:
             result[name] = chosen[0].set_identifier
     return result
+
+
+# Route53 considers an endpoint healthy when more than this share of its health checkers report it healthy.
+HEALTHY_CHECKER_SHARE = 0.18
+
+
+def health_check_healthy(successes: Sequence[bool]) -> bool | None:
+    """Route53's verdict on a health check from its checkers' reports (True: Success); None when none reported."""
+    if not successes:
+        return None
+    return sum(1 for s in successes if s) / len(successes) > HEALTHY_CHECKER_SHARE
+
+
+def demoted_eligible(
+    records: Iterable[Record], names: Iterable[str], demote: str, health: dict[str, bool | None]
+) -> list[str]:
+    """Why the demoted region could still be answered for a service name; empty when it cannot.
+
+    Route53 may answer with a record while its health check is healthy, and always with one that has none (a
+    failover SECONDARY, a weight-0 record: the fallback when the others fail). So the demoted region is
+    ineligible only when it has no record for the name or its record's health check reports unhealthy.
+    ``health``: health check id -> its verdict (None: unknown, which proves nothing).
+    """
+    wanted = {normalize_name(n) for n in names}
+    problems: list[str] = []
+    for record in records:
+        if normalize_name(record.name) not in wanted or record.set_identifier != demote:
+            continue
+        label = f"{record.name} ({record.routing}, {demote})"
+        if record.health_check_id is None:
+            problems.append(f"{label} has no health check: Route53 can still answer with it")
+        elif health.get(record.health_check_id) is not False:
+            verdict = "healthy" if health.get(record.health_check_id) else "of unknown status"
+            problems.append(f"{label}: its health check {record.health_check_id} is {verdict}")
+    return problems
+
+
+@dataclass(frozen=True)
+class TargetCount:
+    healthy: int  # healthy targets that are InService instances of the group
+    ignored: int  # healthy targets that are not (left over from earlier instances, or another group's)
+
+
+def healthy_in_service(in_service_ids: Iterable[str], targets: Iterable[tuple[str, str]]) -> TargetCount:
+    """Count a target group's healthy targets (id, state) that are the group's InService instances, once each."""
+    mine = set(in_service_ids)
+    healthy = {target_id for target_id, state in targets if state == "healthy"}
+    return TargetCount(healthy=len(healthy & mine), ignored=len(healthy - mine))
+
+
+def targets_ready(group: str, target_group_arn: str, count: TargetCount, desired: int) -> Readiness:
+    """Ready when at least ``desired`` of the group's InService instances are healthy targets."""
+    name = target_group_arn.rsplit(":", 1)[-1]
+    extra = f" ({count.ignored} other healthy target(s) not counted)" if count.ignored else ""
+    if count.healthy < desired:
+        return Readiness(False, f"{group}: {count.healthy}/{desired} in-service instances healthy in {name}{extra}")
+    return Readiness(True, f"{group}: {count.healthy} in-service instances healthy in {name}{extra}")

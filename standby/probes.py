@@ -14,7 +14,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from standby import judgements as j
 from standby.aws import autoscaling, cloudwatch, elbv2, rds, servicequotas
 from standby.aws.errors import error_code
-from standby.state.notes import Notes
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +30,24 @@ class PromotionCheck:
         return self.state == j.Promotion.PROMOTED
 
 
-def check_promotion(client: Any, notes: Notes, identifier: str, now: float, settle_seconds: float) -> PromotionCheck:
-    """Describe ``identifier`` and judge its promotion (``judgements.promotion_state``)."""
+def check_promotion(client: Any, identifier: str) -> PromotionCheck:
+    """Describe ``identifier`` and judge its promotion from that alone (``judgements.promotion_state``)."""
     found = rds.describe_instances(client, [identifier])
     if not found:
         return PromotionCheck(None, j.Promotion.REPLICA)
-    requested = notes.get("db", identifier).get(j.PROMOTION_REQUESTED_AT)
-    db = found[0]
-    return PromotionCheck(db, j.promotion_state(db, float(requested) if requested else None, now, settle_seconds))
+    return PromotionCheck(found[0], j.promotion_state(found[0]))
 
 
 def check_capacity(asg: Any, elb: Any, group: str, target_group_arn: str | None, desired: int) -> j.Readiness:
-    """Describe a group (and its target group's health) and judge it against ``desired``."""
+    """Describe a group (and its target group's targets) and judge it against ``desired``: only healthy targets that
+    are the group's InService instances count (a load balancer keeps stale targets after a scale-in)."""
     found = autoscaling.describe_groups(asg, [group])
     if not found:
         return j.Readiness(False, f"auto scaling group {group} not found", found=False)
     healthy = None
     if target_group_arn and elb is not None:
-        healthy = elbv2.describe_target_health(elb, [target_group_arn])[0].healthy
+        targets = elbv2.describe_targets(elb, target_group_arn)
+        healthy = j.healthy_in_service(found[0].in_service_ids, [(t.id, t.state) for t in targets]).healthy
     return j.capacity_ready(found[0], desired, healthy)
 
 

@@ -123,7 +123,8 @@ class Provisioner:
                 if switch_ids is None:
                     return None
         outputs = self.stacks.region_outputs(self.assignment.regions)
-        return self.stacks.global_target(self.assignment, outputs, switch_ids)
+        evicted = self.states.fast().evicted_regions()
+        return self.stacks.global_target(self.assignment, outputs, switch_ids, evicted)
 
     def _plan_global(self) -> PlannedStack | None:
         found = self.stacks.global_stack()

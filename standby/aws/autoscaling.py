@@ -21,6 +21,7 @@ class GroupState:
     tags: tuple[tuple[str, str], ...] = ()
     launch_template_id: str | None = None
     target_group_arns: tuple[str, ...] = ()
+    in_service_ids: tuple[str, ...] = ()  # the instance ids of the InService instances
 
     def tag(self, key: str) -> str | None:
         return dict(self.tags).get(key)
@@ -46,6 +47,7 @@ def _group_state(doc: dict[str, Any]) -> GroupState:
         tags=tuple(sorted((t["Key"], t.get("Value", "")) for t in doc.get("Tags") or [])),
         launch_template_id=template.get("LaunchTemplateId"),
         target_group_arns=tuple(doc.get("TargetGroupARNs") or ()),
+        in_service_ids=tuple(sorted(i["InstanceId"] for i in instances if i.get("LifecycleState") == "InService")),
     )
 
 

@@ -1,7 +1,12 @@
-"""DynamoDB driver: the lock table (conditional writes)."""
+"""DynamoDB driver: the lock table (conditional writes).
+
+Every write is conditional on what the caller last read (compare and swap), so that two writers never both win.
+Items are flat maps of strings.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -33,16 +38,79 @@ def ensure_lock_table(client: Any, table: str) -> None:
     client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
 
 
+def _condition(expected: Mapping[str, str | None]) -> tuple[str, dict[str, str], dict[str, dict[str, str]]]:
+    """A condition expression that holds when each attribute has the expected value (None: is absent)."""
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+    for i, (attribute, value) in enumerate(sorted(expected.items())):
+        names[f"#c{i}"] = attribute
+        if value is None:
+            parts.append(f"attribute_not_exists(#c{i})")
+        else:
+            values[f":c{i}"] = {"S": value}
+            parts.append(f"#c{i} = :c{i}")
+    return " AND ".join(parts), names, values
+
+
+def _attributes(lock_id: str, item: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    return {LOCK_KEY: {"S": lock_id}, **{k: {"S": str(v)} for k, v in item.items()}}
+
+
 @requires("dynamodb:PutItem")
-def put_if_free(client: Any, table: str, lock_id: str, item: dict[str, str], now: float) -> bool:
-    """Write the lock item unless a live one exists; True when this caller now holds it."""
-    attributes = {LOCK_KEY: {"S": lock_id}, **{k: {"S": str(v)} for k, v in item.items()}}
+def put_if_absent(client: Any, table: str, lock_id: str, item: Mapping[str, str]) -> bool:
+    """Write the item unless one exists; True when written."""
     try:
         client.put_item(
             TableName=table,
-            Item=attributes,
-            ConditionExpression=f"attribute_not_exists({LOCK_KEY}) OR expires_at < :now OR holder = :holder",
-            ExpressionAttributeValues={":now": {"S": f"{now:020.3f}"}, ":holder": {"S": item["holder"]}},
+            Item=_attributes(lock_id, item),
+            ConditionExpression="attribute_not_exists(#k)",
+            ExpressionAttributeNames={"#k": LOCK_KEY},
+        )
+    except ClientError as err:
+        if error_code(err) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+@requires("dynamodb:PutItem")
+def replace_if(
+    client: Any, table: str, lock_id: str, item: Mapping[str, str], expected: Mapping[str, str | None]
+) -> bool:
+    """Replace the item when it still has the ``expected`` attribute values; True when replaced."""
+    condition, names, values = _condition(expected)
+    kwargs: dict[str, Any] = {"ExpressionAttributeNames": names}
+    if values:
+        kwargs["ExpressionAttributeValues"] = values
+    try:
+        client.put_item(TableName=table, Item=_attributes(lock_id, item), ConditionExpression=condition, **kwargs)
+    except ClientError as err:
+        if error_code(err) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+@requires("dynamodb:UpdateItem")
+def update_if(
+    client: Any, table: str, lock_id: str, changes: Mapping[str, str], expected: Mapping[str, str | None]
+) -> bool:
+    """Set ``changes`` on the item when it still has the ``expected`` attribute values; True when updated."""
+    condition, names, values = _condition(expected)
+    sets = []
+    for i, (attribute, value) in enumerate(sorted(changes.items())):
+        names[f"#s{i}"] = attribute
+        values[f":s{i}"] = {"S": value}
+        sets.append(f"#s{i} = :s{i}")
+    try:
+        client.update_item(
+            TableName=table,
+            Key={LOCK_KEY: {"S": lock_id}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
     except ClientError as err:
         if error_code(err) == "ConditionalCheckFailedException":
@@ -56,18 +124,18 @@ def get_item(client: Any, table: str, lock_id: str) -> dict[str, str] | None:
     doc = client.get_item(TableName=table, Key={LOCK_KEY: {"S": lock_id}}, ConsistentRead=True).get("Item")
     if not doc:
         return None
-    return {k: v.get("S", "") for k, v in doc.items()}
+    return {k: v.get("S", "") for k, v in doc.items() if k != LOCK_KEY}
 
 
 @requires("dynamodb:DeleteItem")
-def delete_if_holder(client: Any, table: str, lock_id: str, holder: str) -> bool:
+def delete_if(client: Any, table: str, lock_id: str, expected: Mapping[str, str | None]) -> bool:
+    """Delete the item when it still has the ``expected`` attribute values; True when deleted."""
+    condition, names, values = _condition(expected)
+    kwargs: dict[str, Any] = {"ExpressionAttributeNames": names}
+    if values:
+        kwargs["ExpressionAttributeValues"] = values
     try:
-        client.delete_item(
-            TableName=table,
-            Key={LOCK_KEY: {"S": lock_id}},
-            ConditionExpression="holder = :holder",
-            ExpressionAttributeValues={":holder": {"S": holder}},
-        )
+        client.delete_item(TableName=table, Key={LOCK_KEY: {"S": lock_id}}, ConditionExpression=condition, **kwargs)
     except ClientError as err:
         if error_code(err) == "ConditionalCheckFailedException":
             return False

@@ -52,6 +52,29 @@ def describe_target_health(client: Any, target_group_arns: Sequence[str]) -> lis
     return result
 
 
+@dataclass(frozen=True)
+class Target:
+    """One registered target of a target group and its health state (healthy, unhealthy, draining, ...)."""
+
+    id: str  # the instance id for instance targets
+    port: int | None
+    state: str
+
+
+@requires("elasticloadbalancing:DescribeTargetHealth")
+def describe_targets(client: Any, target_group_arn: str) -> list[Target]:
+    """Every target registered in a target group, with its id and health state."""
+    docs = client.describe_target_health(TargetGroupArn=target_group_arn).get("TargetHealthDescriptions") or []
+    return [
+        Target(
+            id=(d.get("Target") or {}).get("Id", ""),
+            port=(d.get("Target") or {}).get("Port"),
+            state=(d.get("TargetHealth") or {}).get("State", ""),
+        )
+        for d in docs
+    ]
+
+
 # -- drift inventory: target groups, load balancers and their listeners --------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""RDS driver: describe database instances, promote a read replica."""
+"""RDS driver: describe database instances, promote a read replica, take and describe snapshots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from standby.aws.errors import is_not_found
+from standby.aws.errors import error_code, is_not_found
 from standby.aws.permissions import requires
 
 
@@ -24,6 +24,7 @@ class DbInstance:
     replicas: tuple[str, ...]
     parameter_groups: tuple[str, ...] = ()
     multi_az: bool = False
+    security_groups: tuple[str, ...] = ()  # VPC security group ids
 
     @property
     def is_replica(self) -> bool:
@@ -42,6 +43,9 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
         replicas=tuple(doc.get("ReadReplicaDBInstanceIdentifiers") or ()),
         parameter_groups=tuple(p.get("DBParameterGroupName", "") for p in doc.get("DBParameterGroups") or ()),
         multi_az=bool(doc.get("MultiAZ", False)),
+        security_groups=tuple(
+            g["VpcSecurityGroupId"] for g in doc.get("VpcSecurityGroups") or () if g.get("VpcSecurityGroupId")
+        ),
     )
 
 
@@ -140,3 +144,65 @@ def delete_instance(client: Any, identifier: str) -> bool:
             return False
         raise
     return True
+
+
+# -- snapshots ---------------------------------------------------------------------------------------------------
+
+SNAPSHOT_NOT_FOUND_CODES = frozenset({"DBSnapshotNotFound", "DBSnapshotNotFoundFault"})
+SNAPSHOT_EXISTS_CODES = frozenset({"DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"})
+
+
+@dataclass(frozen=True)
+class DbSnapshot:
+    identifier: str
+    instance: str  # the DB instance it was taken of
+    status: str  # creating | available | failed | ...
+    arn: str = ""
+    snapshot_type: str = ""
+    created_at: float | None = None
+
+
+def _snapshot(doc: dict[str, Any]) -> DbSnapshot:
+    created = doc.get("SnapshotCreateTime")
+    return DbSnapshot(
+        identifier=doc["DBSnapshotIdentifier"],
+        instance=doc.get("DBInstanceIdentifier", ""),
+        status=doc.get("Status", ""),
+        arn=doc.get("DBSnapshotArn", ""),
+        snapshot_type=doc.get("SnapshotType", ""),
+        created_at=created.timestamp() if hasattr(created, "timestamp") else None,
+    )
+
+
+@requires("rds:DescribeDBSnapshots")
+def describe_snapshot(client: Any, identifier: str) -> DbSnapshot | None:
+    """The manual snapshot named ``identifier``, or None when there is none."""
+    try:
+        docs = client.describe_db_snapshots(DBSnapshotIdentifier=identifier).get("DBSnapshots") or []
+    except ClientError as err:
+        if error_code(err) in SNAPSHOT_NOT_FOUND_CODES:
+            return None
+        raise
+    return next((_snapshot(d) for d in docs if d.get("DBSnapshotIdentifier") == identifier), None)
+
+
+@requires("rds:CreateDBSnapshot", "rds:AddTagsToResource", "rds:DescribeDBSnapshots")
+def create_snapshot(
+    client: Any, identifier: str, instance: str, *, tags: dict[str, str] | None = None
+) -> tuple[DbSnapshot, bool]:
+    """A manual snapshot ``identifier`` of ``instance``: (the snapshot, True) when created by this call, (the
+    existing one, False) when a snapshot by that name exists already (whatever it was taken of: the caller
+    checks ``instance``). The snapshot is usually ``creating`` when this returns."""
+    kwargs: dict[str, Any] = {"DBSnapshotIdentifier": identifier, "DBInstanceIdentifier": instance}
+    if tags:
+        kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    try:
+        doc = client.create_db_snapshot(**kwargs)["DBSnapshot"]
+    except ClientError as err:
+        if error_code(err) not in SNAPSHOT_EXISTS_CODES:
+            raise
+        existing = describe_snapshot(client, identifier)
+        if existing is None:  # deleted between the two calls
+            raise
+        return existing, False
+    return _snapshot(doc), True

@@ -140,3 +140,22 @@ def create_alarm_health_check(
         ResourceType="healthcheck", ResourceId=doc["Id"], AddTags=[{"Key": k, "Value": v} for k, v in tags.items()]
     )
     return str(doc["Id"])
+
+
+@dataclass(frozen=True)
+class HealthCheckObservation:
+    region: str  # where the checker (or, for a CLOUDWATCH_METRIC check, the alarm) is
+    status: str  # Route53's report, "Success: ..." or "Failure: ..."
+
+    @property
+    def success(self) -> bool:
+        return self.status.startswith("Success")
+
+
+@requires("route53:GetHealthCheckStatus")
+def health_check_status(client: Any, health_check_id: str) -> tuple[HealthCheckObservation, ...]:
+    """What Route53's health checkers last reported for a health check, one observation per checker."""
+    docs = client.get_health_check_status(HealthCheckId=health_check_id).get("HealthCheckObservations") or []
+    return tuple(
+        HealthCheckObservation(d.get("Region", ""), str((d.get("StatusReport") or {}).get("Status", ""))) for d in docs
+    )

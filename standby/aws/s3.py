@@ -1,4 +1,8 @@
-"""S3 driver: the small JSON documents standby keeps (manifest, roles, journals, reports)."""
+"""S3 driver: the small JSON documents standby keeps (manifest, roles, journals, reports).
+
+Every call takes ``owner``: the account expected to own the bucket, sent as ``ExpectedBucketOwner`` so that a
+bucket of the same name in another account (a squatted name) is refused by S3 instead of read or written.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,17 @@ from standby.aws.errors import error_code
 from standby.aws.permissions import requires
 
 
+def _owned(owner: str | None, **params: Any) -> dict[str, Any]:
+    """``params`` with ``ExpectedBucketOwner`` when an owner is expected."""
+    if owner is not None:
+        params["ExpectedBucketOwner"] = owner
+    return params
+
+
 @requires("s3:ListBucket")
-def bucket_exists(client: Any, bucket: str) -> bool:
+def bucket_exists(client: Any, bucket: str, *, owner: str | None = None) -> bool:
     try:
-        client.head_bucket(Bucket=bucket)
+        client.head_bucket(**_owned(owner, Bucket=bucket))
     except ClientError as err:
         if error_code(err) in ("404", "NoSuchBucket", "NotFound"):
             return False
@@ -23,7 +34,7 @@ def bucket_exists(client: Any, bucket: str) -> bool:
 
 
 @requires("s3:CreateBucket", "s3:PutBucketVersioning")
-def create_bucket(client: Any, bucket: str, region: str) -> None:
+def create_bucket(client: Any, bucket: str, region: str, *, owner: str | None = None) -> None:
     kwargs: dict[str, Any] = {"Bucket": bucket}
     if region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
@@ -32,13 +43,13 @@ def create_bucket(client: Any, bucket: str, region: str) -> None:
     except ClientError as err:
         if error_code(err) != "BucketAlreadyOwnedByYou":
             raise
-    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_versioning(**_owned(owner, Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}))
 
 
 @requires("s3:GetObject")
-def get_json(client: Any, bucket: str, key: str) -> Any | None:
+def get_json(client: Any, bucket: str, key: str, *, owner: str | None = None) -> Any | None:
     try:
-        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = client.get_object(**_owned(owner, Bucket=bucket, Key=key))["Body"].read()
     except ClientError as err:
         if error_code(err) in ("NoSuchKey", "404", "NoSuchBucket"):
             return None
@@ -47,21 +58,21 @@ def get_json(client: Any, bucket: str, key: str) -> Any | None:
 
 
 @requires("s3:PutObject")
-def put_json(client: Any, bucket: str, key: str, document: Any) -> None:
+def put_json(client: Any, bucket: str, key: str, document: Any, *, owner: str | None = None) -> None:
     body = json.dumps(document, indent=2, sort_keys=True, default=str).encode()
-    client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    client.put_object(**_owned(owner, Bucket=bucket, Key=key, Body=body, ContentType="application/json"))
 
 
 @requires("s3:PutObject")
-def put_text(client: Any, bucket: str, key: str, text: str, content_type: str) -> None:
-    client.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type)
+def put_text(client: Any, bucket: str, key: str, text: str, content_type: str, *, owner: str | None = None) -> None:
+    client.put_object(**_owned(owner, Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type))
 
 
 @requires("s3:ListBucket")
-def list_keys(client: Any, bucket: str, prefix: str) -> list[str]:
+def list_keys(client: Any, bucket: str, prefix: str, *, owner: str | None = None) -> list[str]:
     keys: list[str] = []
     try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for page in client.get_paginator("list_objects_v2").paginate(**_owned(owner, Bucket=bucket, Prefix=prefix)):
             keys.extend(o["Key"] for o in page.get("Contents") or [])
     except ClientError as err:
         if error_code(err) == "NoSuchBucket":
@@ -71,16 +82,17 @@ def list_keys(client: Any, bucket: str, prefix: str) -> list[str]:
 
 
 @requires("s3:DeleteObject")
-def delete_object(client: Any, bucket: str, key: str) -> None:
-    client.delete_object(Bucket=bucket, Key=key)
+def delete_object(client: Any, bucket: str, key: str, *, owner: str | None = None) -> None:
+    client.delete_object(**_owned(owner, Bucket=bucket, Key=key))
 
 
 @requires("s3:ListBucketVersions", "s3:DeleteObjectVersion")
-def delete_all_versions(client: Any, bucket: str, prefix: str) -> int:
+def delete_all_versions(client: Any, bucket: str, prefix: str, *, owner: str | None = None) -> int:
     """Delete every version and delete marker under ``prefix``: nothing is left, versioned bucket or not."""
     targets: list[dict[str, str]] = []
     try:
-        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        pages = client.get_paginator("list_object_versions").paginate(**_owned(owner, Bucket=bucket, Prefix=prefix))
+        for page in pages:
             for item in (page.get("Versions") or []) + (page.get("DeleteMarkers") or []):
                 targets.append({"Key": item["Key"], "VersionId": item.get("VersionId") or "null"})
     except ClientError as err:
@@ -88,5 +100,6 @@ def delete_all_versions(client: Any, bucket: str, prefix: str) -> int:
             return 0
         raise
     for start in range(0, len(targets), 1000):
-        client.delete_objects(Bucket=bucket, Delete={"Objects": targets[start : start + 1000], "Quiet": True})
+        batch = {"Objects": targets[start : start + 1000], "Quiet": True}
+        client.delete_objects(**_owned(owner, Bucket=bucket, Delete=batch))
     return len(targets)

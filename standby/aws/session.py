@@ -2,6 +2,8 @@
 
 No global default session: every client comes from a SessionFactory that was handed the endpoint and
 credentials it should use, and every client retries throttling with botocore's standard retry mode.
+Fast-failing clients (``fast_fail``), for a region that may be down, give up within a few seconds per call and
+consult the budget of the step they run in (``standby.aws.budget``) before every attempt.
 """
 
 from __future__ import annotations
@@ -17,9 +19,39 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config as BotoConfig
 
+from standby.aws import budget as budgets
+
 RETRY_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
-# For a region that may be down (the old primary during a failover): answer fast rather than retry long.
-FAST_FAIL_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=3, read_timeout=10)
+# For a region that may be down (the old primary during a failover): answer fast rather than retry long. Two
+# attempts of at most FAST_FAIL_ATTEMPT_SECONDS each: one call gives up within about 2 × 4 s (plus < 1 s backoff).
+FAST_FAIL_ATTEMPT_SECONDS = 4.0
+
+
+def bounded_config(attempt_seconds: float, max_attempts: int) -> BotoConfig:
+    """Standard retries, at most ``max_attempts`` attempts of at most ``attempt_seconds`` (connect and read) each."""
+    return BotoConfig(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=min(2.0, attempt_seconds),
+        read_timeout=attempt_seconds,
+    )
+
+
+def fast_fail_attempt_seconds(budget_seconds: float | None = None) -> float:
+    """One attempt's timeout on a region that may be down; with a step budget, two attempts fit in about it."""
+    if budget_seconds is None:
+        return FAST_FAIL_ATTEMPT_SECONDS
+    return min(FAST_FAIL_ATTEMPT_SECONDS, max(0.5, budget_seconds / 3))
+
+
+@dataclass
+class _Shared:
+    """What a factory and its bounded copies share: the caller's account, once learned (same credentials), and
+    the bounded copies themselves (so their clients are built once)."""
+
+    account: str | None = None
+    bounded: dict[tuple[float, int], SessionFactory] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
 
 # Credentials that the emulator accepts and real AWS refuses; used only when the endpoint is the emulator.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -56,6 +88,8 @@ class SessionFactory:
     profile: str | None = None
     on_client: Callable[[Any], None] | None = None
     client_config: BotoConfig = RETRY_CONFIG
+    budgeted: bool = False  # clients refuse new attempts once the budget of the work they run in is spent
+    _shared: _Shared = field(default_factory=_Shared, repr=False)
     # One model loader for every session: service models are parsed once per process, not once per region.
     _loader: Any = field(default_factory=botocore.loaders.create_loader, init=False, repr=False)
     _sessions: dict[tuple[str | None, str], boto3.Session] = field(default_factory=dict, init=False, repr=False)
@@ -74,11 +108,39 @@ class SessionFactory:
                 self._sessions[key] = boto3.Session(**kwargs)
             return self._sessions[key]
 
-    def fast_fail(self) -> SessionFactory:
-        """The same target and hooks, with clients that give up quickly (for a region that may be down)."""
-        return SessionFactory(
-            target=self.target, profile=self.profile, on_client=self.on_client, client_config=FAST_FAIL_CONFIG
-        )
+    def fast_fail(self, budget_seconds: float | None = None) -> SessionFactory:
+        """Clients that give up quickly, for a region that may be down: each attempt times out after a few seconds
+        (a third of ``budget_seconds`` when given, at most 4 s), two attempts at most, and no attempt starts once
+        the budget of the work the client runs in (``standby.aws.budget``) is spent."""
+        return self.bounded(fast_fail_attempt_seconds(budget_seconds), 2)
+
+    def bounded(self, attempt_seconds: float, max_attempts: int) -> SessionFactory:
+        """The same target, hooks and credentials, with clients whose attempts are bounded (``bounded_config``)
+        and that consult the budget of the work they run in before every attempt. One copy per setting."""
+        key = (round(attempt_seconds, 3), max_attempts)
+        with self._shared.lock:
+            found = self._shared.bounded.get(key)
+            if found is None:
+                found = SessionFactory(
+                    target=self.target,
+                    profile=self.profile,
+                    on_client=self.on_client,
+                    client_config=bounded_config(*key),
+                    budgeted=True,
+                    _shared=self._shared,
+                )
+                self._shared.bounded[key] = found
+            return found
+
+    @property
+    def known_account(self) -> str | None:
+        """The caller's account, when learned (by any factory sharing these credentials)."""
+        with self._shared.lock:
+            return self._shared.account
+
+    def remember_account(self, account: str) -> None:
+        with self._shared.lock:
+            self._shared.account = account
 
     def client(self, service: str, region: str, account: str | None = None) -> Any:
         key = (account, region, service)
@@ -89,6 +151,8 @@ class SessionFactory:
         session = self.session(region, account)
         endpoint = self.target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         client = session.client(service, endpoint_url=endpoint, config=self.client_config)
+        if self.budgeted:
+            budgets.install(client)
         if self.on_client is not None:
             self.on_client(client)
         with self._lock:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from standby.cli.context import AppContext
-from standby.cli.render import DRILL_STATUS, emit
+from standby.cli.render import DRILL_STATUS, Status, emit
 from standby.errors import ExitCode
 
 
@@ -32,11 +32,37 @@ def _secs(value: float | None) -> str:
     help="Directory for the JSON, HTML and Markdown reports (default: [drill] report_dir).",
 )
 @click.option("--history", is_flag=True, help="Show the RTO/RPO trend of past drills and exit.")
+@click.option(
+    "--resume",
+    "resume",
+    metavar="RUN_ID",
+    default=None,
+    help="Continue a crashed or failed isolated drill, then restore; completed steps are not repeated.",
+)
 @click.pass_obj
-def drill(app: AppContext, mode: str | None, yes: bool, report_dir: str | None, history: bool) -> ExitCode:
+def drill(
+    app: AppContext, mode: str | None, yes: bool, report_dir: str | None, history: bool, resume: str | None
+) -> ExitCode:
     """Rehearse a failover; exit 0 when the objectives are met, 1 when not."""
     config = app.loaded.config
     runner = app.drill_runner()
+    if resume:
+        resumed = runner.resume(resume)
+        lines = [
+            f"drill {resumed.measured.run_id}: {resumed.measured.status}",
+            f"  restore {resumed.restore.run_id}: {resumed.restore.status}",
+        ]
+        if resumed.error:
+            lines.append(f"  error: {resumed.error}")
+        doc = {
+            "run_id": resumed.measured.run_id,
+            "status": resumed.measured.status,
+            "restore": {"run_id": resumed.restore.run_id, "status": resumed.restore.status},
+            "error": resumed.error,
+        }
+        status = Status.OK if resumed.complete else Status.FAILED
+        emit(app.output, "drill", {"resume": doc}, "\n".join(lines), status=status)
+        return ExitCode.OK if resumed.complete else ExitCode.STEP
     if history:
         rows = runner.history()
         lines = [f"{'when':<20} {'mode':<9} {'status':<7} {'RTO':>9} {'RPO':>8} {'RTO change':>11}"]

@@ -40,13 +40,19 @@ def provision(app: AppContext, which: str, plan_only: bool, yes: bool) -> ExitCo
     if plan.has_changes:
         click.echo("\n".join(lines), err=True)
         app.confirm("Apply this plan?", yes)
-        applied = provisioner.apply(plan)
-        result["applied"] = [applied_json(a) for a in applied]
-        for a in applied:
-            lines.append(f"  {a.target.label:<14} {a.target.stack:<10} {a.status} ({a.seconds:.0f}s)")
-    else:
+    if not plan.has_changes and which != "all":
         lines.append("no changes")
-    if which == "all":
-        provisioner.publish(app.sessions)
+        emit(app.output, "provision", result, "\n".join(lines))
+        return ExitCode.OK
+    with app.provision_lock(plan.assignment):  # one run at a time: provision, failover, failback, drill
+        if plan.has_changes:
+            applied = provisioner.apply(plan)
+            result["applied"] = [applied_json(a) for a in applied]
+            for a in applied:
+                lines.append(f"  {a.target.label:<14} {a.target.stack:<10} {a.status} ({a.seconds:.0f}s)")
+        else:
+            lines.append("no changes")
+        if which == "all":
+            provisioner.publish(app.sessions)
     emit(app.output, "provision", result, "\n".join(lines))
     return ExitCode.OK

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,8 @@ from standby.drift.run import DriftRun
 from standby.drill.runner import DrillRunner
 from standby.emulator import Emulator, is_loopback
 from standby.errors import Aborted
-from standby.failover.controller import Controller
+from standby.failover.controller import Controller, new_run_id
+from standby.owner import operator
 from standby.progress import Reporter, StreamReporter
 from standby.provision import Provisioner
 from standby.secrets import resolve_secrets
@@ -92,6 +94,14 @@ class AppContext:
             reporter=self.reporter,
             stacks=self.stacks if with_terraform else None,
         )
+
+    def provision_lock(self, assignment: Assignment) -> AbstractContextManager[None]:
+        """The run lock around a provision's apply: authoritative in the current primary's region (the region
+        expected to answer, and the one a provision applies first), mirrored in the standby region when it answers.
+        A provision keeps no journal: a crashed one's lock is free once its heartbeat is stale."""
+        controller = self.controller()
+        run_id = new_run_id("provision", controller.clock.now())
+        return controller.locked(assignment.primary, run_id, operator())
 
     def drift_run(self, *, iac: bool) -> DriftRun:
         """The drift checks. Terraform reads the stacks' outputs when no manifest was recorded; the IaC check

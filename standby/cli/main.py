@@ -19,6 +19,9 @@ from standby.errors import ExitCode, StandbyError
 
 log = logging.getLogger("standby")
 
+KEEP_LOGS = 20  # debug logs kept in $STANDBY_HOME/logs, the newest first
+PRIVATE_UMASK = 0o077  # what standby writes (and Terraform, run by it) is readable by its owner only
+
 
 def _teardown_logging() -> None:
     root = logging.getLogger("standby")
@@ -35,8 +38,10 @@ def _setup_logging(debug: bool) -> Path | None:
     path: Path | None = None
     try:
         logs = standby_home() / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        logs.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = logs / f"standby-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        _prune_logs(logs, keep=KEEP_LOGS, current=path)
         file_handler = logging.FileHandler(path, encoding="utf-8")
         file_handler.setLevel(logging.DEBUG)
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
@@ -49,6 +54,36 @@ def _setup_logging(debug: bool) -> Path | None:
     root.addHandler(stderr)
     root.propagate = False
     return path
+
+
+def _prune_logs(logs: Path, *, keep: int, current: Path) -> None:
+    """Keep the newest ``keep`` debug logs (``current`` always among them); delete the older ones."""
+    found = []
+    for item in logs.glob("standby-*.log"):
+        try:
+            found.append((item.stat().st_mtime, item.name, item))
+        except OSError:
+            continue
+    found.sort(reverse=True)
+    older = [item for _, _, item in found if item != current][max(keep - 1, 0) :]
+    for item in older:
+        try:
+            item.unlink()
+        except OSError:
+            continue
+
+
+def _requested_output(args: list[str]) -> str:
+    """The --output value in ``args`` (the last one wins, as click's), for errors raised before click parsed it."""
+    found = "text"
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--output" and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith("--output="):
+            found = arg.split("=", 1)[1]
+    return found if found in ("text", "json") else "text"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -84,7 +119,11 @@ def _register() -> None:
         cmd_drill,
         cmd_emulator,
         cmd_failover,
+        cmd_init,
+        cmd_lint,
+        cmd_plan,
         cmd_provision,
+        cmd_unlock,
         cmd_validate,
     )
 
@@ -98,6 +137,10 @@ def _register() -> None:
     cli.add_command(cmd_provision.provision)
     cli.add_command(cmd_demo.demo)
     cli.add_command(cmd_drift.drift)
+    cli.add_command(cmd_unlock.unlock)
+    cli.add_command(cmd_plan.plan)
+    cli.add_command(cmd_lint.lint_command)
+    cli.add_command(cmd_init.init)
 
 
 _register()
@@ -108,10 +151,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> ExitCode:
-    app = AppContext(config_option=None, output="text", debug=False)
+    # "" until the group's callback sets it from --output: errors raised before then scan argv for it.
+    app = AppContext(config_option=None, output="", debug=False)
     command = "standby"
+    args = sys.argv[1:] if argv is None else list(argv)
+    previous_umask = os.umask(PRIVATE_UMASK)
     try:
-        args = sys.argv[1:] if argv is None else argv
         command = next((a for a in args if not a.startswith("-") and a in cli.commands), "standby")
         result = cli.main(args=args, prog_name="standby", obj=app, standalone_mode=False)
         # Commands return an ExitCode; click itself returns 0 for --help and --version, None for a bare group.
@@ -124,7 +169,7 @@ def _main(argv: list[str] | None) -> ExitCode:
     except click.ClickException as err:
         err.show()
         emit_error(
-            app.output,
+            app.output or _requested_output(args),
             command,
             {"type": type(err).__name__, "message": err.format_message(), "hint": "", "exit_code": ExitCode.USAGE},
         )
@@ -139,7 +184,7 @@ def _main(argv: list[str] | None) -> ExitCode:
         if app.debug:
             traceback.print_exc()
         emit_error(
-            app.output,
+            app.output or _requested_output(args),
             command,
             {"type": type(err).__name__, "message": err.message, "hint": err.hint, "exit_code": err.exit_code},
         )
@@ -154,9 +199,21 @@ def _main(argv: list[str] | None) -> ExitCode:
             click.echo(f"debug log: {app.log_path}", err=True)
         if app.debug:
             traceback.print_exc()
+        hint = f"see the debug log {app.log_path}" if app.log_path is not None else "run again with --debug"
+        emit_error(
+            app.output or _requested_output(args),
+            command,
+            {
+                "type": type(err).__name__,
+                "message": f"internal error: {err}",
+                "hint": hint,
+                "exit_code": ExitCode.FAILED,
+            },
+        )
         return ExitCode.FAILED
     finally:
         _teardown_logging()
+        os.umask(previous_umask)
 
 
 def entry() -> None:

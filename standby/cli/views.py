@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from standby.capacity import capacities_for
 from standby.config.schema import Config
 from standby.failover.controller import Planned, RunStatus
 from standby.provision import AppliedStack, PlannedStack, ProvisionPlan
+from standby.stacks import Reseed
 from standby.state import Journal
 
 # -- failover and failback ------------------------------------------------------------------------------------
@@ -29,6 +31,23 @@ def run_plan_lines(planned: Planned) -> list[str]:
         lines.append(f"      refused: {problem}")
     for warning in pre.warnings:
         lines.append(f"      warning: {warning}")
+    return lines
+
+
+def reseed_plan_lines(previews: Sequence[Reseed]) -> list[str]:
+    """The exact Terraform plan of each re-seed (a targeted replace of the region's databases), as planned now."""
+    if not previews:
+        return []
+    lines = ["  re-seed (terraform, targeted to the databases; a final snapshot of each is taken first):"]
+    for reseed in previews:
+        lines.append(f"    [{reseed.region}] {reseed.stack}: {reseed.summary()}")
+        if reseed.plan is not None:
+            names = {db.address: db.identifier for db in reseed.databases}
+            for change in reseed.plan.changes:
+                name = f" ({names[change.address]})" if change.address in names else ""
+                lines.append(f"      {change.action}: {change.address}{name}")
+        for problem in reseed.problems:
+            lines.append(f"      refused: {problem}")
     return lines
 
 

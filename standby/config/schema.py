@@ -16,7 +16,16 @@ import string
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from standby.config.drift_schema import DriftSettings
 
@@ -238,6 +247,26 @@ class FailoverSettings(_Model):
         default="scale-in", description="How the old primary is fenced (best effort, time-boxed)."
     )
     fence_timeout_seconds: Seconds = 60
+    demote_budget_seconds: float = Field(
+        default=10.0,
+        ge=1,
+        le=300,
+        description="The total time one step (and planning) waits on the region being demoted, which may be down: "
+        "its calls give up when this is spent, and the run goes on without them.",
+    )
+    fence_writes: Literal["security-group", "none"] = Field(
+        default="security-group",
+        description="How the demoted primary's databases are fenced against writes before the standby's are promoted "
+        "(best effort, time-boxed): security-group revokes the ingress of the databases' security groups (restored "
+        "by the failback before that region serves again); none leaves them writable.",
+    )
+    drain_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=MAX_SECONDS,
+        description="After traffic moves, how long beyond the records' TTL the demoted region keeps its capacity "
+        "(for cached DNS answers and open connections) before it is scaled in.",
+    )
     traffic_mode: Literal["records", "health-check"] = Field(
         default="records",
         description="records: one atomic Route53 change batch per hosted zone. health-check: flip the traffic "
@@ -245,13 +274,6 @@ class FailoverSettings(_Model):
         "no Route53 control-plane call during recovery.",
     )
     promote_timeout_seconds: Seconds = 1800
-    promotion_settle_seconds: float = Field(
-        default=120.0,
-        ge=0,
-        le=MAX_SECONDS,
-        description="After standby's promote call, how long an available instance may still report its replica "
-        "link before the recorded call is trusted (endpoints such as the emulator never clear it).",
-    )
     healthy_timeout_seconds: Seconds = 900
     dns_timeout_seconds: Seconds = 300
     snapshot_max_age_seconds: int = Field(default=86400, gt=0, le=MAX_SNAPSHOT_AGE_SECONDS)
@@ -263,6 +285,31 @@ class FailoverSettings(_Model):
         "a step that waits (promotion, health, DNS) holds its worker: with fewer workers than about twice the "
         "groups, a ready step (e.g. promote-db after the fence) queues behind waiting ones.",
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _removed_settings(cls, data: Any, handler: ModelWrapValidatorHandler[FailoverSettings]) -> FailoverSettings:
+        """``promotion_settle_seconds`` is gone: refused by name (not as an unknown key), with the other problems
+        of the table, if any."""
+        removed = "promotion_settle_seconds"
+        if not isinstance(data, dict) or removed not in data:
+            return handler(data)
+        problems = [
+            InitErrorDetails(
+                type="value_error",
+                ctx={"error": ValueError("removed: promotion is judged from AWS state alone")},
+                loc=(removed,),
+                input=data[removed],
+            )
+        ]
+        try:
+            handler({k: v for k, v in data.items() if k != removed})
+        except ValidationError as err:
+            problems.extend(
+                InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+                for e in err.errors(include_url=False)
+            )
+        raise ValidationError.from_exception_data(cls.__name__, problems)
 
 
 def _bucket_template(value: str) -> str:
@@ -317,6 +364,15 @@ class DrillSettings(_Model):
     )
 
 
+class LockSettings(_Model):
+    ttl_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=3600.0,
+        description="The run lock's lease: a holder whose heartbeat is seen unchanged this long is gone.",
+    )
+
+
 class Config(_Model):
     project: Project
     regions: Regions
@@ -330,6 +386,7 @@ class Config(_Model):
     failover: FailoverSettings = FailoverSettings()
     drill: DrillSettings = DrillSettings()
     drift: DriftSettings = DriftSettings()
+    lock: LockSettings = LockSettings()
 
     def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Problems that involve more than one field, as (field path, message); empty when consistent."""

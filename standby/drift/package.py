@@ -19,12 +19,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import standby
+from standby.bundled import DATA_DIR
 from standby.config import load_config
 from standby.drift.scheduled import required_actions
 
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 HANDLER = "standby.drift.scheduled.handler"
-_SKIP_DIRS = {"__pycache__", ".pytest_cache"}
+_SKIP_DIRS = {"__pycache__", ".pytest_cache", DATA_DIR}  # DATA_DIR: an installed wheel's stacks, not code
 
 
 def _files(root: Path, top: str) -> Iterator[tuple[Path, str]]:

@@ -112,7 +112,7 @@ def evaluate(facts: ReadinessFacts) -> list[Finding]:
             )
             continue
         want = g.expected.desired_capacity
-        ok = g.standby_in_service >= want
+        ok = j.in_service_ready(g.standby_in_service, want).ready
         out.append(
             _finding(
                 "ok" if ok else "drift",

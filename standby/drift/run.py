@@ -230,7 +230,8 @@ class DriftRun:
     def iac_targets(self, assignment: Assignment) -> list[StackTarget]:
         assert self.stacks is not None
         targets = self.stacks.region_targets(assignment, assignment.regions)
-        found = self.stacks.global_target(assignment, self.region_outputs(assignment))
+        evicted = self.states.fast().evicted_regions()
+        found = self.stacks.global_target(assignment, self.region_outputs(assignment), evicted_regions=evicted)
         if found is not None:
             targets.append(found)
         return targets

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from standby.aws import rds, route53
 from standby.aws.session import SessionFactory
-from standby.inventory import region_inventory, zone_inventory
+from standby.inventory import region_overview, zone_inventory
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def fingerprint(
     """``db_role`` judges a database's role (the controller's promotion judgement, not the raw replica link)."""
     items: dict[str, str] = {}
     for region in regions:
-        inv = region_inventory(sessions, region)
+        inv = region_overview(sessions, region)
         for g in inv.groups:
             tags = ",".join(f"{k}={v}" for k, v in g.tags)
             items[f"{region} asg {g.name}"] = (

@@ -14,6 +14,7 @@ from standby import probes
 from standby.aws import rds, route53
 from standby.config.schema import Config
 from standby.errors import StepFailed
+from standby.failover.builders import scale_steps, wait_steps
 from standby.failover.model import (
     PREFLIGHT,
     PROMOTE_DB,
@@ -26,13 +27,13 @@ from standby.failover.model import (
     Step,
     WaitHealthy,
 )
-from standby.failover.planner import preflight_step, scale_steps, wait_steps
-from standby.failover.preflight import target_capacities
+from standby.failover.preflight import preflight_step, target_capacities
 from standby.failover.steps import (
     NOCHANGE,
     Outcome,
     StepContext,
     handles,
+    request_promotion,
     wait_until_database,
     wait_until_insync,
     wait_until_promoted,
@@ -190,18 +191,15 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
 @handles(PromoteCopy)
 def run_promote_copy(ctx: StepContext, step: PromoteCopy) -> Outcome:
     client = ctx.sessions.client("rds", step.region)
-    notes = ctx.notes(step.region)
     lag = probes.read_replica_lag(ctx.sessions.client("cloudwatch", step.region), step.source, ctx.clock.now())
     if not rds.describe_instances(client, [step.copy]):
-        notes.forget("db", step.copy, j.PROMOTION_REQUESTED_AT)
         rds.create_replica(client, step.copy, step.source, step.instance_class)
 
-    wait_until_database(ctx, step.region, step.copy, step.timeout_seconds, promoted=False)
+    # Available: a replica due its promote call, or (a re-run) already promoted by an earlier attempt.
+    copy = wait_until_database(ctx, step.region, step.copy, step.timeout_seconds, promoted=False)
     promote_started = ctx.clock.now()
-    requested = notes.get("db", step.copy).get(j.PROMOTION_REQUESTED_AT)
-    if requested is None:
-        rds.promote_replica(client, step.copy)
-        notes.update("db", step.copy, **{j.PROMOTION_REQUESTED_AT: ctx.clock.now()})
+    if j.promotion_state(copy) == j.Promotion.REPLICA:
+        request_promotion(client, step.region, step.copy)
 
     wait_until_promoted(ctx, step.region, step.copy, step.timeout_seconds)
     seconds = ctx.clock.now() - promote_started
@@ -246,10 +244,12 @@ def run_verify_drill(ctx: StepContext, step: VerifyDrill) -> Outcome:
         if not readiness.ready:
             problems.append(f"{name}: {readiness.reason}")
     client = ctx.sessions.client("rds", step.region)
-    settle = ctx.config.failover.promotion_settle_seconds
     for copy in step.copies:
-        if not probes.check_promotion(client, ctx.notes(step.region), copy, ctx.clock.now(), settle).promoted:
-            problems.append(f"{copy} is not a promoted standalone instance")
+        check = probes.check_promotion(client, copy)
+        if check.db is None:
+            problems.append(f"{copy} not found")
+        elif not check.promoted:
+            problems.append(f"{copy} is not a promoted standalone instance ({check.state.value}, {check.db.status})")
     if step.zone_id and step.name:
         records = route53.list_records(ctx.sessions.client("route53", step.region), step.zone_id)
         wanted = route53.normalize_name(step.name)
@@ -262,8 +262,14 @@ def run_verify_drill(ctx: StepContext, step: VerifyDrill) -> Outcome:
 
 @handles(DeleteCopy)
 def run_delete_copy(ctx: StepContext, step: DeleteCopy) -> Outcome:
-    deleted = rds.delete_instance(ctx.sessions.client("rds", step.region), step.copy)
-    ctx.notes(step.region).forget("db", step.copy, j.PROMOTION_REQUESTED_AT)
+    client = ctx.sessions.client("rds", step.region)
+    check = probes.check_promotion(client, step.copy)
+    if check.db is None:
+        return Outcome("skipped", NOCHANGE)
+    if check.state == j.Promotion.PROMOTING:  # a promotion in flight (a drill stopped mid-way): let it end first
+        timeout = ctx.config.failover.promote_timeout_seconds
+        wait_until_database(ctx, step.region, step.copy, timeout, promoted=False)
+    deleted = rds.delete_instance(client, step.copy)
     return Outcome("complete" if deleted else "skipped", f"{step.copy} deleted" if deleted else NOCHANGE)
 
 

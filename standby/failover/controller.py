@@ -10,23 +10,38 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from standby import judgements as j
 from standby.aws import rds
+from standby.aws.budget import Budget
 from standby.aws.session import SessionFactory
 from standby.clock import Clock, SystemClock
 from standby.config.schema import LoadedConfig
-from standby.errors import PreflightFailed, StandbyError
+from standby.errors import LockHeld, PreflightFailed, UsageError
+from standby.failover import fencing  # noqa: F401  (registers the fencing steps' handlers)
 from standby.failover.executor import Executor
-from standby.failover.model import FailoverPlan, Observation
+from standby.failover.model import RESEED_DB, FailoverPlan, Observation, ReseedDb
 from standby.failover.observe import observe
 from standby.failover.planner import plan_failback, plan_failover
-from standby.failover.steps import StepContext
-from standby.progress import Reporter, silent
-from standby.stacks import Stacks, region_stack
+from standby.failover.steps import Outcome, StepContext
+from standby.failover.waits import wait_until
+from standby.progress import Event, Reporter, silent
+from standby.stacks import (
+    FINAL_SNAPSHOT_TIMEOUT_SECONDS,
+    Reseed,
+    Stacks,
+    ensure_final_snapshot,
+    final_snapshot_id,
+    final_snapshot_ready,
+    project_tags,
+    region_stack,
+)
 from standby.state import AWS_ERRORS, Assignment, Journal, JournalStore, Manifest, RegionStates
+from standby.state.journal import check_run_id
+from standby.state.lock import effective_ttl
 
 
 def new_run_id(kind: str, now: float) -> str:
@@ -78,17 +93,19 @@ class Controller:
         self.loaded = loaded
         self.config = loaded.config
         self.sessions = sessions
-        self.fast_sessions = sessions.fast_fail()
         self.clock = clock or SystemClock()
         self.report = reporter
         self.stacks = stacks  # Terraform, for re-seeding databases on failback
         self.states = states
         self.fast_states = states.fast()
+        self.fast_sessions = self.fast_states.sessions  # bounded by [failover] demote_budget_seconds
 
     # -- reading ----------------------------------------------------------------------------------------------
 
-    def assignment(self) -> Assignment:
-        return self.fast_states.assignment()
+    def assignment(self, prefer: str | None = None, budget: Budget | None = None) -> Assignment:
+        """The recorded assignment: ``prefer``'s record (the region being activated) read and waited for, the
+        other regions' only within ``budget`` (``[failover] demote_budget_seconds``); ``prefer``'s wins a tie."""
+        return self.fast_states.assignment(prefer, budget)
 
     def manifest(self, region: str) -> Manifest | None:
         try:
@@ -99,8 +116,10 @@ class Controller:
     def journals(self, region: str) -> JournalStore:
         return self.states[region].journals()
 
-    def observe(self, activate: str, demote: str, manifest: Manifest | None) -> Observation:
-        """Read-only observation for planning, the activated region first."""
+    def observe(
+        self, activate: str, demote: str, manifest: Manifest | None, budget: Budget | None = None
+    ) -> Observation:
+        """Read-only observation for planning, the activated region first; ``demote`` waited for within ``budget``."""
         return observe(
             self.sessions,
             self.fast_sessions,
@@ -110,6 +129,7 @@ class Controller:
             demote=demote,
             clock=self.clock,
             config=self.config,
+            budget=budget,
         )
 
     # -- planning ---------------------------------------------------------------------------------------------
@@ -123,7 +143,6 @@ class Controller:
         direction: tuple[str, str] | None = None,
     ) -> Planned:
         """Plan a failover (activate today's standby) or a failback (return to the home assignment)."""
-        current = self.assignment()
         home = Assignment.home(self.config)
         # Fixed targets make both commands idempotent: failover always activates the home standby region,
         # failback the home primary region; re-running a finished one plans nothing but no-ops.
@@ -133,8 +152,14 @@ class Controller:
             activate, demote = home.standby, home.primary
         else:
             activate, demote = home.primary, home.standby
-        manifest = self.manifest(activate)
-        obs = self.observe(activate, demote, manifest)
+        # Planning waits on the demoted region (which may be down) within one budget: the role record there and
+        # the observation's reads there run at the same time as the activated region's reads, on that budget.
+        budget = self.fast_states.budget(f"planning: reading {demote}")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan") as pool:
+            assigned = pool.submit(self.assignment, activate, budget)
+            manifest = self.manifest(activate)
+            obs = self.observe(activate, demote, manifest, budget)
+            current = assigned.result()
         run_id = run_id or new_run_id(kind, self.clock.now())
         if kind == "failover":
             plan = plan_failover(
@@ -154,18 +179,28 @@ class Controller:
     # -- running ----------------------------------------------------------------------------------------------
 
     def execute(self, planned: Planned, journal: Journal | None = None) -> Journal:
-        """Run a failover or failback plan under the lock; ``journal`` continues an earlier attempt of the same run."""
+        """Run a failover or failback plan under the lock; ``journal`` continues an earlier attempt of the same run.
+
+        A new run's journal is saved before the lock is taken; a resumed run's is saved once the lock is held
+        (until then it tells whether the earlier attempt finished), and its preflight is judged under the lock.
+        """
         plan = planned.plan
+        resumed = journal is not None
         journal = self.start_journal(plan, journal)
-        if plan.preflight.problems:
-            journal.status = "refused"
-            journal.ended_at = self.clock.now()
-            self.journals(plan.activate).save(journal)
-            raise PreflightFailed(
-                f"{plan.kind} refused by preflight:\n" + "\n".join(f"  - {p}" for p in plan.preflight.problems)
-            )
-        with self.locked(plan.activate, plan.run_id, journal.operator):
+        if plan.preflight.problems and not resumed:
+            self._refuse(plan, journal)
+        with self.locked(plan.activate, plan.run_id, journal.operator, journal=journal, resumed=resumed):
+            if plan.preflight.problems:
+                self._refuse(plan, journal)
             return self.run_plan(plan, journal)
+
+    def _refuse(self, plan: FailoverPlan, journal: Journal) -> None:
+        journal.status = "refused"
+        journal.ended_at = self.clock.now()
+        self.journals(plan.activate).save(journal)
+        raise PreflightFailed(
+            f"{plan.kind} refused by preflight:\n" + "\n".join(f"  - {p}" for p in plan.preflight.problems)
+        )
 
     def start_journal(self, plan: FailoverPlan, journal: Journal | None = None) -> Journal:
         """A new journal for ``plan``, or ``journal`` marked as resumed."""
@@ -187,10 +222,43 @@ class Controller:
         return journal
 
     @contextmanager
-    def locked(self, region: str, run_id: str, operator: str) -> Iterator[None]:
-        """Hold the run lock in ``region``'s control store for the duration."""
-        lock = self.states[region].lock(run_id, operator)
-        lock.acquire(self.clock.now())
+    def locked(
+        self,
+        region: str,
+        run_id: str,
+        operator: str,
+        *,
+        journal: Journal | None = None,
+        resumed: bool = False,
+        finished_by: str | None = None,
+    ) -> Iterator[None]:
+        """Hold the run lock for the duration: authoritative in ``region``, mirrored in the other region when it
+        answers, renewed by a heartbeat (``standby.state.lock``); LockHeld when a live run holds it.
+
+        ``journal`` (a new run's) is saved before the lock is taken, so a lock that outlives a crash names a run
+        with a journal, and is marked refused when the lock is refused; a ``resumed`` one is left as it is (the
+        caller saves it under the lock). ``finished_by``: the run whose finished journal frees this lock
+        (default ``run_id``).
+        """
+        journals = self.journals(region)
+        if journal is not None and not resumed:
+            journals.save(journal)
+        lock = self.states[region].lock(
+            run_id,
+            operator,
+            mirror=self.fast_states[self.states.other(region)],
+            ttl_seconds=effective_ttl(self.config.lock.ttl_seconds),
+            journal=finished_by,
+        )
+        try:
+            lock.acquire()
+        except LockHeld as refused:
+            if journal is not None and not resumed:
+                journal.status = "refused"
+                journal.ended_at = self.clock.now()
+                journal.problems.append(refused.message)
+                journals.save(journal)
+            raise
         try:
             yield
         finally:
@@ -211,15 +279,19 @@ class Controller:
         return Executor(ctx, journal, self.journals(plan.activate), reporter=self.report).execute(plan)
 
     def resume(self, run_id: str) -> tuple[Planned, Journal]:
-        """Re-plan a crashed or failed run from its journal (in either region, or locally)."""
+        """Re-plan a crashed or failed run from its journal (in either region, or locally).
+
+        A complete run is re-planned too: its steps are all done, so executing it again runs none of them and
+        frees what a crash after its final journal save left behind (its lock)."""
+        check_run_id(run_id)
         journal = self.load_journal(run_id)
-        if journal.status == "complete":
-            raise StandbyError(f"run {run_id} is already complete; nothing to resume")
         planned = self.plan(journal.kind, run_id=run_id, direction=(journal.activate, journal.demote))
         return planned, journal
 
     def load_journal(self, run_id: str) -> Journal:
-        """A run's journal, from this machine or either region's control store."""
+        """A run's journal, from this machine or either region's control store; a UsageError for an id that is
+        not a run id or names no journal, JournalUnreadable for one that is corrupt."""
+        check_run_id(run_id)
         for region in self.states:
             try:
                 journal = self.journals(region).load(run_id)
@@ -227,48 +299,118 @@ class Controller:
                 journal = None
             if journal is not None:
                 return journal
-        raise StandbyError(f"no journal found for run {run_id}", hint="`standby status` lists the last run")
+        raise UsageError(f"no journal found for run {run_id}", hint="`standby status` lists the last run")
 
     def latest_journal(self) -> Journal | None:
-        found = []
-        for region in self.states:
+        """The latest journal, here or in either region; a region is waited for only within one budget."""
+        budget = self.fast_states.budget("reading the latest journals")
+        pending = [budget.submit(self.fast_states[region].journals().latest) for region in self.states]
+        found = [JournalStore(self.states.runs_dir, None).latest()]
+        for answer in pending:
             try:
-                j_ = self.fast_states[region].journals().latest()
+                found.append(answer.result())
             except AWS_ERRORS:
-                j_ = None
-            if j_ is not None:
-                found.append(j_)
-        return max(found, key=lambda x: x.started_at, default=None)
+                continue
+        return max((j_ for j_ in found if j_ is not None), key=lambda x: x.started_at, default=None)
 
     # -- re-seeding through Terraform -------------------------------------------------------------------------
 
-    def _reseed(self, region: str, primary_region: str) -> str | None:
-        """Replace ``region``'s databases with fresh replicas of ``primary_region``'s, through Terraform.
+    def _reseed(self, region: str, primary_region: str, run_id: str) -> Outcome | None:
+        """Replace ``region``'s databases with fresh replicas of ``primary_region``'s, through a targeted
+        Terraform replace; each database the plan destroys gets a final snapshot first, verified ``available``.
 
-        None when they already are such replicas (never promoted since): re-running is a no-op.
+        None when they already are such replicas (never promoted since): re-running is a no-op. A stack without
+        databases plans and applies nothing. On resume, the run's snapshots already made are reused.
         """
         if self._replicas_of(region, primary_region):
             return None
         assert self.stacks is not None
-        count, plan = self.stacks.replace_databases(region, Assignment(primary=primary_region, standby=region))
-        notes = self.states[region].notes()
-        for identifier in (
-            (self.manifest(region) or Manifest(project="", written_at=0, regions={})).region(region).databases
-        ):
-            notes.forget("db", identifier, j.PROMOTION_REQUESTED_AT)
-        return f"{count} database(s) replaced with replicas of {primary_region}: {plan.summary()}"
+        key = f"{RESEED_DB}:{region}"
+        client = self.sessions.client("rds", region)
+        snapshots: dict[str, str] = {}
+        tags = {**project_tags(self.config), "standby:run-id": run_id, "standby:purpose": "final-snapshot"}
+
+        def take_final_snapshots(reseed: Reseed) -> None:
+            for db in reseed.databases:
+                existing = rds.describe_snapshot(client, final_snapshot_id(run_id, db.identifier))
+                if existing is None and not reseed.destroys(db):
+                    continue  # nothing of it is destroyed (already gone: the plan creates it)
+                taken = ensure_final_snapshot(client, run_id, db.identifier, tags=tags)
+                how = "started" if taken.created else f"reused ({taken.status})"
+                self.report(
+                    Event(region, key, "final snapshot", detail=f"{taken.snapshot_id} of {db.identifier} {how}")
+                )
+                ready = wait_until(
+                    lambda sid=taken.snapshot_id: final_snapshot_ready(client, sid),
+                    what=f"final snapshot {taken.snapshot_id} available",
+                    timeout=FINAL_SNAPSHOT_TIMEOUT_SECONDS,
+                    clock=self.clock,
+                    first_wait=5.0,
+                    max_wait=60.0,
+                )
+                snapshots[db.identifier] = ready.identifier
+                self.report(Event(region, key, "final snapshot", detail=f"{ready.identifier} {ready.status}"))
+
+        reseed = self.stacks.replace_databases(
+            region, Assignment(primary=primary_region, standby=region), before_apply=take_final_snapshots
+        )
+        if reseed.plan is None:
+            return Outcome("skipped", reseed.summary())
+        kept = ", ".join(f"{db} -> {sid}" for db, sid in sorted(snapshots.items())) or "none (nothing destroyed)"
+        return Outcome(
+            "complete",
+            f"final snapshot(s): {kept}; {len(reseed.databases)} database(s) replaced with replicas of "
+            f"{primary_region}: {reseed.summary()}",
+            before={"databases": {db.identifier: db.address for db in reseed.databases}},
+            after={
+                "final_snapshots": dict(sorted(snapshots.items())),
+                "replaced": list(reseed.addresses),
+                "plan": reseed.summary(),
+            },
+        )
+
+    def reseed_preview(self, planned: Planned) -> list[Reseed]:
+        """The exact targeted replace each pending re-seed step of ``planned`` would apply, planned now and never
+        applied (the dry run and the confirmation show it). Empty, without starting Terraform, when the plan has
+        no re-seed step to run, is refused, or this controller has no runner."""
+        plan = planned.plan
+        steps = [s for s in plan.steps if isinstance(s, ReseedDb) and not s.nochange and not s.skip_reason]
+        if self.stacks is None or not steps or plan.preflight.problems:
+            return []
+        previews = []
+        for step in steps:
+            primary = plan.demote if step.region == plan.activate else plan.activate
+            if self._replicas_of(step.region, primary):
+                continue
+            previews.append(self.stacks.plan_reseed(step.region, Assignment(primary=primary, standby=step.region)))
+        return previews
 
     def _replicas_of(self, region: str, primary_region: str) -> bool:
+        """Whether every database of ``region`` is a replica of ``primary_region``'s, judged from AWS state alone
+        (``judgements.promotion_state``). One that is not available (a promotion in flight, or another change)
+        is waited on first: only once available can it be told a replica from a promoted instance."""
         manifest = self.manifest(region)
         identifiers = manifest.region(region).databases if manifest is not None else ()
         if not identifiers:
             return False
-        notes = self.states[region].notes()
-        found = rds.describe_instances(self.sessions.client("rds", region), list(identifiers))
+        client = self.sessions.client("rds", region)
+
+        def settled() -> list[rds.DbInstance] | None:
+            found = rds.describe_instances(client, list(identifiers))
+            return None if any(j.promotion_state(db) == j.Promotion.PROMOTING for db in found) else found
+
+        found = wait_until(
+            settled,
+            what=f"the databases in {region} available",
+            timeout=self.config.failover.promote_timeout_seconds,
+            clock=self.clock,
+            first_wait=5.0,
+            max_wait=60.0,
+        )
         return len(found) == len(identifiers) and all(
-            db.replica_source is not None
+            j.promotion_state(db) == j.Promotion.REPLICA
+            and db.replica_source is not None
             and f":{primary_region}:" in db.replica_source
-            and not notes.get("db", db.identifier).get(j.PROMOTION_REQUESTED_AT)
             for db in found
         )
 

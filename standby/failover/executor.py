@@ -1,7 +1,9 @@
 """Run a plan's steps in dependency order, independent steps concurrently, journaling every transition.
 
 Steps already done in the journal (a resumed run) are not run again. When a step fails, no new step starts;
-those running finish; the rest are marked not-run; the run's status is failed and StepFailed is raised.
+those running finish; the rest are marked not-run; the run's status is failed and StepFailed is raised, with a
+hint naming the command that resumes this kind of run. An interruption (Ctrl-C, or any exception raised while
+waiting for the steps) is journaled the same way before it propagates: the run reads failed, not running.
 """
 
 from __future__ import annotations
@@ -17,6 +19,22 @@ from standby.progress import Event, Reporter, silent
 from standby.state.journal import DONE, Journal, JournalStore, StepRecord
 
 log = logging.getLogger(__name__)
+
+# The command that resumes a run, by the run's kind (a drill's restore resumes with its drill).
+RESUME_COMMANDS = {
+    "failover": "standby failover --resume",
+    "failback": "standby failback --resume",
+    "drill": "standby drill --resume",
+    "drill-restore": "standby drill --resume",
+}
+
+
+def resume_hint(kind: str, run_id: str) -> str:
+    """What to run after fixing the cause of a failed run of ``kind``."""
+    command = RESUME_COMMANDS.get(kind, RESUME_COMMANDS["drill"] if kind.startswith("drill") else "")
+    if not command:
+        return f"fix the cause, then resume run {run_id}; completed steps are not repeated"
+    return f"fix the cause, then `{command} {run_id}` continues without repeating completed steps"
 
 
 class Executor:
@@ -55,41 +73,53 @@ class Executor:
         failed: list[tuple[str, BaseException]] = []
         running: dict[Future[Outcome], Step] = {}
         self._save()
-        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
-            while True:
-                if not failed:
-                    started = {s.key for s in running.values()}
-                    for key, step in steps.items():
-                        if key in done or key in started:
-                            continue
-                        if all(d in done for d in step.depends_on):
-                            running[pool.submit(self._one, step)] = step
-                if not running:
-                    break
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    step = running.pop(future)
-                    error = future.exception()
-                    if error is None:
-                        done.add(step.key)
-                    else:
-                        failed.append((step.key, error))
-        for key in steps.keys() - done - {k for k, _ in failed}:
-            rec = self._record(steps[key])
-            if rec.status not in DONE:
-                rec.status = "not-run"
-        self.journal.status = "failed" if failed else "complete"
-        self.journal.ended_at = self.ctx.clock.now()
-        self._save()
+        try:
+            with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
+                while True:
+                    if not failed:
+                        started = {s.key for s in running.values()}
+                        for key, step in steps.items():
+                            if key in done or key in started:
+                                continue
+                            if all(d in done for d in step.depends_on):
+                                running[pool.submit(self._one, step)] = step
+                    if not running:
+                        break
+                    finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        step = running.pop(future)
+                        error = future.exception()
+                        if error is None:
+                            done.add(step.key)
+                        else:
+                            failed.append((step.key, error))
+        except BaseException as interruption:
+            # Ctrl-C (or a signal turned into an exception) while steps ran: the pool has let the running steps
+            # finish; the journal says where the run stopped, then the interruption goes on to the caller.
+            for future, step in running.items():
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    done.add(step.key)
+            self._finish(steps, done | {k for k, _ in failed}, failed=True)
+            log.warning("run %s interrupted (%s)", self.journal.run_id, type(interruption).__name__)
+            raise
+        self._finish(steps, done | {k for k, _ in failed}, failed=bool(failed))
         if failed:
             key, error = failed[0]
             message = error.message if isinstance(error, StandbyError) else f"{type(error).__name__}: {error}"
             raise StepFailed(
-                f"step {key} failed: {message}",
-                hint=f"fix the cause, then `standby failover --resume {self.journal.run_id}` "
-                "continues without repeating completed steps",
+                f"step {key} failed: {message}", hint=resume_hint(self.journal.kind, self.journal.run_id)
             ) from error
         return self.journal
+
+    def _finish(self, steps: dict[str, Step], ended: set[str], *, failed: bool) -> None:
+        """Mark the steps that never ran (or never finished), and the run's end."""
+        for key in steps.keys() - ended:
+            rec = self._record(steps[key])
+            if rec.status not in DONE and rec.status != "failed":
+                rec.status = "not-run"
+        self.journal.status = "failed" if failed else "complete"
+        self.journal.ended_at = self.ctx.clock.now()
+        self._save()
 
     def _one(self, step: Step) -> Outcome:
         rec = self._record(step)

@@ -16,6 +16,9 @@ from standby.state.manifest import CapacitySnapshot
 # One slug per step kind, the same in plan output, logs, the journal and the JSON.
 PREFLIGHT = "preflight"
 FENCE_PRIMARY = "fence-primary"
+FENCE_WRITES = "fence-writes"
+RESTORE_WRITES = "restore-writes"
+DRAIN = "drain"
 PROMOTE_DB = "promote-db"
 SCALE_OUT = "scale-out"
 VERIFY = "verify"
@@ -46,6 +49,31 @@ class Step:
 class Preflight(Step):
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FenceWrites(Step):
+    """Revoke the ingress of the demoted region's databases' security groups (best effort, time-boxed), recording
+    the revoked rules in the activated region's control store so that a failback can restore them."""
+
+    databases: tuple[str, ...] = ()
+    record_in: str  # the activated region, whose control store keeps what was revoked
+    reachable: bool = True
+    timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreWrites(Step):
+    """Re-authorize the ingress that a fence revoked on this region's databases' security groups."""
+
+    record_in: str  # the region whose control store kept what was revoked (the then-activated region)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Drain(Step):
+    """Wait until cached DNS answers for the old records have expired (TTL) and connections drained."""
+
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +115,7 @@ class ShiftTraffic(Step):
     names: tuple[str, ...]
     activate: str
     mode: str = "records"
+    evict: tuple[str, ...] = ()  # regions whose failover records are deleted (a failover's demoted region)
     timeout_seconds: float = 300.0
 
 
@@ -99,6 +128,9 @@ class Verify(Step):
     names: tuple[str, ...] = ()
     mode: str = "records"
     demote: str = ""
+    # Records mode: the demoted region must not be answerable (a failover's; a failback's is the standby again,
+    # its record the SECONDARY by design).
+    exclude_demoted: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,7 +153,6 @@ class RegionObservation:
     reachable: bool
     groups: dict[str, GroupState] = field(default_factory=dict)  # by auto scaling group name
     databases: dict[str, DbInstance] = field(default_factory=dict)  # by identifier
-    promotion_requests: dict[str, float] = field(default_factory=dict)  # identifier -> recorded promote call
     error: str | None = None
 
 

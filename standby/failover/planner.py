@@ -6,81 +6,42 @@ planner is tested with plain tables of observations.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from standby import judgements as j
 from standby.capacity import standby_capacity
-from standby.config.schema import Capacity, Config
+from standby.config.schema import Config
+from standby.failover.builders import (
+    drain_step,
+    fence_groups_step,
+    fence_writes_step,
+    promote_steps,
+    reseed_step,
+    restore_writes_step,
+    scale_steps,
+    wait_steps,
+)
 from standby.failover.model import (
-    FENCE_PRIMARY,
     PREFLIGHT,
     PROMOTE_DB,
     RECORD,
-    RESEED_DB,
     SCALE_IN,
     SCALE_OUT,
     SHIFT_TRAFFIC,
     VERIFY,
     WAIT_HEALTHY,
     FailoverPlan,
-    FenceGroups,
     Observation,
     Preflight,
-    PromoteDb,
     RecordRoles,
-    ReseedDb,
     ScaleGroup,
     Step,
     Verify,
-    WaitHealthy,
 )
 from standby.failover.model import ShiftTraffic as ShiftTrafficStep
 from standby.failover.preflight import preflight_step, target_capacities
 from standby.state.manifest import Manifest
 from standby.state.roles import Assignment
-
-
-def _capacity_text(c: Capacity) -> str:
-    return f"desired {c.desired_capacity} (min {c.min_size}, max {c.max_size})"
-
-
-def scale_steps(
-    manifest: Manifest,
-    obs_groups: dict,
-    region: str,
-    targets: dict[str, Capacity],
-    slug: str,
-    depends: tuple[str, ...],
-    *,
-    widen_max: bool = True,
-) -> list[Step]:
-    """One step per group. Scale-out keeps a max wide enough for both capacities; scale-in sets the target."""
-    steps: list[Step] = []
-    for group, ref in sorted(manifest.region(region).groups.items()):
-        target = targets.get(group)
-        if target is None:
-            continue
-        state = obs_groups.get(ref.autoscaling_group)
-        current = j.group_capacity(state) if state is not None else None
-        wanted = j.scale_to(current, target) if current is not None and widen_max else target
-        nochange = current is not None and current == wanted
-        intent = (
-            f"{ref.autoscaling_group}: {_capacity_text(current)} -> {_capacity_text(wanted)}"
-            if current is not None
-            else f"{ref.autoscaling_group}: -> {_capacity_text(wanted)}"
-        )
-        steps.append(
-            ScaleGroup(
-                key=f"{slug}:{group}",
-                slug=slug,
-                region=region,
-                depends_on=depends,
-                intent=intent,
-                nochange=nochange,
-                group=group,
-                autoscaling_group=ref.autoscaling_group,
-                target=wanted,
-            )
-        )
-    return steps
 
 
 def plan_failover(
@@ -92,7 +53,9 @@ def plan_failover(
     current: Assignment,
     accept_rpo_breach: bool = False,
 ) -> FailoverPlan:
-    """Activate ``obs.activate.region``: fence the other, promote, scale out, wait, shift traffic, verify, record."""
+    """Activate ``obs.activate.region``: scale out and wait healthy, fence the other's writes, promote, shift
+    traffic, verify, record; then, after the TTL and drain time, scale the other in. When the other region does not
+    answer, its steps are planned as skipped and nothing waits on it."""
     activate, demote = obs.activate.region, obs.demote.region
     targets, source = target_capacities(config, obs)
     expected_account = config.regions.account_of(Assignment.home(config).role_of(activate))
@@ -104,92 +67,36 @@ def plan_failover(
     if problems or manifest is None:
         return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source)
 
-    promote_after = (PREFLIGHT,)
-    if config.failover.fence == "scale-in":
-        fence = _fence_step(manifest, obs, demote, (PREFLIGHT,), config.failover.fence_timeout_seconds)
-        steps.append(fence)
-        promote_after = (fence.key,)
+    # Nothing degrades the serving side before this side is proven able to serve: capacity first, then the
+    # old primary's writes are fenced, then promotion, then traffic; the old side loses its capacity last, after
+    # cached answers have expired.
+    scale = scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, (PREFLIGHT,))
+    waits = wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
+    steps.extend(scale + waits)
+    proven = tuple(w.key for w in waits) or (PREFLIGHT,)
+    fence = fence_writes_step(config, manifest, obs, demote, activate, proven)
+    steps.extend([fence] if fence is not None else [])
+    promote_after = (fence.key,) if fence is not None else proven
     steps.extend(
-        _promote_steps(
+        promote_steps(
             manifest,
             obs,
             activate,
             promote_after,
             config.failover.promote_timeout_seconds,
-            config.failover.promotion_settle_seconds,
         )
     )
-    scale = scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, (PREFLIGHT,))
-    steps.extend(scale)
-    waits = wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
-    steps.extend(waits)
-    steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, steps, current))
+    # A demoted region must not be a live SECONDARY that Route53 could send users back to (failover records).
+    steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, steps, current, evict=(demote,)))
+    if config.failover.fence == "scale-in":
+        timeout = config.failover.fence_timeout_seconds
+        fence_groups = fence_groups_step(manifest, obs, demote, (VERIFY,), timeout)
+        if obs.demote.reachable and not fence_groups.nochange:  # nothing waits on a region that does not answer
+            drain = drain_step(config, demote, steps)
+            fence_groups = fence_groups_step(manifest, obs, demote, (drain.key,), timeout)
+            steps.append(drain)
+        steps.append(fence_groups)
     return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source)
-
-
-def _fence_step(manifest: Manifest, obs: Observation, demote: str, depends: tuple[str, ...], timeout: float) -> Step:
-    groups = tuple(ref.autoscaling_group for _, ref in sorted(manifest.region(demote).groups.items()))
-    reachable = obs.demote.reachable
-    already = reachable and all((g in obs.demote.groups and obs.demote.groups[g].desired_capacity == 0) for g in groups)
-    return FenceGroups(
-        key=FENCE_PRIMARY,
-        slug=FENCE_PRIMARY,
-        region=demote,
-        depends_on=depends,
-        intent=f"scale {', '.join(groups) or 'nothing'} in to 0 (best effort, {timeout:.0f}s at most)",
-        nochange=already,
-        skip_reason="" if reachable else f"region unreachable ({obs.demote.error or 'no answer'})",
-        groups=groups,
-        reachable=reachable,
-        timeout_seconds=timeout,
-    )
-
-
-def _promote_steps(
-    manifest: Manifest, obs: Observation, region: str, depends: tuple[str, ...], timeout: float, settle: float
-) -> list[Step]:
-    steps: list[Step] = []
-    resources = manifest.region(region)
-    for identifier in resources.databases:
-        db = obs.activate.databases.get(identifier)
-        requested = obs.activate.promotion_requests.get(identifier)
-        state = j.promotion_state(db, requested, obs.now, settle) if db is not None else j.Promotion.REPLICA
-        steps.append(
-            PromoteDb(
-                key=f"{PROMOTE_DB}:{identifier}",
-                slug=PROMOTE_DB,
-                region=region,
-                depends_on=depends,
-                intent=f"promote {identifier} ({state.value}) to a standalone primary",
-                nochange=state == j.Promotion.PROMOTED,
-                identifier=identifier,
-                arn=db.arn if db is not None else "",
-                timeout_seconds=timeout,
-            )
-        )
-    return steps
-
-
-def wait_steps(manifest: Manifest, region: str, scale: list[Step], timeout: float) -> list[Step]:
-    steps: list[Step] = []
-    for step in scale:
-        assert isinstance(step, ScaleGroup)
-        ref = manifest.region(region).groups[step.group]
-        steps.append(
-            WaitHealthy(
-                key=f"{WAIT_HEALTHY}:{step.group}",
-                slug=WAIT_HEALTHY,
-                region=region,
-                depends_on=(step.key,),
-                intent=f"{step.autoscaling_group}: {step.target.desired_capacity} in service and healthy",
-                group=step.group,
-                autoscaling_group=step.autoscaling_group,
-                target_group_arn=ref.target_group_arn,
-                desired=step.target.desired_capacity,
-                timeout_seconds=timeout,
-            )
-        )
-    return steps
 
 
 def _traffic_and_after(
@@ -200,6 +107,8 @@ def _traffic_and_after(
     demote: str,
     earlier: list[Step],
     current: Assignment,
+    *,
+    evict: tuple[str, ...] = (),
 ) -> list[Step]:
     steps: list[Step] = []
     ready = tuple(s.key for s in earlier if s.slug in (WAIT_HEALTHY, PROMOTE_DB))
@@ -230,7 +139,9 @@ def _traffic_and_after(
         zone_id = manifest.dns.zone_id
         names = manifest.dns.record_fqdns
         regions = (activate, demote)
-        pending = j.traffic_changes(obs.records, names, activate, regions) if obs.records is not None else None
+        pending = (
+            j.traffic_changes(obs.records, names, activate, regions, evict=evict) if obs.records is not None else None
+        )
         shift = ShiftTrafficStep(
             key=SHIFT_TRAFFIC,
             slug=SHIFT_TRAFFIC,
@@ -244,6 +155,7 @@ def _traffic_and_after(
             names=names,
             activate=activate,
             mode=mode,
+            evict=evict,
             timeout_seconds=config.failover.dns_timeout_seconds,
         )
         steps.append(shift)
@@ -262,6 +174,7 @@ def _traffic_and_after(
         names=names,
         mode=mode,
         demote=demote,
+        exclude_demoted=demote in evict,
     )
     steps.append(verify)
     steps.append(
@@ -313,56 +226,54 @@ def plan_failback(
     if problems or manifest is None:
         return FailoverPlan(run_id, "failback", activate, demote, tuple(steps), targets, "declared capacity")
     already_home = current == Assignment(primary=activate, standby=demote)
+    has_databases = bool(manifest.region(activate).databases or manifest.region(demote).databases)
     start: tuple[str, ...] = (PREFLIGHT,)
-    if not already_home:
+    if not already_home and has_databases:
         # The other region holds the data of record: the home primary's databases become its replicas first.
         # When the roles were never switched (a failover that stopped before its record step, e.g. a drill's
         # rollback), the home primary's data is the data of record and must never be replaced.
-        reseed_first = ReseedDb(
-            key=f"{RESEED_DB}:{activate}",
-            slug=RESEED_DB,
-            region=activate,
-            depends_on=(PREFLIGHT,),
-            intent=f"replace {activate}'s databases with replicas of {demote}'s (terraform)",
-            stack=region_stack,
-        )
+        reseed_first = reseed_step(activate, demote, (PREFLIGHT,), region_stack)
         steps.append(reseed_first)
         start = (reseed_first.key,)
+    restore = restore_writes_step(activate, demote, start)
+    steps.append(restore)
+    # The same order as a failover: the serving region keeps its capacity until traffic has left it and cached
+    # answers have expired; it is never at zero while records point at it.
     scale = scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, start)
-    steps.extend(scale)
     waits = wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
-    steps.extend(waits)
-    fence = _fence_step(manifest, obs, demote, tuple(w.key for w in waits), config.failover.fence_timeout_seconds)
-    steps.append(fence)
-    promote = _promote_steps(
+    steps.extend(scale + waits)
+    proven = (*[w.key for w in waits], restore.key)
+    fence = fence_writes_step(config, manifest, obs, demote, activate, proven)
+    steps.extend([fence] if fence is not None else [])
+    promote = promote_steps(
         manifest,
         obs,
         activate,
-        (fence.key,),
+        (fence.key,) if fence is not None else proven,
         config.failover.promote_timeout_seconds,
-        config.failover.promotion_settle_seconds,
     )
     steps.extend(promote)
-    steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, waits + promote, current))
+    steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, [*waits, restore, *promote], current))
     record = steps.pop()  # record the roles last, after the standby is back to minimal
     standby_targets = {g: standby_capacity(c, config.scale) for g, c in config.capacity.items()}
     scale_in = scale_steps(manifest, obs.demote.groups, demote, standby_targets, SCALE_IN, (VERIFY,), widen_max=False)
+    if not all(s.nochange for s in scale_in):  # the serving side keeps its capacity until cached answers expire
+        drain = drain_step(config, demote, steps)
+        steps.append(drain)
+        scale_in = [replace(s, depends_on=(drain.key, VERIFY)) for s in scale_in]
     steps.extend(scale_in)
-    reseed_last = ReseedDb(
-        key=f"{RESEED_DB}:{demote}",
-        slug=RESEED_DB,
-        region=demote,
-        depends_on=tuple(s.key for s in scale_in) or (VERIFY,),
-        intent=f"replace {demote}'s databases with replicas of {activate}'s (terraform)",
-        stack=region_stack,
-    )
-    steps.append(reseed_last)
+    last: tuple[str, ...] = tuple(s.key for s in scale_in) or (VERIFY,)
+    if has_databases:
+        reseed_last = reseed_step(demote, activate, last, region_stack)
+        restore_last = restore_writes_step(demote, activate, (reseed_last.key,))
+        steps.extend([reseed_last, restore_last])
+        last = (restore_last.key,)
     steps.append(
         RecordRoles(
             key=RECORD,
             slug=RECORD,
             region=activate,
-            depends_on=(reseed_last.key,),
+            depends_on=last,
             intent=record.intent,
             nochange=already_home,
             primary=activate,

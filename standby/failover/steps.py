@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +15,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from standby import judgements as j
 from standby import probes
-from standby.aws import autoscaling, rds, route53
-from standby.aws.errors import error_code
+from standby.aws import autoscaling, elbv2, rds, route53
+from standby.aws.budget import Budget, BudgetSpent
+from standby.aws.errors import error_code, is_unreachable
 from standby.aws.session import SessionFactory
 from standby.clock import Clock
 from standby.config.schema import Capacity, Config
@@ -37,12 +36,18 @@ from standby.failover.model import (
     WaitHealthy,
 )
 from standby.failover.waits import wait_until
-from standby.state import Assignment, Notes, RegionStates
-from standby.traffic_switch import is_evacuated, set_evacuated, switches
+from standby.state import EVICTED_RECORD, Assignment, Notes, RegionStates, evicted_record_name
+from standby.traffic_switch import ROUTE53_REGION, find_switch_health_checks, is_evacuated, set_evacuated, switches
 
 log = logging.getLogger(__name__)
 
 AWS_ERRORS = (ClientError, BotoCoreError)
+
+# One Route53 attempt's timeout (connect and read) during a records-mode shift; the step's timeout bounds them all.
+ROUTE53_ATTEMPT_SECONDS = 20.0
+# How long a health-check shift waits, once traffic has moved, for the best-effort reset of the activated region's
+# own switch (which lives in the region being demoted).
+RESET_GRACE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class Outcome:
 
 NOCHANGE = "nochange"
 
-Reseeder = Callable[[str, str], str | None]  # (region to re-seed, region of the primary) -> detail, None: nochange
+# (region to re-seed, region of the primary, run id) -> the outcome (or its detail), None: nochange
+Reseeder = Callable[[str, str, str], Outcome | str | None]
 
 
 @dataclass
@@ -93,24 +99,23 @@ def run_preflight(ctx: StepContext, step: Preflight) -> Outcome:
 
 
 def run_fence(ctx: StepContext, step: FenceGroups) -> Outcome:
-    """Best effort and time-boxed: an unreachable or slow region is skipped, never waited for."""
+    """Best effort and time-boxed: an unreachable or slow region is skipped, never waited for. Every call of the
+    step goes to the demoted region through fast-failing clients, within one budget (the step's timeout, at most
+    ``[failover] demote_budget_seconds``); calls still in flight then are abandoned and make no new request."""
     if not step.reachable:
         return Outcome("skipped", step.skip_reason or "region unreachable")
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fence")
-    future = pool.submit(_fence_groups, ctx, step)
+    seconds = min(step.timeout_seconds, ctx.config.failover.demote_budget_seconds)
     try:
-        return future.result(timeout=step.timeout_seconds)
-    except FutureTimeout:
-        return Outcome("skipped", f"timed out after {step.timeout_seconds:.0f}s (best effort)")
+        return Budget(seconds, f"fencing {step.region}").run(_fence_groups, ctx, step)
+    except BudgetSpent:
+        return Outcome("skipped", f"no answer within {seconds:.0f}s (best effort)")
     except AWS_ERRORS as err:
         return Outcome("skipped", f"region unreachable or refused: {str(err).splitlines()[0][:160]}")
-    finally:
-        pool.shutdown(wait=False)
 
 
 def _fence_groups(ctx: StepContext, step: FenceGroups) -> Outcome:
     client = ctx.demote_sessions.client("autoscaling", step.region)
-    notes = ctx.notes(step.region) if step.region in ctx.states else None
+    notes = ctx.states.fast()[step.region].notes() if step.region in ctx.states else None
     before, after = {}, {}
     changed = 0
     for state in autoscaling.describe_groups(client, list(step.groups)):
@@ -190,33 +195,33 @@ def run_wait_healthy(ctx: StepContext, step: WaitHealthy) -> Outcome:
 
 
 def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
+    """Promote the replica, judged from AWS state alone (``judgements.promotion_state``).
+
+    PROMOTED: nothing to do. PROMOTING (not ``available``): wait for it to end, then judge again. REPLICA:
+    call promote; AWS refusing it fails the step with AWS's answer. Then wait until AWS reports it promoted.
+    """
     client = ctx.sessions.client("rds", step.region)
-    notes = ctx.notes(step.region)
-    settle = ctx.config.failover.promotion_settle_seconds
-
-    def state() -> tuple[rds.DbInstance, j.Promotion]:
-        check = probes.check_promotion(client, notes, step.identifier, ctx.clock.now(), settle)
-        if check.db is None:
-            raise StepFailed(f"database {step.identifier} not found in {step.region}")
-        return check.db, check.state
-
-    db, current = state()
+    started = ctx.clock.now()
+    check = probes.check_promotion(client, step.identifier)
+    if check.db is None:
+        raise StepFailed(f"database {step.identifier} not found in {step.region}")
+    db, current = check.db, check.state
     before = {"status": db.status, "replica_source": db.replica_source, "promotion": current.value}
     if current == j.Promotion.PROMOTED:
         return Outcome("skipped", NOCHANGE, before, before)
     before["replica_lag_seconds"] = probes.read_replica_lag(
         ctx.sessions.client("cloudwatch", step.region), step.identifier, ctx.clock.now()
     )
+    if current == j.Promotion.PROMOTING:
+        # A promotion in flight (or another change): once available it is either promoted or, still a
+        # replica, due a promote call.
+        db = wait_until_database(ctx, step.region, step.identifier, step.timeout_seconds, promoted=False)
+        current = j.promotion_state(db)
     if current == j.Promotion.REPLICA:
-        try:
-            rds.promote_replica(client, step.identifier)
-        except ClientError as err:
-            if error_code(err) != "InvalidDBInstanceState":
-                raise
-            log.info("%s: promote answered InvalidDBInstanceState: already promoted or promoting", step.identifier)
-        notes.update("db", step.identifier, **{j.PROMOTION_REQUESTED_AT: ctx.clock.now()})
+        request_promotion(client, step.region, step.identifier)
 
-    final = wait_until_promoted(ctx, step.region, step.identifier, step.timeout_seconds)
+    remaining = max(0.0, step.timeout_seconds - (ctx.clock.now() - started))
+    final = wait_until_promoted(ctx, step.region, step.identifier, remaining)
     return Outcome(
         "complete",
         f"{step.identifier} is a standalone primary",
@@ -225,23 +230,52 @@ def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
     )
 
 
+def request_promotion(client: Any, region: str, identifier: str) -> None:
+    """Call PromoteReadReplica; AWS refusing it (``InvalidDBInstanceState`` or any other error) fails the step
+    with AWS's code and message. An accepted call proves nothing yet: the waits judge the outcome."""
+    try:
+        rds.promote_replica(client, identifier)
+    except ClientError as err:
+        message = err.response.get("Error", {}).get("Message") or str(err)
+        raise StepFailed(
+            f"AWS refused to promote {identifier} in {region}: {error_code(err) or 'error'}: {message}",
+            hint="check the database in the RDS console; the step is safe to re-run once it can be promoted",
+        ) from err
+
+
 def wait_until_database(
     ctx: StepContext, region: str, identifier: str, timeout: float, *, promoted: bool
 ) -> rds.DbInstance:
-    """Wait until a database is available (``promoted=False``) or promoted to a standalone primary (True).
+    """Wait until a database is available (``promoted=False``) or promoted to a standalone primary (True),
+    as AWS describes it (``judgements.promotion_state``).
 
-    The one wait for databases, shared by the failover's promotion and the drill's measured promotion."""
+    The one wait for databases, shared by the failover's promotion and the drill's measured promotion. Waiting
+    for PROMOTED after a promote call that AWS accepted, an instance still ``available`` and a replica is waited
+    on (AWS moves it to ``modifying`` a moment later); if it stays so until the deadline, the wait fails."""
     client = ctx.sessions.client("rds", region)
-    settle = ctx.config.failover.promotion_settle_seconds
+    last: list[probes.PromotionCheck] = []
 
     def ready() -> rds.DbInstance | None:
-        check = probes.check_promotion(client, ctx.notes(region), identifier, ctx.clock.now(), settle)
+        check = probes.check_promotion(client, identifier)
+        last[:] = [check]
+        if check.db is None:
+            return None
         if promoted:
             return check.db if check.promoted else None
-        return check.db if check.db is not None and check.db.status == "available" else None
+        return check.db if check.state != j.Promotion.PROMOTING else None
 
     what = f"{identifier} {'promoted' if promoted else 'available'}"
-    return wait_until(ready, what=what, timeout=timeout, clock=ctx.clock, first_wait=5.0, max_wait=60.0)
+    try:
+        return wait_until(ready, what=what, timeout=timeout, clock=ctx.clock, first_wait=5.0, max_wait=60.0)
+    except StepFailed as err:
+        seen = last[0] if last else None
+        if seen is None or seen.db is None:
+            found = f"{identifier} not found in {region}"
+        elif seen.state == j.Promotion.REPLICA:
+            found = f"{identifier} is still an available read replica of {seen.db.replica_source}"
+        else:
+            found = f"{identifier} is {seen.db.status}"
+        raise StepFailed(f"{err.message}: {found}", hint=err.hint) from err
 
 
 def wait_until_promoted(ctx: StepContext, region: str, identifier: str, timeout: float) -> rds.DbInstance:
@@ -261,21 +295,79 @@ def wait_until_insync(ctx: StepContext, client: Any, change_id: str, timeout: fl
 
 
 def run_shift_traffic(ctx: StepContext, step: ShiftTraffic) -> Outcome:
+    """Records mode: one change batch, then wait for INSYNC; every Route53 call bounded, all of them within the
+    step's timeout (``dns_timeout_seconds``). Route53's control plane not answering fails the step then, saying
+    that health-check mode moves traffic without it."""
     if step.mode == "health-check":
         return _evacuate(ctx, step)
-    client = ctx.sessions.client("route53", step.region)
+    try:
+        return Budget(step.timeout_seconds, "Route53's control plane").run(_shift_records, ctx, step)
+    except AWS_ERRORS as err:
+        if not isinstance(err, BudgetSpent) and not is_unreachable(err):
+            raise
+        raise StepFailed(
+            f"Route53's control plane did not answer within {step.timeout_seconds:.0f}s: traffic was not moved "
+            f"({str(err).splitlines()[0][:160]}). A failover that must not depend on Route53's control plane "
+            'uses [failover] traffic_mode = "health-check" (no Route53 control-plane call during recovery)'
+        ) from err
+
+
+def _shift_records(ctx: StepContext, step: ShiftTraffic) -> Outcome:
+    attempt = min(ROUTE53_ATTEMPT_SECONDS, max(1.0, step.timeout_seconds / 3))
+    client = ctx.sessions.bounded(attempt, 8).client("route53", step.region)
     regions = ctx.regions(step.activate)
     records = route53.list_records(client, step.zone_id)
     before = {k: v for k, v in j.traffic_target(records, step.names, regions).items()}
-    changes = j.traffic_changes(records, step.names, step.activate, regions)
+    evicted = EvictedRecords(ctx)
+    saved = evicted.saved(step.activate)
+    changes = j.traffic_changes(records, step.names, step.activate, regions, evict=step.evict, restore=saved)
     if not changes:
         return Outcome("skipped", NOCHANGE, before, before)
+    evicted.save(step.activate, [c["ResourceRecordSet"] for c in changes if c["Action"] == "DELETE"])
     change_id = route53.change_records(
         client, step.zone_id, changes, f"standby run {ctx.run_id}: traffic to {step.activate}"
     )
     wait_until_insync(ctx, client, change_id, step.timeout_seconds)
+    evicted.forget(step.activate, [d for d in saved if d.get("SetIdentifier") == step.activate])
     after = j.traffic_target(route53.list_records(client, step.zone_id), step.names, regions)
     return Outcome("complete", f"{len(changes)} record(s) changed in one batch ({change_id})", before, after)
+
+
+class EvictedRecords:
+    """Record sets a failover deleted (a demoted region's failover records), kept in the activated region's control
+    store — and, best effort, the other's — until a failback puts them back."""
+
+    def __init__(self, ctx: StepContext) -> None:
+        self.ctx = ctx
+
+    def saved(self, activate: str) -> list[dict[str, Any]]:
+        docs: dict[str, dict[str, Any]] = {}
+        for region in self.ctx.regions(activate):
+            try:
+                notes = self.ctx.notes(region)
+                for name in notes.names(EVICTED_RECORD):
+                    docs.setdefault(name, notes.get(EVICTED_RECORD, name).get("record") or {})
+            except AWS_ERRORS as err:
+                log.info("evicted records unreadable in %s: %s", region, err)
+        return [d for d in docs.values() if d]
+
+    def save(self, activate: str, docs: list[dict[str, Any]]) -> None:
+        for region in self.ctx.regions(activate):
+            for doc in docs:
+                try:
+                    self.ctx.notes(region).update(EVICTED_RECORD, evicted_record_name(doc), record=doc)
+                except AWS_ERRORS:
+                    if region == activate:
+                        raise
+                    log.info("evicted record not copied to %s", region)
+
+    def forget(self, activate: str, docs: list[dict[str, Any]]) -> None:
+        for region in self.ctx.regions(activate):
+            for doc in docs:
+                try:
+                    self.ctx.notes(region).forget(EVICTED_RECORD, evicted_record_name(doc), "record")
+                except AWS_ERRORS as err:
+                    log.info("evicted-record note not removed in %s: %s", region, err)
 
 
 def _evacuate(ctx: StepContext, step: ShiftTraffic) -> Outcome:
@@ -287,33 +379,54 @@ def _evacuate(ctx: StepContext, step: ShiftTraffic) -> Outcome:
     if before["evacuated"][demote] is True:
         return Outcome("skipped", NOCHANGE, before, before)
     reason = f"standby run {ctx.run_id}: traffic to {step.activate}"
+    # The activated region's own switch lives in the other region, which may be down: best effort, started
+    # beside the flip that moves traffic, never waited for beyond RESET_GRACE_SECONDS after it (verify reads it
+    # again); left behind, it gives up when [failover] demote_budget_seconds is spent.
+    budget = ctx.states.budget(f"resetting {staying.alarm_name} in {staying.alarm_region}")
+    reset = budget.submit(set_evacuated, ctx.demote_sessions, staying, False, reason)
     set_evacuated(ctx.sessions, leaving, True, reason)
     detail = f"{demote} evacuated ({leaving.alarm_name} in {leaving.alarm_region} is ALARM)"
-    try:  # the activated region's own switch lives in the other region, which may be down: best effort
-        set_evacuated(ctx.demote_sessions, staying, False, reason)
-    except AWS_ERRORS as err:
-        detail += f"; {staying.alarm_name} in {staying.alarm_region} not reset: {str(err).splitlines()[0][:120]}"
     after = {"evacuated": {demote: is_evacuated(ctx.sessions, leaving)}}
     if after["evacuated"][demote] is not True:
         raise StepFailed(f"the traffic switch {leaving.alarm_name} is not in ALARM after setting it")
+    if not reset.wait(RESET_GRACE_SECONDS):
+        detail += f"; {staying.alarm_name} in {staying.alarm_region}: no answer yet, reset in the background"
+        return Outcome("complete", detail, before, after)
+    try:
+        reset.result()
+    except AWS_ERRORS as err:
+        detail += f"; {staying.alarm_name} in {staying.alarm_region} not reset: {str(err).splitlines()[0][:120]}"
     return Outcome("complete", detail, before, after)
 
 
 def run_verify(ctx: StepContext, step: Verify) -> Outcome:
+    """Judge what clients get: capacity in service behind healthy targets, databases promoted, and Route53
+    answering with the activated region only (its health checks healthy, the demoted region not eligible)."""
     problems: list[str] = []
+    notes: list[str] = []
     client = ctx.sessions.client("autoscaling", step.region)
+    lb = ctx.sessions.client("elbv2", step.region)
     for name, desired in step.groups:
-        readiness = j.capacity_ready(_describe_group(client, name), desired, None)
+        group = _describe_group(client, name)
+        readiness = j.capacity_ready(group, desired, None)
         if not readiness.ready:
             problems.append(f"{name}: {readiness.reason}")
+            continue
+        for arn in group.target_group_arns:
+            targets = elbv2.describe_targets(lb, arn)
+            count = j.healthy_in_service(group.in_service_ids, [(t.id, t.state) for t in targets])
+            served = j.targets_ready(name, arn, count, desired)
+            if not served.ready:
+                problems.append(served.reason)
     db_client = ctx.sessions.client("rds", step.region)
-    settle = ctx.config.failover.promotion_settle_seconds
     for identifier in step.databases:
-        check = probes.check_promotion(db_client, ctx.notes(step.region), identifier, ctx.clock.now(), settle)
+        check = probes.check_promotion(db_client, identifier)
         if check.db is None:
             problems.append(f"database {identifier} not found")
+        elif check.state == j.Promotion.PROMOTING:
+            problems.append(f"database {identifier} is not promoted: {check.db.status}")
         elif not check.promoted:
-            problems.append(f"database {identifier} is not promoted")
+            problems.append(f"database {identifier} is not promoted: still a read replica of {check.db.replica_source}")
     targets: dict[str, str | None] = {}
     if step.mode == "health-check":
         switch = switches(ctx.config)
@@ -324,30 +437,82 @@ def run_verify(ctx: StepContext, step: Verify) -> Outcome:
                 problems.append(f"{step.activate}'s own traffic switch is evacuated")
         except AWS_ERRORS:
             log.info("%s's switch is unreadable (its alarm region may be down)", step.activate)
+        problems.extend(_verify_switch_health(ctx, step, notes))
     elif step.zone_id:
-        records = route53.list_records(ctx.sessions.client("route53", step.region), step.zone_id)
+        r53 = ctx.sessions.client("route53", step.region)
+        records = route53.list_records(r53, step.zone_id)
         targets = j.traffic_target(records, step.names, ctx.regions(step.activate))
         problems.extend(
             f"{n} sends traffic to {t or 'no single region'}" for n, t in targets.items() if t != step.activate
         )
+        wanted = {route53.normalize_name(n) for n in step.names}
+        mine = [r for r in records if route53.normalize_name(r.name) in wanted]
+        health = _health(r53, {r.health_check_id for r in mine if r.health_check_id})
+        for record in mine:
+            if record.set_identifier == step.activate and record.health_check_id:
+                if health.get(record.health_check_id) is not True:
+                    problems.append(
+                        f"{record.name} ({step.activate}): its health check {record.health_check_id} is "
+                        + ("unhealthy" if health.get(record.health_check_id) is False else "of unknown status")
+                    )
+        if step.exclude_demoted:
+            problems.extend(j.demoted_eligible(records, step.names, step.demote, health))
     if problems:
         raise StepFailed("verify: " + "; ".join(problems))
-    return Outcome("complete", f"all checks passed on {step.activate}", after={"traffic": targets})
+    detail = f"all checks passed on {step.activate}" + "".join(f"; {n}" for n in notes)
+    return Outcome("complete", detail, after={"traffic": targets})
+
+
+def _health(client: Any, ids: set[str]) -> dict[str, bool | None]:
+    """Route53's verdict on each health check: True healthy, False unhealthy, None unknown."""
+    return {
+        hc: j.health_check_healthy([o.success for o in route53.health_check_status(client, hc)]) for hc in sorted(ids)
+    }
+
+
+def _verify_switch_health(ctx: StepContext, step: Verify, notes: list[str]) -> list[str]:
+    """Health-check mode: the activated region's switch health check healthy, the demoted one's unhealthy.
+
+    Route53's API is read through fast-failing clients and never waited on: when it does not answer, the
+    switches' alarms (checked above) are what the health checks follow, and the outcome says so."""
+    try:
+        ids = find_switch_health_checks(ctx.demote_sessions, ctx.config)
+        if ids is None:
+            return ["the traffic switches' health checks are missing: run `standby provision`"]
+        client = ctx.demote_sessions.client("route53", ROUTE53_REGION)
+        health = _health(client, {ids[step.activate], ids[step.demote]})
+    except AWS_ERRORS as err:
+        notes.append(f"Route53 health checks unreadable ({str(err).splitlines()[0][:120]}): judged from the alarms")
+        return []
+    problems = []
+    if health[ids[step.activate]] is not True:
+        problems.append(f"{step.activate}'s switch health check {ids[step.activate]} is not healthy")
+    if health[ids[step.demote]] is not False:
+        problems.append(f"{step.demote}'s switch health check {ids[step.demote]} is not unhealthy")
+    return problems
 
 
 def run_record(ctx: StepContext, step: RecordRoles) -> Outcome:
+    """The role record, first in the activated region (authoritative: the step fails if it cannot be written),
+    then its copy in the other region, best effort within ``[failover] demote_budget_seconds``. A copy missed
+    (that region down) is written by the next run, whose record step finds the copy behind."""
     wanted = Assignment(primary=step.primary, standby=step.standby)
-    if ctx.states.assignment() == wanted:
-        return Outcome("skipped", NOCHANGE)
-    record = ctx.states.record_assignment(wanted, ctx.run_id, required=step.region)
-    return Outcome("complete", f"roles generation {record.generation}: primary {record.primary}")
+    recorded = ctx.states.record_assignment(wanted, ctx.run_id, required=step.region)
+    record = recorded.record
+    missed = "; ".join(f"copy in {r} not written ({why}): the next run writes it" for r, why in recorded.missed.items())
+    if not recorded.written:
+        return Outcome("skipped", NOCHANGE if not missed else f"{NOCHANGE}; {missed}")
+    detail = f"roles generation {record.generation}: primary {record.primary}, in {', '.join(recorded.written)}"
+    return Outcome("complete", f"{detail}; {missed}" if missed else detail)
 
 
 def run_reseed(ctx: StepContext, step: ReseedDb) -> Outcome:
     if ctx.reseed is None:
         raise StepFailed("re-seeding needs Terraform, and this run has no runner")
     other = ctx.states.other(step.region)
-    detail = ctx.reseed(step.region, other)
+    detail = ctx.reseed(step.region, other, ctx.run_id)
+    if isinstance(detail, Outcome):
+        return detail
     return Outcome("skipped", NOCHANGE) if detail is None else Outcome("complete", detail)
 
 

@@ -3,15 +3,15 @@
 from standby.state.journal import Journal, JournalStore, StepRecord
 from standby.state.lock import RunLock
 from standby.state.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
-from standby.state.notes import PRIOR_CAPACITY, PROMOTION_REQUESTED_AT, Notes
+from standby.state.notes import EVICTED_RECORD, PRIOR_CAPACITY, Notes, evicted_record_name
 from standby.state.region import AWS_ERRORS, RegionState, RegionStates, observe_capacity
 from standby.state.roles import Assignment, RoleRecord
 from standby.state.store import ControlStore
 
 __all__ = [
     "AWS_ERRORS",
+    "EVICTED_RECORD",
     "PRIOR_CAPACITY",
-    "PROMOTION_REQUESTED_AT",
     "Assignment",
     "CapacitySnapshot",
     "ControlStore",
@@ -27,5 +27,6 @@ __all__ = [
     "RoleRecord",
     "RunLock",
     "StepRecord",
+    "evicted_record_name",
     "observe_capacity",
 ]

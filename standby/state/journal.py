@@ -6,11 +6,10 @@ crashed or failed run can be resumed from either, on this machine or another.
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import os
-import socket
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from standby.errors import ExitCode, StandbyError, UsageError
+from standby.owner import operator
 from standby.state.store import ControlStore
 
 # The steps whose end marks the end of the recovery time (traffic moved, capacity healthy).
@@ -28,6 +29,43 @@ log = logging.getLogger(__name__)
 
 JOURNAL_SCHEMA = 1
 DONE = ("complete", "skipped")
+
+# A run id names its journal file: `20261128T000000Z-failover-ab12`, a drill's `...-drill-full-ab12`, and the
+# runs a drill starts after its measured one (`...-drill-full-ab12-failback`, `...-drill-isolated-ab12-restore`).
+RUN_KINDS = ("failover", "failback", "drill-isolated", "drill-full")
+RUN_ID_PATTERN = re.compile(
+    r"\d{8}T\d{6}Z-(?:" + "|".join(re.escape(k) for k in RUN_KINDS) + r")-[0-9a-f]{4}(?:-failback|-restore)?"
+)
+
+
+def check_run_id(run_id: str) -> str:
+    """``run_id`` when it has the form of a journal's id; else a UsageError (nothing is read or run)."""
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id):
+        raise UsageError(
+            f"{run_id!r} is not a run id (expected e.g. 20261128T000000Z-failover-ab12)",
+            hint="`standby status` names the last run; journals are kept in the state directory's runs/",
+        )
+    return run_id
+
+
+def _safe_name(run_id: str) -> str:
+    """``run_id`` as a file name inside the journal directory (never a path that leaves it)."""
+    if not run_id or run_id.startswith(".") or any(c in run_id for c in "/\\\0"):
+        raise UsageError(f"{run_id!r} cannot name a journal file")
+    return run_id
+
+
+class JournalUnreadable(StandbyError):
+    """A journal file or document that is not valid JSON, or not a journal."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        super().__init__(
+            f"the journal {source} is unreadable: {problem}",
+            hint="move the file aside (or restore it from the control store) and run again",
+        )
 
 
 @dataclass
@@ -64,7 +102,7 @@ class Journal:
     steps: dict[str, StepRecord] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    operator: str = field(default_factory=lambda: f"{getpass.getuser()}@{socket.gethostname()}")
+    operator: str = field(default_factory=operator)
     resumes: list[float] = field(default_factory=list)
     schema_version: int = JOURNAL_SCHEMA
 
@@ -97,6 +135,55 @@ class Journal:
         data["steps"] = {k: StepRecord(**v) for k, v in (doc.get("steps") or {}).items()}
         return cls(**data)
 
+    @classmethod
+    def parse(cls, doc: Any, source: str) -> Journal:
+        """A journal from a decoded document, checked for its shape; JournalUnreadable names ``source``."""
+        problem = _shape_problem(doc)
+        if problem is None:
+            try:
+                return cls.from_dict(doc)
+            except (TypeError, ValueError) as err:
+                problem = str(err)
+        raise JournalUnreadable(source, problem)
+
+
+_TEXT_FIELDS = ("run_id", "kind", "activate", "demote", "status")
+
+
+def _shape_problem(doc: Any) -> str | None:
+    """What makes ``doc`` not a journal document, or None."""
+    if not isinstance(doc, dict):
+        return f"expected a JSON object, found {type(doc).__name__}"
+    for name in _TEXT_FIELDS:
+        if not isinstance(doc.get(name), str):
+            return f"{name!r} is missing or not a string"
+    for name in ("started_at", "ended_at"):
+        value = doc.get(name)
+        if (value is not None or name == "started_at") and (
+            isinstance(value, bool) or not isinstance(value, (int, float))
+        ):
+            return f"{name!r} is missing or not a number"
+    steps = doc.get("steps") or {}
+    if not isinstance(steps, dict) or not all(isinstance(v, dict) for v in steps.values()):
+        return "'steps' is not an object of step objects"
+    for name in ("plan",):
+        if not isinstance(doc.get(name) or {}, dict):
+            return f"{name!r} is not an object"
+    for name in ("warnings", "problems", "resumes"):
+        if not isinstance(doc.get(name) or [], list):
+            return f"{name!r} is not a list"
+    return None
+
+
+def _private_write(path: Path, text: str) -> None:
+    """Write ``path`` atomically, readable by its owner only (0600)."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(tmp, 0o600)  # a leftover .tmp of another mode keeps its mode through O_TRUNC
+    os.replace(tmp, path)
+
 
 class JournalStore:
     """Saves a journal locally and in a control store; thread-safe; remote failures are logged, not fatal."""
@@ -112,11 +199,9 @@ class JournalStore:
     def save(self, journal: Journal) -> None:
         with self._lock:
             doc = journal.to_dict()
-            self.local_dir.mkdir(parents=True, exist_ok=True)
-            path = self.local_dir / f"{journal.run_id}.json"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str))
-            os.replace(tmp, path)
+            self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = self.local_dir / f"{_safe_name(journal.run_id)}.json"
+            _private_write(path, json.dumps(doc, indent=2, sort_keys=True, default=str))
             if self.remote is not None:
                 try:
                     self.remote.put(self.key(journal.run_id), doc)
@@ -124,31 +209,55 @@ class JournalStore:
                     log.warning("journal %s not saved in %s: %s", journal.run_id, self.remote.region, err)
 
     def load(self, run_id: str) -> Journal | None:
-        path = self.local_dir / f"{run_id}.json"
+        """The journal of ``run_id`` (checked to be a run id first), local or remote; None when there is none.
+
+        JournalUnreadable when the one found is not valid JSON or not a journal."""
+        path = self.local_dir / f"{check_run_id(run_id)}.json"
         if path.exists():
-            return Journal.from_dict(json.loads(path.read_text()))
+            return _read_local(path)
         if self.remote is not None:
-            doc = self.remote.get(self.key(run_id))
-            if doc:
-                return Journal.from_dict(doc)
+            key = self.key(run_id)
+            try:
+                doc = self.remote.get(key)
+            except ValueError as err:
+                raise JournalUnreadable(f"s3://{self.remote.bucket}/{key}", f"not valid JSON ({err})") from err
+            if doc is not None:
+                return Journal.parse(doc, f"s3://{self.remote.bucket}/{key}")
         return None
 
     def latest(self) -> Journal | None:
-        """The most recent journal, local or remote."""
+        """The most recent journal, local or remote; unreadable journals are skipped with a warning."""
         candidates: list[Journal] = []
         if self.local_dir.exists():
             for path in self.local_dir.glob("*.json"):
                 try:
-                    candidates.append(Journal.from_dict(json.loads(path.read_text())))
-                except (ValueError, TypeError):
-                    continue
+                    candidates.append(_read_local(path))
+                except JournalUnreadable as err:
+                    log.warning("skipped: %s", err.message)
         if self.remote is not None:
             try:
                 keys = self.remote.keys("runs/")
             except (ClientError, BotoCoreError):
                 keys = []
             if keys:
-                doc = self.remote.get(max(keys))
-                if doc:
-                    candidates.append(Journal.from_dict(doc))
+                key = max(keys)
+                source = f"s3://{self.remote.bucket}/{key}"
+                try:
+                    doc = self.remote.get(key)
+                    if doc is not None:
+                        candidates.append(Journal.parse(doc, source))
+                except ValueError as err:
+                    log.warning("skipped: the journal %s is unreadable: not valid JSON (%s)", source, err)
+                except JournalUnreadable as err:
+                    log.warning("skipped: %s", err.message)
         return max(candidates, key=lambda j: j.started_at, default=None)
+
+
+def _read_local(path: Path) -> Journal:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise JournalUnreadable(str(path), str(err)) from err
+    except ValueError as err:
+        raise JournalUnreadable(str(path), f"not valid JSON ({err})") from err
+    return Journal.parse(doc, str(path))

@@ -1,7 +1,10 @@
 """One seam per region over standby's own records: manifest, capacity snapshot, role record, notes, journals, lock.
 
 Orchestrations receive a ``RegionStates`` (both regions) from the composition root and never build raw stores.
-Reads from a region that may be down go through the fast-failing view (``RegionStates.fast``).
+Reads from a region that may be down go through the fast-failing view (``RegionStates.fast``). The role record is
+read and written without waiting on a region that may be down: the preferred region (the one being activated) is
+authoritative; the others are read and written through fast-failing clients within a time budget
+(``[failover] demote_budget_seconds``), and a copy that could not be written is written by the next run.
 """
 
 from __future__ import annotations
@@ -9,19 +12,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from standby.aws import autoscaling
+from standby.aws.budget import Budget
 from standby.aws.session import SessionFactory
 from standby.config.schema import Capacity, Config, LoadedConfig
+from standby.errors import StandbyError
 from standby.state.journal import JournalStore
-from standby.state.lock import RunLock
+from standby.state.lock import DEFAULT_TTL_SECONDS, RunLock, finished_mark
 from standby.state.manifest import CapacitySnapshot, Manifest
-from standby.state.notes import Notes
-from standby.state.roles import Assignment, RoleRecord, newest
+from standby.state.notes import EVICTED_RECORD, Notes
+from standby.state.roles import Assignment, RoleRecord
 from standby.state.store import CAPACITY_SNAPSHOT_KEY, MANIFEST_KEY, ROLES_KEY, ControlStore
 
 log = logging.getLogger(__name__)
@@ -67,8 +72,49 @@ class RegionState:
     def journals(self) -> JournalStore:
         return JournalStore(self.runs_dir, self.store)
 
-    def lock(self, run_id: str, operator: str) -> RunLock:
-        return RunLock(self.store, run_id, operator)
+    def lock(
+        self,
+        run_id: str,
+        operator: str,
+        *,
+        mirror: RegionState | None = None,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        journal: str | None = None,
+    ) -> RunLock:
+        """The run lock, authoritative here and mirrored in ``mirror`` (pass its fast-failing state) when it answers.
+
+        A holder is finished when its journal, here or in the mirror's region, says so (``journal``: the run
+        whose journal frees this one's lock; default ``run_id``)."""
+        sources = [self.journals()] + ([mirror.journals()] if mirror is not None else [])
+
+        def mark(holder_journal: str) -> str | None:
+            for journals in sources:
+                try:
+                    found = journals.load(holder_journal)
+                except (*AWS_ERRORS, StandbyError):  # unreachable, not a journal's id (provision), unreadable
+                    continue
+                if found is not None:
+                    return finished_mark(found.status, found.ended_at)
+            return None
+
+        return RunLock(
+            self.store,
+            run_id,
+            operator,
+            ttl_seconds=ttl_seconds,
+            mirror=mirror.store if mirror is not None else None,
+            journal_mark=mark,
+            journal=journal,
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``RegionStates.record_assignment`` did."""
+
+    record: RoleRecord
+    written: tuple[str, ...]  # regions whose role record this call wrote (the required one first)
+    missed: dict[str, str] = field(default_factory=dict)  # region -> why its copy is not written (next run's)
 
 
 class RegionStates(Mapping[str, RegionState]):
@@ -78,12 +124,21 @@ class RegionStates(Mapping[str, RegionState]):
         self.config = config
         self.sessions = sessions
         self.runs_dir = runs_dir
+        regions = (config.regions.primary, config.regions.standby)
         self._by_region = {
             region: RegionState(
-                ControlStore(sessions, config.project.name, region, config.regions.account_of(role)), runs_dir
+                ControlStore(
+                    sessions,
+                    config.project.name,
+                    region,
+                    config.regions.account_of(role),
+                    peers=tuple(r for r in regions if r != region),
+                ),
+                runs_dir,
             )
             for role, region in (("primary", config.regions.primary), ("standby", config.regions.standby))
         }
+        self._fast: RegionStates | None = self if sessions.budgeted else None
 
     @classmethod
     def of(cls, loaded: LoadedConfig, sessions: SessionFactory) -> RegionStates:
@@ -101,54 +156,124 @@ class RegionStates(Mapping[str, RegionState]):
 
     def fast(self) -> RegionStates:
         """The same records through fast-failing clients: for reads that must not wait on a region that is down."""
-        return RegionStates(self.config, self.sessions.fast_fail(), self.runs_dir)
+        if self._fast is None:
+            self._fast = RegionStates(
+                self.config, self.sessions.fast_fail(self.config.failover.demote_budget_seconds), self.runs_dir
+            )
+        return self._fast
+
+    def budget(self, what: str) -> Budget:
+        """A new budget (``[failover] demote_budget_seconds``) for the calls to a region that may be down."""
+        return Budget(self.config.failover.demote_budget_seconds, what)
 
     def other(self, region: str) -> str:
         return next(r for r in self if r != region)
 
     # -- the role assignment ----------------------------------------------------------------------------------
 
-    def role_record(self) -> RoleRecord | None:
-        """The newest role record readable in any region; unreachable regions are skipped."""
-        found: list[RoleRecord] = []
-        for state in self.values():
-            try:
-                record = state.role_record()
-            except AWS_ERRORS as err:
-                log.warning("cannot read the role record in %s: %s", state.region, err)
-                continue
-            if record is not None:
-                found.append(record)
-        return newest(found)
+    def role_records(self, prefer: str | None = None, budget: Budget | None = None) -> dict[str, RoleRecord | None]:
+        """Each region's role record (None: it has none); a region that does not answer is left out.
 
-    def assignment(self) -> Assignment:
-        record = self.role_record()
+        ``prefer``'s is read as any read, and waited for; every other region's is read at the same time through
+        fast-failing clients and waited for only within ``budget`` (a new one when None).
+        """
+        budget = budget or self.budget("reading the role record")
+        fast = self.fast()
+        pending = {region: budget.submit(fast[region].role_record) for region in self if region != prefer}
+        found: dict[str, RoleRecord | None] = {}
+        if prefer is not None:
+            try:
+                found[prefer] = self[prefer].role_record()
+            except AWS_ERRORS as err:
+                log.warning("cannot read the role record in %s: %s", prefer, err)
+        for region, answer in pending.items():
+            try:
+                found[region] = answer.result()
+            except AWS_ERRORS as err:
+                log.warning("cannot read the role record in %s: %s", region, _short(err))
+        return found
+
+    def role_record(self, prefer: str | None = None, budget: Budget | None = None) -> RoleRecord | None:
+        """The newest role record readable (``role_records``); ``prefer``'s wins a tie of generations."""
+        return _newest(self.role_records(prefer, budget), prefer)
+
+    def assignment(self, prefer: str | None = None, budget: Budget | None = None) -> Assignment:
+        record = self.role_record(prefer, budget)
         return record.assignment if record is not None else Assignment.home(self.config)
 
-    def record_assignment(self, assignment: Assignment, run_id: str | None, *, required: str) -> RoleRecord:
-        """Record a new assignment (next generation) in every reachable region; the ``required`` one must succeed."""
-        previous = self.role_record()
-        record = RoleRecord(
-            generation=(previous.generation + 1) if previous else 1,
-            primary=assignment.primary,
-            standby=assignment.standby,
-            changed_at=time.time(),
-            run_id=run_id,
-        )
-        for region, state in self.items():
+    def record_assignment(
+        self, assignment: Assignment, run_id: str | None, *, required: str, budget: Budget | None = None
+    ) -> Recorded:
+        """Record ``assignment``: first in ``required`` (authoritative: its error is raised), then a copy in every
+        other region, best effort, within ``budget`` (a new one when None).
+
+        A new record (the next generation) only when the newest one says otherwise; a region whose record is
+        already the newest is not written again, so running this twice writes nothing, and a copy missed earlier
+        (its region was down) is written now.
+        """
+        budget = budget or self.budget("writing the role record")
+        found = self.role_records(required, budget)
+        current = _newest(found, required)
+        if current is not None and current.assignment == assignment:
+            record = current
+        else:
+            record = RoleRecord(
+                generation=(current.generation + 1) if current else 1,
+                primary=assignment.primary,
+                standby=assignment.standby,
+                changed_at=time.time(),
+                run_id=run_id,
+            )
+        written: list[str] = []
+        if found.get(required) != record:
+            self[required].save_role_record(record)
+            written.append(required)
+        fast = self.fast()
+        copies = {
+            region: budget.submit(fast[region].save_role_record, record)
+            for region in self
+            if region != required and found.get(region) != record
+        }
+        missed: dict[str, str] = {}
+        for region, copy in copies.items():
             try:
-                state.save_role_record(record)
-            except AWS_ERRORS:
-                if region == required:
-                    raise
-                log.warning("the role record could not be written in %s (unreachable?)", region)
-        return record
+                copy.result()
+                written.append(region)
+            except AWS_ERRORS as err:
+                missed[region] = _short(err)
+                log.warning("the role record could not be written in %s (unreachable?): %s", region, missed[region])
+        return Recorded(record, tuple(written), missed)
+
+    def evicted_regions(self) -> set[str]:
+        """Regions whose failover records a failover deleted (readable in any region; unreachable ones skipped),
+        so that provisioning does not bring a demoted region back as a live SECONDARY."""
+        found: set[str] = set()
+        for state in self.values():
+            try:
+                notes = state.notes()
+                for name in notes.names(EVICTED_RECORD):
+                    found.add(str((notes.get(EVICTED_RECORD, name).get("record") or {}).get("SetIdentifier") or ""))
+            except AWS_ERRORS as err:
+                log.warning("evicted records unreadable in %s: %s", state.region, err)
+        return found - {""}
 
     # -- manifest ---------------------------------------------------------------------------------------------
 
     def save_manifest(self, manifest: Manifest) -> None:
         for state in self.values():
             state.save_manifest(manifest)
+
+
+def _newest(found: dict[str, RoleRecord | None], prefer: str | None) -> RoleRecord | None:
+    """The highest generation; on a tie, ``prefer``'s record."""
+    records = [(region, record) for region, record in found.items() if record is not None]
+    if not records:
+        return None
+    return max(records, key=lambda pair: (pair[1].generation, pair[0] == prefer))[1]
+
+
+def _short(err: BaseException) -> str:
+    return str(err).splitlines()[0][:200] if str(err) else type(err).__name__
 
 
 def observe_capacity(sessions: SessionFactory, region: str, manifest: Manifest) -> CapacitySnapshot:

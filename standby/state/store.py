@@ -2,11 +2,18 @@
 
 Each region has one, so that a failover reads and writes only in the region it activates: the manifest of
 resource names, the role record, the primary's capacity snapshot, run journals and reports.
+
+A store's bucket is named after the account. That account never costs a call to a region that may be down: it
+is the account configured for the region when set, else the caller's account, learned once from whichever region
+answers first (the same credentials are the same account everywhere) and shared by the session factory.
 """
 
 from __future__ import annotations
 
+import contextvars
+import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +31,7 @@ class ControlStore:
     project: str
     region: str
     account: str | None = None
+    peers: tuple[str, ...] = ()  # other regions that may tell the caller's account when this one does not answer
     _account_id: str | None = field(default=None, init=False, repr=False)
     _ensured: bool = field(default=False, init=False, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -33,8 +41,11 @@ class ControlStore:
 
     @property
     def account_id(self) -> str:
+        """The configured account of this region, else the caller's (never waiting on this region alone)."""
+        if self.account:
+            return self.account
         if self._account_id is None:
-            self._account_id = sts.caller_account(self._client("sts"))
+            self._account_id = caller_account(self.sessions, (self.region, *self.peers))
         return self._account_id
 
     @property
@@ -50,27 +61,55 @@ class ControlStore:
         with self._guard:
             if self._ensured:
                 return
-            if not s3.bucket_exists(self._client("s3"), self.bucket):
-                s3.create_bucket(self._client("s3"), self.bucket, self.region)
+            if not s3.bucket_exists(self._client("s3"), self.bucket, owner=self.account_id):
+                s3.create_bucket(self._client("s3"), self.bucket, self.region, owner=self.account_id)
             dynamodb.ensure_lock_table(self._client("dynamodb"), self.lock_table)
             self._ensured = True
 
     def get(self, key: str) -> Any | None:
-        return s3.get_json(self._client("s3"), self.bucket, key)
+        return s3.get_json(self._client("s3"), self.bucket, key, owner=self.account_id)
 
     def put(self, key: str, document: Any) -> None:
         self.ensure()
-        s3.put_json(self._client("s3"), self.bucket, key, document)
+        s3.put_json(self._client("s3"), self.bucket, key, document, owner=self.account_id)
 
     def put_text(self, key: str, text: str, content_type: str) -> None:
         self.ensure()
-        s3.put_text(self._client("s3"), self.bucket, key, text, content_type)
+        s3.put_text(self._client("s3"), self.bucket, key, text, content_type, owner=self.account_id)
 
     def delete(self, key: str) -> None:
-        s3.delete_object(self._client("s3"), self.bucket, key)
+        s3.delete_object(self._client("s3"), self.bucket, key, owner=self.account_id)
 
     def keys(self, prefix: str) -> list[str]:
-        return s3.list_keys(self._client("s3"), self.bucket, prefix)
+        return s3.list_keys(self._client("s3"), self.bucket, prefix, owner=self.account_id)
 
     def dynamodb(self) -> Any:
         return self._client("dynamodb")
+
+
+def caller_account(sessions: SessionFactory, regions: Sequence[str]) -> str:
+    """The caller's account: known to ``sessions`` already, or the first answer of STS asked in every one of
+    ``regions`` at once (a region that does not answer is not waited on while another does)."""
+    known = sessions.known_account
+    if known is not None:
+        return known
+    answers: queue.SimpleQueue[tuple[str | None, BaseException | None]] = queue.SimpleQueue()
+
+    def ask(region: str) -> None:
+        try:
+            answers.put((sts.caller_account(sessions.client("sts", region)), None))
+        except Exception as err:  # noqa: BLE001 - handed to the waiting caller, raised there
+            answers.put((None, err))
+
+    for region in dict.fromkeys(regions):
+        context = contextvars.copy_context()  # the caller's step budget, if any, applies to these calls too
+        threading.Thread(target=context.run, args=(ask, region), name="sts-account", daemon=True).start()
+    errors: list[BaseException] = []
+    for _ in dict.fromkeys(regions):
+        account, err = answers.get()
+        if account is not None:
+            sessions.remember_account(account)
+            return account
+        if err is not None:
+            errors.append(err)
+    raise errors[0]

@@ -113,7 +113,7 @@ class TerraformRunner:
         return env
 
     def _run(self, workspace: Workspace, argv: list[str], *, ok: Sequence[int] = (0,)) -> Completed:
-        workspace.data_dir.mkdir(parents=True, exist_ok=True)
+        workspace.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         log.debug("[%s] run: %s", workspace.name, " ".join(argv))
         done = self._execute(argv, workspace.stack_dir, self.environment(workspace))
         log.debug("[%s] exit %s after %.1fs", workspace.name, done.returncode, done.seconds)
@@ -137,9 +137,10 @@ class TerraformRunner:
             self._run(workspace, argv)
 
     def write_variables(self, workspace: Workspace, variables: Mapping[str, Any]) -> Path:
-        workspace.data_dir.mkdir(parents=True, exist_ok=True)
+        workspace.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = workspace.var_file.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a leftover file keeps its mode through O_TRUNC
         with os.fdopen(fd, "w") as out:
             json.dump(dict(variables), out, indent=2, sort_keys=True)
         tmp.replace(workspace.var_file)
@@ -181,6 +182,8 @@ class TerraformRunner:
             target=list(target) or None,
         )
         self._run(workspace, argv)
+        if workspace.plan_file.exists():  # it holds the variables' values: owner-only, whatever the umask
+            os.chmod(workspace.plan_file, 0o600)
         return self.show_plan(workspace)
 
     def show_plan(self, workspace: Workspace) -> Plan:

@@ -19,6 +19,7 @@ from tests.fakes.clock import FakeClock
 pytestmark = [pytest.mark.e2e, pytest.mark.fails_over]
 
 
+@pytest.mark.timeout(2400)
 def test_full_drill_with_a_failing_step_restores_the_initial_state(provisioned_webapp, tmp_path) -> None:
     env = provisioned_webapp
     env.sessions.client("cloudwatch", "us-west-2").put_metric_data(

@@ -148,3 +148,33 @@ def test_a_route53_change_is_pending_until_insync_time_and_calls_are_counted_per
     assert client._make_api_call("GetChange", {"Id": "C1"})["ChangeInfo"]["Status"] == "INSYNC"
     assert sim.operations("execute") == {"route53:ChangeResourceRecordSets": 1, "route53:GetChange": 2}
     assert sim.zones_changed == {"execute": {"Z1"}}
+
+
+def test_a_promoted_replica_is_modifying_then_standalone_on_both_sides() -> None:
+    sim, real = _simulated()
+    source_arn, replica_arn = "arn:aws:rds:us-east-1:1:db:app", "arn:aws:rds:us-west-2:1:db:app"
+    replica = {"DBInstanceIdentifier": "app", "DBInstanceArn": replica_arn, "DBInstanceStatus": "available"}
+    replica["ReadReplicaSourceDBInstanceIdentifier"] = source_arn
+    source = {"DBInstanceIdentifier": "app", "DBInstanceArn": source_arn, "DBInstanceStatus": "available"}
+    source["ReadReplicaDBInstanceIdentifiers"] = [replica_arn]
+
+    def west_answer(op: str, params: dict) -> dict:  # moto: the promotion is done at once, the link kept
+        return {"DBInstance": dict(replica)} if op == "PromoteReadReplica" else {"DBInstances": [dict(replica)]}
+
+    west = _FakeClient("us-west-2", "rds", west_answer)
+    east = _FakeClient("us-east-1", "rds", lambda op, params: {"DBInstances": [dict(source)]})
+    sim(west)
+    sim(east)
+
+    def describe(client: _FakeClient) -> dict:
+        return client._make_api_call("DescribeDBInstances", {})["DBInstances"][0]
+
+    assert describe(west) == replica
+    west._make_api_call("PromoteReadReplica", {"DBInstanceIdentifier": "app"})
+    during = describe(west)
+    assert (during["DBInstanceStatus"], during["ReadReplicaSourceDBInstanceIdentifier"]) == ("modifying", source_arn)
+    assert describe(east)["ReadReplicaDBInstanceIdentifiers"] == [replica_arn]
+    real.value = 3.01  # 301 simulated seconds later: the promotion (300 s) has ended
+    after = describe(west)
+    assert after["DBInstanceStatus"] == "available" and "ReadReplicaSourceDBInstanceIdentifier" not in after
+    assert describe(east)["ReadReplicaDBInstanceIdentifiers"] == []

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from standby.config import load_config, parse_config
 from standby.config import loader as loader_module
 from standby.config.loader import MAX_CONFIG_BYTES, key_lines
-from standby.config.schema import MAX_GROUP_SIZE, MAX_SECONDS, Config
+from standby.config.schema import MAX_GROUP_SIZE, MAX_SECONDS, Config, FailoverSettings
 from standby.config.stacks import stack_directory_problem
 from standby.config.toml_lines import MAX_DEPTH, scan
 from standby.errors import ConfigError
@@ -202,11 +202,10 @@ def test_good_backend_config_values_format_with_the_workspace_fields() -> None:
         ("fence_timeout_seconds = 2.0", "input should be a valid integer, found 2.0"),
         ("fence_timeout_seconds = true", "input should be a valid integer, found True"),
         ("fence_timeout_seconds = inf", "input should be a valid integer, found inf"),
-        ("promotion_settle_seconds = inf", "input should be a finite number, found inf"),
-        ("promotion_settle_seconds = nan", "input should be a finite number, found nan"),
-        ("promotion_settle_seconds = 1e40", "input should be less than or equal to 86400, found 1e+40"),
-        ('promotion_settle_seconds = "5"', "input should be a valid number, found '5'"),
-        ("promotion_settle_seconds = false", "input should be a valid number, found False"),
+        # removed: refused by name whatever its value
+        ("promotion_settle_seconds = 5", "removed: promotion is judged from AWS state alone"),
+        ("promotion_settle_seconds = inf", "removed: promotion is judged from AWS state alone"),
+        ('promotion_settle_seconds = "5"', "removed: promotion is judged from AWS state alone"),
         ("max_parallel = 10000000000000000000000000000000000000000", "input should be less than or equal to 1024"),
     ],
 )
@@ -216,6 +215,15 @@ def test_numbers_are_strict_finite_and_bounded(line: str, expected: str) -> None
     assert problem == f"standby.toml:28: failover.{field}: {expected}" or problem.startswith(
         f"standby.toml:28: failover.{field}: {expected}"
     )
+
+
+def test_the_removed_settle_setting_is_listed_with_the_tables_other_problems() -> None:
+    problems = problems_of(VALID + '\n[failover]\npromotion_settle_seconds = 5\nmax_parallel = "9"\nbogus = 1\n')
+    assert sorted(problems) == [
+        "standby.toml:28: failover.promotion_settle_seconds: removed: promotion is judged from AWS state alone",
+        "standby.toml:29: failover.max_parallel: input should be a valid integer, found '9'",
+        "standby.toml:30: failover.bogus: unknown key; expected one of: " + ", ".join(FailoverSettings.model_fields),
+    ]
 
 
 @pytest.mark.parametrize(

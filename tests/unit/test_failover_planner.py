@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from standby import judgements as j
 from standby.aws.autoscaling import GroupState
 from standby.aws.rds import DbInstance
 from standby.aws.route53 import Record
@@ -59,9 +60,11 @@ def database(region: str, source: str | None) -> DbInstance:
     )
 
 
-def records(primary: str) -> tuple[Record, ...]:
+def records(primary: str, *, evicted: tuple[str, ...] = ()) -> tuple[Record, ...]:
     out = []
     for r in (EAST, WEST):
+        if r in evicted:
+            continue
         raw = {
             "Name": "www.webapp.example.internal.",
             "Type": "A",
@@ -106,20 +109,67 @@ def test_happy_path_plan_shape(config) -> None:
     p = plan(config)
     assert [s.key for s in p.steps] == [
         "preflight",
-        "fence-primary",
-        "promote-db:webapp-db",
         "scale-out:web",
         "wait-healthy:web",
+        "fence-writes",
+        "promote-db:webapp-db",
         "shift-traffic",
         "verify",
         "record",
+        "drain",
+        "fence-primary",
     ]
     deps = {s.key: s.depends_on for s in p.steps}
-    assert deps["promote-db:webapp-db"] == ("fence-primary",)
-    assert deps["scale-out:web"] == ("preflight",)  # scale-out runs in parallel with fencing and promotion
+    assert deps["scale-out:web"] == ("preflight",)
+    assert deps["fence-writes"] == ("wait-healthy:web",)  # the old primary is fenced once capacity is proven
+    assert deps["promote-db:webapp-db"] == ("fence-writes",)
     assert set(deps["shift-traffic"]) == {"wait-healthy:web", "promote-db:webapp-db"}
     assert deps["record"] == ("verify",)
+    assert set(deps["drain"]) == {"shift-traffic", "verify"}
+    assert deps["fence-primary"] == ("drain",)
+    assert p.step("drain").seconds == config.traffic.ttl + config.failover.drain_seconds
     assert not any(s.nochange for s in p.steps)
+
+
+def ancestors(p, key: str) -> set[str]:
+    """Every step that must end before ``key`` starts."""
+    steps = {s.key: s for s in p.steps}
+    found: set[str] = set()
+    todo = list(steps[key].depends_on)
+    while todo:
+        k = todo.pop()
+        if k not in found:
+            found.add(k)
+            todo.extend(steps[k].depends_on)
+    return found
+
+
+@pytest.mark.parametrize("kind", ["failover", "failback"])
+def test_the_serving_side_is_degraded_only_after_the_other_is_proven(config, kind: str) -> None:
+    """Fencing waits for healthy capacity on the activated side; the demoted side loses capacity only after
+    traffic has moved and the TTL and drain time have passed."""
+    if kind == "failover":
+        p = plan(config)
+    else:
+        obs = observation(
+            activate=RegionObservation(
+                EAST, True, {f"webapp-web-{EAST}": group(EAST, 0, 0)}, {"webapp-db": database(EAST, None)}
+            ),
+            demote=RegionObservation(
+                WEST, True, {f"webapp-web-{WEST}": group(WEST, 6, 2)}, {"webapp-db": database(WEST, None)}
+            ),
+            records=records(WEST),
+        )
+        p = plan_failback(
+            config, manifest(), obs, run_id="fb", current=Assignment(primary=WEST, standby=EAST), region_stack="region"
+        )
+    demoted = [s for s in p.steps if s.region == p.demote and s.slug in ("fence-writes", "fence-primary", "scale-in")]
+    assert demoted
+    for step in demoted:
+        before = ancestors(p, step.key)
+        assert "wait-healthy:web" in before, step.key
+        if step.slug != "fence-writes":
+            assert {"shift-traffic", "drain"} <= before, step.key
 
 
 def test_target_comes_from_the_capacity_snapshot(config) -> None:
@@ -152,22 +202,31 @@ def test_rerun_after_completion_is_all_nochange(config) -> None:
             WEST, True, {f"webapp-web-{WEST}": group(WEST, 6, 2)}, {"webapp-db": database(WEST, None)}
         ),
         demote=RegionObservation(EAST, True, {f"webapp-web-{EAST}": group(EAST, 0, 0)}, {}),
-        records=records(WEST),
+        records=records(WEST, evicted=(EAST,)),  # the failover deleted the demoted region's failover record
     )
     p = plan_failover(config, manifest(), obs, run_id="r2", current=Assignment(primary=WEST, standby=EAST))
     nochange = {s.key for s in p.steps if s.nochange}
     assert nochange == {"fence-primary", "promote-db:webapp-db", "scale-out:web", "shift-traffic", "record"}
+    assert not p.step("fence-writes").nochange  # judged when it runs: the old primary's rules are read then
 
 
-def test_promotion_recorded_and_settled_counts_as_done(config) -> None:
-    act = RegionObservation(
-        WEST,
-        True,
-        {f"webapp-web-{WEST}": group(WEST, 1)},
-        {"webapp-db": database(WEST, f"arn:aws:rds:{EAST}:1:db:webapp-db")},
-        promotion_requests={"webapp-db": NOW - 3600},
+@pytest.mark.parametrize(
+    ("status", "source", "nochange", "judged"),
+    [
+        ("available", None, True, "promoted"),
+        ("available", f"arn:aws:rds:{EAST}:1:db:webapp-db", False, "replica"),
+        ("modifying", f"arn:aws:rds:{EAST}:1:db:webapp-db", False, "promoting"),  # waited on by the step
+        ("modifying", None, False, "promoting"),  # link gone but not yet available: not done
+    ],
+)
+def test_promote_step_is_planned_from_aws_state_alone(config, status, source, nochange, judged) -> None:
+    db = DbInstance(
+        "webapp-db", f"arn:aws:rds:{WEST}:1:db:webapp-db", status, "postgres", "15", "db.t3.micro", source, ()
     )
-    assert plan(config, observation(activate=act)).step("promote-db:webapp-db").nochange
+    act = RegionObservation(WEST, True, {f"webapp-web-{WEST}": group(WEST, 1)}, {"webapp-db": db})
+    step = plan(config, observation(activate=act)).step("promote-db:webapp-db")
+    assert step.nochange is nochange
+    assert f"({judged})" in step.intent
 
 
 @pytest.mark.parametrize(
@@ -223,6 +282,27 @@ def test_shift_traffic_plans_one_batch(config) -> None:
     shift = plan(config).step("shift-traffic")
     assert isinstance(shift, ShiftTraffic)
     assert shift.intent == "send www.webapp.example.internal to us-west-2 (2 record change(s) in one batch, zone Z1)"
+    assert shift.evict == (EAST,)  # the demoted region's record is deleted, not left a live SECONDARY
+
+
+def test_failover_evicts_the_demoted_record_and_failback_restores_it() -> None:
+    names = ["www.webapp.example.internal"]
+    changes = j.traffic_changes(records(EAST), names, WEST, (WEST, EAST), evict=(EAST,))
+    assert [(c["Action"], c["ResourceRecordSet"]["SetIdentifier"]) for c in changes] == [
+        ("DELETE", EAST),  # in the records' order, as before: the old primary's record leaves first
+        ("UPSERT", WEST),
+    ]
+    assert changes[1]["ResourceRecordSet"]["Failover"] == "PRIMARY"
+    evicted = changes[0]["ResourceRecordSet"]
+    back = j.traffic_changes(records(WEST, evicted=(EAST,)), names, EAST, (EAST, WEST), restore=[evicted])
+    assert [
+        (c["Action"], c["ResourceRecordSet"]["SetIdentifier"], c["ResourceRecordSet"]["Failover"]) for c in back
+    ] == [
+        ("UPSERT", EAST, "PRIMARY"),
+        ("UPSERT", WEST, "SECONDARY"),
+    ]
+    # a record that is back already is not restored twice; another region's saved record is not restored
+    assert j.traffic_changes(records(EAST), names, EAST, (EAST, WEST), restore=[evicted]) == []
 
 
 def test_failback_plan_order(config) -> None:
@@ -241,19 +321,23 @@ def test_failback_plan_order(config) -> None:
     assert [s.key for s in p.steps] == [
         "preflight",
         f"reseed-db:{EAST}",
+        f"restore-writes:{EAST}",
         "scale-out:web",
         "wait-healthy:web",
-        "fence-primary",
+        "fence-writes",
         "promote-db:webapp-db",
         "shift-traffic",
         "verify",
+        "drain",
         "scale-in:web",
         f"reseed-db:{WEST}",
+        f"restore-writes:{WEST}",
         "record",
     ]
     assert p.step("scale-out:web").target == Capacity(min_size=2, max_size=8, desired_capacity=4)
     assert p.step("scale-in:web").target == Capacity(min_size=1, max_size=8, desired_capacity=1)
-    assert p.step("fence-primary").region == WEST
+    assert p.step("fence-writes").region == WEST
+    assert "fence-primary" not in [s.key for s in p.steps]  # the serving region is never scaled to zero
 
 
 def test_failback_needs_both_regions(config) -> None:
@@ -290,5 +374,6 @@ def test_failback_after_an_unrecorded_failover_never_replaces_the_home_primary(c
     )
     keys = [s.key for s in p.steps]
     assert f"reseed-db:{EAST}" not in keys
-    assert keys[1] == "scale-out:web" and p.step("scale-out:web").depends_on == ("preflight",)
+    assert keys[1:3] == [f"restore-writes:{EAST}", "scale-out:web"]
+    assert p.step("scale-out:web").depends_on == ("preflight",)
     assert f"reseed-db:{WEST}" in keys

@@ -16,19 +16,31 @@ def db(status="available", source: str | None = "arn:aws:rds:us-east-1:1:db:app"
 
 
 @pytest.mark.parametrize(
-    ("instance", "requested", "now", "expected"),
+    ("status", "source", "expected"),
     [
-        (db(source=None), None, 0, j.Promotion.PROMOTED),  # the API says it: authoritative
-        (db(), None, 0, j.Promotion.REPLICA),
-        (db(), 100.0, 150.0, j.Promotion.PROMOTING),  # requested, link still shown, within the settle period
-        (db(), 100.0, 220.0, j.Promotion.PROMOTED),  # requested, settled: our record wins
-        (db(status="modifying"), 100.0, 500.0, j.Promotion.PROMOTING),
-        (db(status="rebooting", source=None), None, 0, j.Promotion.PROMOTING),
-        (db(status="modifying"), None, 0, j.Promotion.REPLICA),
+        # available: the replica link decides
+        ("available", None, j.Promotion.PROMOTED),  # link gone: AWS ended the promotion
+        ("available", "arn:aws:rds:us-east-1:1:db:app", j.Promotion.REPLICA),  # cross-region link (an ARN)
+        ("available", "app-source", j.Promotion.REPLICA),  # same-region link (an identifier)
+        # not available: waited on, whatever the link says
+        ("modifying", "arn:aws:rds:us-east-1:1:db:app", j.Promotion.PROMOTING),  # a promotion's first phase
+        ("rebooting", "arn:aws:rds:us-east-1:1:db:app", j.Promotion.PROMOTING),
+        ("modifying", None, j.Promotion.PROMOTING),  # a promotion's last phase: link gone, not yet available
+        ("rebooting", None, j.Promotion.PROMOTING),
+        ("backing-up", "arn:aws:rds:us-east-1:1:db:app", j.Promotion.PROMOTING),  # another change: waited on too
+        ("creating", "arn:aws:rds:us-east-1:1:db:app", j.Promotion.PROMOTING),
+        ("", "arn:aws:rds:us-east-1:1:db:app", j.Promotion.PROMOTING),  # no status reported: not available
     ],
 )
-def test_promotion_state(instance, requested, now, expected) -> None:
-    assert j.promotion_state(instance, requested, now, settle_seconds=120) == expected
+def test_promotion_state_is_judged_from_the_instance_alone(status, source, expected) -> None:
+    assert j.promotion_state(db(status=status, source=source)) == expected
+
+
+def test_promotion_state_takes_nothing_but_the_instance() -> None:
+    """No record of a promote call can make a replica count as promoted: the judgement has no such input."""
+    with pytest.raises(TypeError):
+        j.promotion_state(db(), 100.0, 1_000_000.0, 0.0)  # type: ignore[call-arg]
+    assert not hasattr(j, "PROMOTION_REQUESTED_AT")
 
 
 def group(desired=4, in_service=4, healthy=4) -> GroupState:

@@ -22,6 +22,8 @@ FLOORS = {
     "errors": BASE,
     "clock": BASE,
     "progress": BASE,
+    "owner": BASE,
+    "bundled": BASE,
     "aws": DRIVERS,
     "terraform": DRIVERS,
     "config": DRIVERS,
@@ -42,9 +44,10 @@ FLOORS = {
     "failover": ORCHESTRATIONS,
     "drill": ORCHESTRATIONS,
     "drift": ORCHESTRATIONS,
+    "plan": ORCHESTRATIONS,
     "cli": CLI,
 }
-ORCHESTRATION_IMPORTS_ALLOWED = {("drill", "failover")}
+ORCHESTRATION_IMPORTS_ALLOWED = {("drill", "failover"), ("plan", "failover"), ("plan", "drill")}
 
 
 def top(module: str) -> str:

@@ -4,6 +4,12 @@ locals {
   # Same name in both regions: for a cross-region replica the provider (and moto) look the subnet group up by
   # name in the source region too, and a mirror should not differ in names anyway.
   db_subnet_group_name = coalesce(var.db_subnet_group_name, "${var.identifier}-subnets")
+
+  # A final snapshot when the instance is deleted, named after the identifier and the time the instance was
+  # planned: every incarnation gets its own name (a replaced instance must not collide with its predecessor's
+  # snapshot). RDS refuses a final snapshot of a read replica (its data is the source's), so a replica skips it.
+  skip_final_snapshot       = var.skip_final_snapshot || !local.is_primary
+  final_snapshot_identifier = "${var.identifier}-final-${formatdate("YYYYMMDDhhmmss", plantimestamp())}"
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -40,8 +46,10 @@ resource "aws_db_instance" "this" {
   publicly_accessible    = false
   deletion_protection    = var.deletion_protection
   copy_tags_to_snapshot  = true
-  skip_final_snapshot    = true
   apply_immediately      = true
+
+  skip_final_snapshot       = local.skip_final_snapshot
+  final_snapshot_identifier = local.final_snapshot_identifier
 
   tags = merge(var.tags, { Name = var.identifier, Role = var.role })
 
@@ -49,7 +57,8 @@ resource "aws_db_instance" "this" {
     # The orchestrator promotes the standby's replica out of band at failover. Afterwards RDS reports no
     # replication source; without this Terraform would plan to re-attach (impossible: it would fail or
     # replace the promoted, now-authoritative database). See README "Promotion and replicate_source_db".
-    ignore_changes = [replicate_source_db]
+    # final_snapshot_identifier keeps the name chosen at creation (it holds the plan's time): no diff after.
+    ignore_changes = [replicate_source_db, final_snapshot_identifier]
 
     precondition {
       condition     = local.is_primary || var.source_db_arn != null

@@ -157,6 +157,12 @@ variable "deletion_protection" {
   default     = false
 }
 
+variable "skip_final_snapshot" {
+  description = "Delete the instance without a final snapshot. Default false: a deleted primary leaves \"<identifier>-final-<YYYYMMDDhhmmss>\" (a read replica never takes one: RDS refuses it)."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

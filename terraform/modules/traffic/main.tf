@@ -17,8 +17,8 @@ locals {
     }
   }
 
-  failover_records = var.routing_policy == "failover" ? local.records : {}
-  weighted_records = var.routing_policy == "weighted" ? local.records : {}
+  failover_records = var.routing_policy == "failover" ? { for k, r in local.records : k => r if !contains(var.evicted_regions, r.region) } : {}
+  weighted_records = var.routing_policy == "weighted" ? { for k, r in local.records : k => r if !contains(var.evicted_regions, r.region) } : {}
 
   weights = {
     primary = var.primary_weight

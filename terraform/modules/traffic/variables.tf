@@ -179,6 +179,12 @@ variable "health_check_request_interval" {
   }
 }
 
+variable "evicted_regions" {
+  description = "Regions whose failover records standby deleted at a failover (a demoted region is not a live SECONDARY); the failback puts them back. Set by standby, not by hand."
+  type        = list(string)
+  default     = []
+}
+
 variable "health_check_ids_override" {
   description = "Region -> health check id to attach to that region's records instead of its HTTP check (standby's traffic switches, created outside this module: traffic moves by health-check state, with no record change)."
   type        = map(string)

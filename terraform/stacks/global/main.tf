@@ -19,6 +19,7 @@ module "traffic" {
   endpoints      = var.endpoints
 
   health_check_ids_override = var.health_check_ids_override
+  evicted_regions           = var.evicted_regions
 
   health_check_port             = 80
   health_check_path             = var.health_check_path

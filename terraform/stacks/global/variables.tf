@@ -129,6 +129,12 @@ variable "tags" {
   default     = {}
 }
 
+variable "evicted_regions" {
+  description = "Regions whose records standby deleted at a failover; set by standby."
+  type        = list(string)
+  default     = []
+}
+
 variable "health_check_ids_override" {
   description = "Region -> health check id for that region's records (standby's traffic switches when [failover] traffic_mode = \"health-check\"); empty: the HTTP checks."
   type        = map(string)

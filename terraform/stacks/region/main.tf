@@ -92,6 +92,7 @@ module "database" {
   username               = var.db_username
   password               = var.db_password
   kms_key_id             = local.is_primary ? null : var.db_kms_key_id
+  skip_final_snapshot    = var.db_skip_final_snapshot
 
   tags = local.tags
 }

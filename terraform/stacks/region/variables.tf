@@ -190,6 +190,12 @@ variable "db_kms_key_id" {
   default     = null
 }
 
+variable "db_skip_final_snapshot" {
+  description = "Delete the primary's database without a final snapshot (default false: it keeps one, see modules/database)."
+  type        = bool
+  default     = false
+}
+
 ################################################################################
 # Parameters, storage, network, tags
 ################################################################################

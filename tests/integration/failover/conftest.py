@@ -20,9 +20,7 @@ def loaded(tmp_path: Path) -> LoadedConfig:
     text = text.replace('"../../terraform/stacks/', f'"{REPO / "terraform" / "stacks"}/')
     path = tmp_path / "standby.toml"
     path.write_text(text)
-    base = load_config(path)
-    failover = base.config.failover.model_copy(update={"promotion_settle_seconds": 120.0})
-    return base.model_copy(update={"config": base.config.model_copy(update={"failover": failover})})
+    return load_config(path)
 
 
 @pytest.fixture
@@ -31,7 +29,6 @@ def cli_config(tmp_path: Path, target) -> Path:
     text = (REPO / "examples" / "webapp" / "standby.toml").read_text()
     text = text.replace('state_dir = ".standby"', f'state_dir = "{tmp_path / "cli-state"}"')
     text = text.replace('endpoint = "emulator"', f'endpoint = "{target.endpoint_url}"')
-    text = text.replace("promotion_settle_seconds = 5", "promotion_settle_seconds = 1")
     text = text.replace('"../../terraform/stacks/', f'"{REPO / "terraform" / "stacks"}/')
     path = tmp_path / "cli-standby.toml"
     path.write_text(text)

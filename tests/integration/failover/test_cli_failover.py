@@ -29,13 +29,15 @@ def test_dry_run_prints_the_plan_and_changes_nothing(world, cli_config, capsys, 
     steps = doc["result"]["plan"]["steps"]
     assert [s["slug"] for s in steps] == [
         "preflight",
-        "fence-primary",
-        "promote-db",
         "scale-out",
         "wait-healthy",
+        "fence-writes",
+        "promote-db",
         "shift-traffic",
         "verify",
         "record",
+        "drain",
+        "fence-primary",
     ]
     assert set(steps[0]) == {"key", "slug", "region", "depends_on", "intent", "nochange", "skip_reason"}
     group = autoscaling.describe_groups(sessions.client("autoscaling", WEST), [f"webapp-web-{WEST}"])[0]

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from standby import judgements as j
-from standby.aws import autoscaling, route53
+from standby.aws import autoscaling, rds, route53
 from standby.aws.session import SessionFactory
 from standby.errors import LockHeld, StepFailed
 from standby.failover.controller import Controller
@@ -43,13 +43,15 @@ def test_failover_happy_path(world, loaded, target) -> None:
     assert journal.status == "complete"
     assert {k: s.status for k, s in journal.steps.items()} == {
         "preflight": "complete",
-        "fence-primary": "complete",
-        "promote-db:webapp-db": "complete",
         "scale-out:web": "complete",
         "wait-healthy:web": "complete",
+        "fence-writes": "skipped",  # the world's databases have no security group: nothing to revoke
+        "promote-db:webapp-db": "complete",
         "shift-traffic": "complete",
         "verify": "complete",
         "record": "complete",
+        "drain": "complete",
+        "fence-primary": "complete",
     }
     standby_group = group(sessions, WEST)
     assert (standby_group.min_size, standby_group.desired_capacity, standby_group.in_service) == (2, 4, 4)
@@ -59,7 +61,11 @@ def test_failover_happy_path(world, loaded, target) -> None:
         "max_size": 8,
         "desired_capacity": 4,
     }
-    assert ctl.states[WEST].notes().get("db", "webapp-db")[j.PROMOTION_REQUESTED_AT] > 0
+    (west_db,) = rds.describe_instances(sessions.client("rds", WEST), ["webapp-db"])
+    assert (west_db.status, west_db.replica_source) == ("available", None)  # AWS ended the promotion
+    (east_db,) = rds.describe_instances(sessions.client("rds", EAST), ["webapp-db"])
+    assert west_db.arn not in east_db.replicas
+    assert ctl.states[WEST].notes().get("db", "webapp-db") == {}  # nothing of the promote call is recorded
     assert traffic(sessions, world) == {f"{n}.": WEST for n in world.manifest.dns.record_fqdns}
     roles = RegionStates.of(loaded, sessions).role_record()
     assert (roles.primary, roles.standby, roles.generation) == (WEST, EAST, 1)
@@ -76,7 +82,13 @@ def test_rerun_after_success_changes_nothing(world, loaded, target) -> None:
     recorder = CallRecorder()
     again, _ = controller(loaded, target, recorder, clock=clock)
     planned = again.plan("failover")
-    assert {s.key for s in planned.plan.steps if not s.nochange} == {"preflight", "wait-healthy:web", "verify"}
+    # fence-writes is judged when it runs (the old primary's rules are read then); nothing else is left to do
+    assert {s.key for s in planned.plan.steps if not s.nochange} == {
+        "preflight",
+        "wait-healthy:web",
+        "fence-writes",
+        "verify",
+    }
     journal = again.execute(planned)
     assert journal.steps["scale-out:web"].detail == "nochange"
     assert "UpdateAutoScalingGroup" not in recorder.operations()
@@ -119,7 +131,8 @@ def test_failed_step_then_resume_does_not_repeat_completed_steps(world, loaded, 
     assert finished.steps["scale-out:web"].attempts == 1
     assert finished.steps["shift-traffic"].attempts == 2
     assert "PromoteReadReplica" not in recorder.operations()
-    assert "UpdateAutoScalingGroup" not in recorder.operations()
+    assert "UpdateAutoScalingGroup" not in recorder.operations(WEST)  # the standby's scale-out is not repeated
+    assert recorder.operations(EAST).count("UpdateAutoScalingGroup") == 1  # the old primary, only after the drain
     assert recorder.operations().count("ChangeResourceRecordSets") == 1
     assert len(finished.resumes) == 1
     assert traffic(sessions, world) == {f"{n}.": WEST for n in world.manifest.dns.record_fqdns}
@@ -147,7 +160,7 @@ def test_dry_run_plans_with_read_only_calls(world, loaded, target) -> None:
     recorder = CallRecorder()
     ctl, sessions = controller(loaded, target, recorder)
     planned = ctl.plan("failover")
-    assert [s.key for s in planned.plan.steps][-1] == "record"
+    assert {"record", "drain", "fence-primary"} <= {s.key for s in planned.plan.steps}
     assert recorder.calls, "the plan observed nothing"
     assert recorder.mutating() == []
     assert group(sessions, WEST).desired_capacity == 1

@@ -43,7 +43,9 @@ def test_failover_in_health_check_mode_makes_no_route53_call(world, loaded, targ
     journal = ctl.execute(planned)
 
     assert journal.status == "complete", {k: (s.status, s.error) for k, s in journal.steps.items()}
-    assert [c for c in recorder.calls if c[1] == "route53"] == []
+    # Only verify's best-effort reads of the switches' health checks go to Route53; unanswered, it judges the alarms.
+    assert {c[2] for c in recorder.calls if c[1] == "route53"} <= {"ListHealthChecks", "GetHealthCheckStatus"}
+    assert "Route53 health checks unreadable" in journal.steps["verify"].detail
     assert journal.steps["shift-traffic"].detail.startswith("us-east-1 evacuated")
     assert is_evacuated(sessions, switches(loaded.config)[EAST]) is True
     alarms = sessions.client("cloudwatch", WEST).describe_alarms(AlarmNames=["standby-webapp-evacuate-us-east-1"])

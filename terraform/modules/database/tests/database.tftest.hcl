@@ -36,8 +36,13 @@ run "primary" {
   }
 
   assert {
-    condition     = aws_db_instance.this.skip_final_snapshot && aws_db_instance.this.apply_immediately
-    error_message = "skip_final_snapshot and apply_immediately must be on."
+    condition     = !aws_db_instance.this.skip_final_snapshot && aws_db_instance.this.apply_immediately
+    error_message = "A primary keeps a final snapshot by default; apply_immediately must be on."
+  }
+
+  assert {
+    condition     = can(regex("^webapp-db-final-[0-9]{14}$", aws_db_instance.this.final_snapshot_identifier))
+    error_message = "The final snapshot is named <identifier>-final-<YYYYMMDDhhmmss>."
   }
 
   assert {
@@ -314,4 +319,38 @@ run "invalid_backup_retention_period" {
   }
 
   expect_failures = [var.backup_retention_period]
+}
+
+run "primary_opts_out_of_the_final_snapshot" {
+  command = plan
+
+  variables {
+    role                = "primary"
+    password            = "correct-horse-battery"
+    skip_final_snapshot = true
+  }
+
+  assert {
+    condition     = aws_db_instance.this.skip_final_snapshot
+    error_message = "skip_final_snapshot = true must delete without a final snapshot."
+  }
+}
+
+run "replica_takes_no_final_snapshot" {
+  command = plan
+
+  variables {
+    role          = "standby"
+    source_db_arn = "arn:aws:rds:us-east-1:123456789012:db:webapp-db"
+  }
+
+  assert {
+    condition     = aws_db_instance.this.skip_final_snapshot
+    error_message = "RDS refuses a final snapshot of a read replica: a standby must skip it."
+  }
+
+  assert {
+    condition     = startswith(aws_db_instance.this.final_snapshot_identifier, "webapp-db-final-")
+    error_message = "The final snapshot name is set even when skipped (a promoted replica keeps one once it is a primary)."
+  }
 }

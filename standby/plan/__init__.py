@@ -1,0 +1,1 @@
+"""The DR plan document and the recovery-path lint: see README.md."""
