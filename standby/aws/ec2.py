@@ -217,38 +217,23 @@ def describe_security_groups(client: Any, group_ids: Sequence[str]) -> list[Secu
     return groups
 
 
-@requires("ec2:DescribeSecurityGroups")
-def ingress_permissions(client: Any, group_id: str) -> list[dict[str, Any]]:
-    """A security group's ingress permissions, as the API gives them (to revoke and later re-authorize exactly)."""
-    found = client.describe_security_groups(GroupIds=[group_id]).get("SecurityGroups") or []
-    return [_authorizable(p) for p in (found[0].get("IpPermissions") or [])] if found else []
-
-
-def _authorizable(permission: dict[str, Any]) -> dict[str, Any]:
-    """An IpPermission as Authorize/RevokeSecurityGroupIngress take it (no empty lists, group pairs by id)."""
-    doc = {k: v for k, v in permission.items() if v not in (None, [], "")}
-    if "UserIdGroupPairs" in doc:
-        doc["UserIdGroupPairs"] = [
-            {k: v for k, v in pair.items() if k in ("GroupId", "Description")} for pair in doc["UserIdGroupPairs"]
-        ]
-    return doc
-
-
-@requires("ec2:RevokeSecurityGroupIngress")
-def revoke_ingress(client: Any, group_id: str, permissions: Sequence[dict[str, Any]]) -> None:
-    if permissions:
-        client.revoke_security_group_ingress(GroupId=group_id, IpPermissions=list(permissions))
-
-
-@requires("ec2:AuthorizeSecurityGroupIngress")
-def authorize_ingress(client: Any, group_id: str, permissions: Sequence[dict[str, Any]]) -> None:
-    """Re-authorize ingress permissions; those already present are left as they are."""
-    for permission in permissions:
-        try:
-            client.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[permission])
-        except ClientError as err:
-            if error_code(err) != "InvalidPermission.Duplicate":
-                raise
+@requires("ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup")
+def ensure_empty_group(client: Any, vpc_id: str, name: str, description: str) -> str:
+    """The id of a security group named ``name`` in ``vpc_id`` that allows no ingress, created when missing."""
+    found = (
+        client.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [name]}]
+        ).get("SecurityGroups")
+        or []
+    )
+    if found:
+        return str(found[0]["GroupId"])
+    try:
+        return str(client.create_security_group(GroupName=name, Description=description, VpcId=vpc_id)["GroupId"])
+    except ClientError as err:
+        if error_code(err) != "InvalidGroup.Duplicate":
+            raise
+        return ensure_empty_group(client, vpc_id, name, description)
 
 
 @requires("ec2:DescribeInstances")

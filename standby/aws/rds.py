@@ -25,6 +25,7 @@ class DbInstance:
     parameter_groups: tuple[str, ...] = ()
     multi_az: bool = False
     security_groups: tuple[str, ...] = ()  # VPC security group ids
+    vpc_id: str | None = None
 
     @property
     def is_replica(self) -> bool:
@@ -46,6 +47,7 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
         security_groups=tuple(
             g["VpcSecurityGroupId"] for g in doc.get("VpcSecurityGroups") or () if g.get("VpcSecurityGroupId")
         ),
+        vpc_id=(doc.get("DBSubnetGroup") or {}).get("VpcId") or None,
     )
 
 
@@ -123,6 +125,14 @@ def describe_settings(client: Any, identifiers: Sequence[str]) -> list[DbSetting
                 )
             )
     return found
+
+
+@requires("rds:ModifyDBInstance")
+def set_security_groups(client: Any, identifier: str, group_ids: Sequence[str]) -> None:
+    """Give an instance exactly these VPC security groups, at once."""
+    client.modify_db_instance(
+        DBInstanceIdentifier=identifier, VpcSecurityGroupIds=list(group_ids), ApplyImmediately=True
+    )
 
 
 @requires("rds:CreateDBInstanceReadReplica")

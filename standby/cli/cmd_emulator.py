@@ -83,10 +83,11 @@ def reset(app: AppContext) -> ExitCode:
 @click.argument("region")
 @click.option(
     "--plane",
-    type=click.Choice(["all", "control"]),
+    type=click.Choice(["all", "regional", "control"]),
     default="all",
     show_default=True,
-    help="all: every request signed for REGION; control: only Route53's control plane (REGION must be us-east-1).",
+    help="all: every request signed for REGION; regional: the same but Route53 (a regional outage that leaves "
+    "Route53's control plane up); control: only Route53's control plane (REGION must be us-east-1).",
 )
 @click.option(
     "--mode",

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from standby.emulation.clock import DEFAULT_SCALE, ModelledClock
 
 ROUTE53_CONTROL_REGION = "us-east-1"  # Route53's control plane (its one API endpoint) is in us-east-1
-PLANES = ("all", "control")
+PLANES = ("all", "regional", "control")
 MODES = ("hang", "refuse")
 DEFAULT_PROMOTION_SECONDS = 60.0
 DEFAULT_INSYNC_SECONDS = 30.0
@@ -28,7 +28,7 @@ class Registry(Protocol):
 @dataclass(frozen=True)
 class Outage:
     region: str
-    plane: str  # all: every request for the region; control: Route53's control plane (us-east-1) only
+    plane: str  # all: every request for the region; regional: all but Route53; control: Route53's control plane only
     mode: str  # hang: held unanswered until restore; refuse: connection reset without a response
 
     def __post_init__(self) -> None:
@@ -48,8 +48,8 @@ class Outage:
         """Route53's API is served from us-east-1 whatever region a client signs for (AWS clients sign it
         for us-east-1; a client given a custom endpoint signs it for its own region)."""
         if service == "route53":
-            return self.region == ROUTE53_CONTROL_REGION
-        return self.plane == "all" and region == self.region
+            return self.region == ROUTE53_CONTROL_REGION and self.plane != "regional"
+        return self.plane in ("all", "regional") and region == self.region
 
 
 class EmulationState:

@@ -1,10 +1,12 @@
 """Fencing the demoted side, and the wait before it loses its capacity.
 
-- ``fence-writes``: revoke the ingress of the demoted region's databases' security groups before the standby's
-  databases are promoted, so no write lands on the old primary once replication stops. Best effort and
-  time-boxed: a region that does not answer is skipped, never waited on. What was revoked is recorded in the
-  activated region's control store (and, best effort, in the fenced region's), so that…
-- ``restore-writes``: …a failback re-authorizes exactly those rules before the fenced region serves again.
+- ``fence-writes``: put the demoted region's databases behind a security group of standby's that allows no
+  ingress (in place of their own groups) before the standby's databases are promoted, so no write lands on the
+  old primary once replication stops. Best effort and time-boxed: a region that does not answer is skipped, never
+  waited on. No rule of the stack's own groups changes (Terraform keeps its rules and their ids); the database's
+  groups it replaced are recorded in the activated region's control store (and, best effort, the fenced
+  region's), so that…
+- ``restore-writes``: …a failback gives the database back exactly those groups before that region serves again.
 - ``drain``: after traffic moves, wait for the records' TTL plus ``[failover] drain_seconds`` before the demoted
   region is scaled in, so that clients holding cached answers are not sent to an empty region.
 """
@@ -46,28 +48,40 @@ def run_fence_writes(ctx: StepContext, step: FenceWrites) -> Outcome:
         return Outcome("skipped", f"region unreachable or refused: {str(err).splitlines()[0][:160]}")
 
 
+def fence_group_name(project: str) -> str:
+    return f"standby-{project}-fence"
+
+
 def _fence_writes(ctx: StepContext, step: FenceWrites) -> Outcome:
-    client = ctx.demote_sessions.client("ec2", step.region)
-    dbs = rds.describe_instances(ctx.demote_sessions.client("rds", step.region), list(step.databases))
-    groups = sorted({g for db in dbs for g in db.security_groups})
+    rds_client = ctx.demote_sessions.client("rds", step.region)
+    ec2_client = ctx.demote_sessions.client("ec2", step.region)
     record = ctx.notes(step.record_in)
-    revoked: dict[str, int] = {}
-    for group in groups:
-        ingress = ec2.ingress_permissions(client, group)
-        if not ingress:
+    fenced: dict[str, list[str]] = {}
+    for db in rds.describe_instances(rds_client, list(step.databases)):
+        vpc = db.vpc_id or next((g.vpc_id for g in ec2.describe_security_groups(ec2_client, db.security_groups)), None)
+        if vpc is None:  # not in a VPC: nothing to fence it with
             continue
-        name = fence_note_name(step.region, group)
-        kept = record.get(FENCE_NOTES, name).get("ingress") or []
-        merged = kept + [p for p in ingress if p not in kept]
-        note = {"region": step.region, "group_id": group, "ingress": merged, "run_id": ctx.run_id}
-        record.update(FENCE_NOTES, name, **note)  # recorded before it is revoked: a crash loses nothing
+        fence = ec2.ensure_empty_group(
+            ec2_client, vpc, fence_group_name(ctx.config.project.name), "standby: a fenced database (no ingress)"
+        )
+        if db.security_groups == (fence,):
+            continue
+        name = fence_note_name(step.region, db.identifier)
+        kept = record.get(FENCE_NOTES, name).get("security_groups")
+        note = {
+            "region": step.region,
+            "database": db.identifier,
+            "security_groups": kept or list(db.security_groups),
+            "run_id": ctx.run_id,
+        }
+        record.update(FENCE_NOTES, name, **note)  # recorded before the groups change: a crash loses nothing
         _copy_note(ctx, step.region, name, note)
-        ec2.revoke_ingress(client, group, ingress)
-        revoked[group] = len(ingress)
-    if not revoked:
-        return Outcome("skipped", NOCHANGE, {"security_groups": groups})
-    detail = ", ".join(f"{g} ({n} rule(s))" for g, n in revoked.items())
-    return Outcome("complete", f"ingress revoked on {detail}", {"ingress_rules": revoked}, {"ingress_rules": 0})
+        rds.set_security_groups(rds_client, db.identifier, [fence])
+        fenced[db.identifier] = note["security_groups"]
+    if not fenced:
+        return Outcome("skipped", NOCHANGE)
+    detail = ", ".join(f"{db} (was {', '.join(groups)})" for db, groups in fenced.items())
+    return Outcome("complete", f"fenced behind a group with no ingress: {detail}", {"security_groups": fenced})
 
 
 def _copy_note(ctx: StepContext, region: str, name: str, note: dict[str, Any]) -> None:
@@ -80,23 +94,25 @@ def _copy_note(ctx: StepContext, region: str, name: str, note: dict[str, Any]) -
 
 @handles(RestoreWrites)
 def run_restore_writes(ctx: StepContext, step: RestoreWrites) -> Outcome:
-    restored: dict[str, int] = {}
-    client = ctx.sessions.client("ec2", step.region)
+    restored: dict[str, list[str]] = {}
+    client = ctx.sessions.client("rds", step.region)
     for holder in dict.fromkeys((step.record_in, step.region)):
         notes = ctx.notes(holder)
         for name in notes.names(FENCE_NOTES):
             note = notes.get(FENCE_NOTES, name)
             if note.get("region") != step.region:
                 continue
-            group = str(note["group_id"])
-            if group not in restored:
-                ec2.authorize_ingress(client, group, note.get("ingress") or [])
-                restored[group] = len(note.get("ingress") or [])
+            database, groups = str(note["database"]), [str(g) for g in note.get("security_groups") or []]
+            if database not in restored:
+                found = rds.describe_instances(client, [database])
+                if found and groups and list(found[0].security_groups) != groups:
+                    rds.set_security_groups(client, database, groups)
+                    restored[database] = groups
             notes.forget(FENCE_NOTES, name, *note)
     if not restored:
         return Outcome("skipped", NOCHANGE)
-    detail = ", ".join(f"{g} ({n} rule(s))" for g, n in restored.items())
-    return Outcome("complete", f"ingress restored on {detail}", after={"ingress_rules": restored})
+    detail = ", ".join(f"{db} ({', '.join(groups)})" for db, groups in restored.items())
+    return Outcome("complete", f"security groups restored on {detail}", after={"security_groups": restored})
 
 
 @handles(Drain)

@@ -53,8 +53,8 @@ class Preflight(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class FenceWrites(Step):
-    """Revoke the ingress of the demoted region's databases' security groups (best effort, time-boxed), recording
-    the revoked rules in the activated region's control store so that a failback can restore them."""
+    """Put the demoted region's databases behind a security group with no ingress (best effort, time-boxed),
+    recording their own groups in the activated region's control store so that a failback can restore them."""
 
     databases: tuple[str, ...] = ()
     record_in: str  # the activated region, whose control store keeps what was revoked
@@ -64,7 +64,7 @@ class FenceWrites(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class RestoreWrites(Step):
-    """Re-authorize the ingress that a fence revoked on this region's databases' security groups."""
+    """Give this region's fenced databases back the security groups a fence replaced."""
 
     record_in: str  # the region whose control store kept what was revoked (the then-activated region)
 

@@ -127,15 +127,17 @@ STEP_CALLS: dict[type[Step], tuple[CallSpec, ...]] = {
     WaitHealthy: (_call(autoscaling.describe_groups), _call(elbv2.describe_target_health)),
     FenceWrites: (  # time-boxed: a region that does not answer makes the step skipped
         _call(rds.describe_instances, best_effort=True),
-        _call(ec2.ingress_permissions, best_effort=True),
+        _call(ec2.describe_security_groups, best_effort=True),
+        _call(ec2.ensure_empty_group, best_effort=True),
         *store(RECORD_IN, write=True, best_effort=True),
         *store(STEP, write=True, best_effort=True),
-        _call(ec2.revoke_ingress, best_effort=True),
+        _call(rds.set_security_groups, best_effort=True),
     ),
     RestoreWrites: (
         *store(RECORD_IN, write=True, listing=True, delete=True),
         *store(STEP, write=True, listing=True, delete=True),
-        _call(ec2.authorize_ingress),
+        _call(rds.describe_instances),
+        _call(rds.set_security_groups),
     ),
     Drain: (),  # waits; calls nothing
     FenceGroups: (  # within [failover] demote_budget_seconds: abandoned when spent

@@ -98,21 +98,25 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
             out.append(f"aws elbv2 describe-target-health --region {r} --target-group-arn {q(step.target_group_arn)}")
         return out
     if isinstance(step, FenceWrites):
+        fence = f"standby-{config.project.name}-fence"
         out = []
         for db in step.databases:
             out += [
-                f"SG=$(aws rds describe-db-instances --region {r} --db-instance-identifier {q(db)} "
-                "--query 'DBInstances[].VpcSecurityGroups[].VpcSecurityGroupId' --output text)",
-                f"aws ec2 describe-security-groups --region {r} --group-ids $SG "
-                "--query 'SecurityGroups[0].IpPermissions' > \"fence-$SG.json\"  # keep it: the failback restores it",
-                f'aws ec2 revoke-security-group-ingress --region {r} --group-id $SG --ip-permissions "file://fence-$SG.json"',
+                f"aws rds describe-db-instances --region {r} --db-instance-identifier {q(db)} "
+                "--query 'DBInstances[0].[VpcSecurityGroups[].VpcSecurityGroupId, DBSubnetGroup.VpcId]'"
+                "  # keep the groups: the failback gives them back",
+                f"FENCE=$(aws ec2 create-security-group --region {r} --group-name {fence} --vpc-id $VPC "
+                "--description 'standby: a fenced database (no ingress)' --query GroupId --output text)",
+                f"aws rds modify-db-instance --region {r} --db-instance-identifier {q(db)} "
+                "--vpc-security-group-ids $FENCE --apply-immediately",
             ]
         return out
     if isinstance(step, RestoreWrites):
         return [
             f"aws s3 ls s3://{bucket(config, step.record_in)}/notes/fence/ --region {q(step.record_in)}"
-            "  # the rules a fence revoked, one note per security group",
-            f'aws ec2 authorize-security-group-ingress --region {r} --group-id $SG --ip-permissions "file://fence-$SG.json"',
+            "  # the groups a fence replaced, one note per database",
+            f"aws rds modify-db-instance --region {r} --db-instance-identifier $DB "
+            "--vpc-security-group-ids $GROUPS --apply-immediately",
         ]
     if isinstance(step, Drain):
         return [f"sleep {step.seconds:.0f}  # the records' TTL plus the drain time"]

@@ -214,6 +214,10 @@ class RegionStates(Mapping[str, RegionState]):
         budget = budget or self.budget("writing the role record")
         found = self.role_records(required, budget)
         current = _newest(found, required)
+        if current is None and assignment == Assignment.home(self.config):
+            # No record anywhere means the home assignment: recording it would change nothing.
+            home = RoleRecord(generation=0, primary=assignment.primary, standby=assignment.standby, changed_at=0.0)
+            return Recorded(home, (), {})
         if current is not None and current.assignment == assignment:
             record = current
         else:

@@ -105,6 +105,15 @@ def test_a_full_outage_of_us_east_1_takes_route53_too(emu: str) -> None:
     assert client(emu, "route53", WEST).list_hosted_zones()["HostedZones"] == []  # a us-west-2 outage spares it
 
 
+def test_a_regional_outage_of_us_east_1_spares_route53(emu: str) -> None:
+    set_outage(emu, EAST, "regional", "refuse")
+    with pytest.raises(BotoCoreError):
+        client(emu, "ec2", EAST).describe_vpcs()
+    assert client(emu, "route53", EAST).list_hosted_zones()["HostedZones"] == []
+    assert client(emu, "ec2", WEST).describe_vpcs()["Vpcs"]
+    restore(emu)
+
+
 def test_control_plane_outage_must_name_us_east_1(emu: str) -> None:
     with pytest.raises(EmulatorError, match="must name us-east-1"):
         set_outage(emu, WEST, "control", "hang")

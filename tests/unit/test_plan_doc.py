@@ -73,7 +73,7 @@ def test_manual_fallback_names_the_real_resources(tmp_path: Path) -> None:
         "'<web group in us-west-2>' --min-size 2 --max-size 8 --desired-capacity 4"
     ) in md
     assert "aws rds promote-read-replica --region us-west-2 --db-instance-identifier '<database>'" in md
-    assert "aws ec2 revoke-security-group-ingress --region us-east-1" in md
+    assert "aws rds modify-db-instance --region us-east-1 --db-instance-identifier '<database>'" in md
     assert "aws route53 change-resource-record-sets --hosted-zone-id '<hosted zone id>' --region us-east-1" in md
     hc = render_markdown(document(tmp_path, "health-check"))
     assert (

@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[3]
 EAST, WEST = "us-east-1", "us-west-2"
 LEASE_SECONDS = "1"
 CLOCK_SCALE = 0.02  # the controller's waits (the DNS drain: 90 s) take 2% of their time
-# A hard cap on the points (39 today): about 16 s a point on 2 cores shared with other work, 10 min in all.
-BUDGET_SECONDS = 900.0
+# A hard cap on the points (39 today): about 8 s a point on 2 idle cores, 16 s when the machine is shared.
+BUDGET_SECONDS = 1100.0  # under pytest's 1200 s per-test timeout
 
 
 def run_cli(where: str, *args: str) -> subprocess.CompletedProcess[str]:
