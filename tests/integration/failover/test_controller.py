@@ -45,7 +45,7 @@ def test_failover_happy_path(world, loaded, target) -> None:
         "preflight": "complete",
         "scale-out:web": "complete",
         "wait-healthy:web": "complete",
-        "fence-writes": "skipped",  # the world's databases have no security group: nothing to revoke
+        "fence-writes": "complete",  # the old primary's database goes behind standby's fence group
         "promote-db:webapp-db": "complete",
         "shift-traffic": "complete",
         "verify": "complete",
