@@ -319,7 +319,7 @@ def _shift_records(ctx: StepContext, step: ShiftTraffic) -> Outcome:
     records = route53.list_records(client, step.zone_id)
     before = {k: v for k, v in j.traffic_target(records, step.names, regions).items()}
     evicted = EvictedRecords(ctx)
-    saved = evicted.saved(step.activate)
+    saved = evicted.saved(step.activate, evicting=bool(step.evict))
     changes = j.traffic_changes(records, step.names, step.activate, regions, evict=step.evict, restore=saved)
     if not changes:
         return Outcome("skipped", NOCHANGE, before, before)
@@ -334,17 +334,22 @@ def _shift_records(ctx: StepContext, step: ShiftTraffic) -> Outcome:
 
 
 class EvictedRecords:
-    """Record sets a failover deleted (a demoted region's failover records), kept in the activated region's control
-    store — and, best effort, the other's — until a failback puts them back."""
+    """Record sets a failover deleted (a demoted region's records), kept in the activated region's control store —
+    and, best effort and never waited on, the other's — until a failback puts them back."""
 
     def __init__(self, ctx: StepContext) -> None:
         self.ctx = ctx
 
-    def saved(self, activate: str) -> list[dict[str, Any]]:
+    def _notes(self, region: str, activate: str) -> Notes:
+        """The activated region's notes; the other region's through fast-failing clients."""
+        return self.ctx.notes(region) if region == activate else self.ctx.states.fast()[region].notes()
+
+    def saved(self, activate: str, *, evicting: bool) -> list[dict[str, Any]]:
+        """Saved record sets; a failover (``evicting``) restores nothing and reads only the activated region."""
         docs: dict[str, dict[str, Any]] = {}
-        for region in self.ctx.regions(activate):
+        for region in self.ctx.regions(activate)[: 1 if evicting else None]:
             try:
-                notes = self.ctx.notes(region)
+                notes = self._notes(region, activate)
                 for name in notes.names(EVICTED_RECORD):
                     docs.setdefault(name, notes.get(EVICTED_RECORD, name).get("record") or {})
             except AWS_ERRORS as err:
@@ -352,20 +357,20 @@ class EvictedRecords:
         return [d for d in docs.values() if d]
 
     def save(self, activate: str, docs: list[dict[str, Any]]) -> None:
-        for region in self.ctx.regions(activate):
+        for doc in docs:
+            self.ctx.notes(activate).update(EVICTED_RECORD, evicted_record_name(doc), record=doc)
+        others = [r for r in self.ctx.regions(activate) if r != activate]
+        budget = Budget(self.ctx.config.failover.demote_budget_seconds, "copying the evicted records")
+        for region in others:  # a copy for a failback that cannot read this region: in the background
+            notes = self._notes(region, activate)
             for doc in docs:
-                try:
-                    self.ctx.notes(region).update(EVICTED_RECORD, evicted_record_name(doc), record=doc)
-                except AWS_ERRORS:
-                    if region == activate:
-                        raise
-                    log.info("evicted record not copied to %s", region)
+                budget.submit(notes.update, EVICTED_RECORD, evicted_record_name(doc), record=doc)
 
     def forget(self, activate: str, docs: list[dict[str, Any]]) -> None:
         for region in self.ctx.regions(activate):
             for doc in docs:
                 try:
-                    self.ctx.notes(region).forget(EVICTED_RECORD, evicted_record_name(doc), "record")
+                    self._notes(region, activate).forget(EVICTED_RECORD, evicted_record_name(doc), "record")
                 except AWS_ERRORS as err:
                     log.info("evicted-record note not removed in %s: %s", region, err)
 
