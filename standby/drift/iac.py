@@ -1,6 +1,6 @@
 """IaC drift: a Terraform refresh-only plan per stack and region, read as JSON, with the noise taken out.
 
-Terraform's exit code cannot be trusted for this (FIELD.md): an RDS instance drifts on every read
+Terraform's exit code cannot be trusted for this: an RDS instance drifts on every read
 (``latest_restorable_time``) and the first refresh after an apply reports computed values and empty-vs-null
 changes. So findings are judged from the JSON: empty-equivalent values are equal, a short list of computed
 attributes is noise (extendable in ``[drift] iac_ignore_attributes``), and the inline rule lists of security

@@ -102,7 +102,7 @@ resource "aws_s3_bucket_replication_configuration" "this" {
 
     filter {}
 
-    # Required with a filter; and moto needs it spelled out (FIELD.md).
+    # Required with a filter; and moto needs it spelled out (the emulator rejects the rule without it).
     delete_marker_replication {
       status = "Disabled"
     }
