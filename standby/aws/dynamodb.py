@@ -6,7 +6,7 @@ Items are flat maps of strings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -53,6 +53,26 @@ def _condition(expected: Mapping[str, str | None]) -> tuple[str, dict[str, str],
     return " AND ".join(parts), names, values
 
 
+def _expecting(expected: Mapping[str, str | None]) -> dict[str, Any]:
+    """The condition arguments of a write that requires the ``expected`` attribute values."""
+    condition, names, values = _condition(expected)
+    kwargs: dict[str, Any] = {"ConditionExpression": condition, "ExpressionAttributeNames": names}
+    if values:
+        kwargs["ExpressionAttributeValues"] = values
+    return kwargs
+
+
+def _conditionally(write: Callable[..., Any], **kwargs: Any) -> bool:
+    """Make a conditional write; False when its condition does not hold (another writer won)."""
+    try:
+        write(**kwargs)
+    except ClientError as err:
+        if error_code(err) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def _attributes(lock_id: str, item: Mapping[str, str]) -> dict[str, dict[str, str]]:
     return {LOCK_KEY: {"S": lock_id}, **{k: {"S": str(v)} for k, v in item.items()}}
 
@@ -60,18 +80,13 @@ def _attributes(lock_id: str, item: Mapping[str, str]) -> dict[str, dict[str, st
 @requires("dynamodb:PutItem")
 def put_if_absent(client: Any, table: str, lock_id: str, item: Mapping[str, str]) -> bool:
     """Write the item unless one exists; True when written."""
-    try:
-        client.put_item(
-            TableName=table,
-            Item=_attributes(lock_id, item),
-            ConditionExpression="attribute_not_exists(#k)",
-            ExpressionAttributeNames={"#k": LOCK_KEY},
-        )
-    except ClientError as err:
-        if error_code(err) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return _conditionally(
+        client.put_item,
+        TableName=table,
+        Item=_attributes(lock_id, item),
+        ConditionExpression="attribute_not_exists(#k)",
+        ExpressionAttributeNames={"#k": LOCK_KEY},
+    )
 
 
 @requires("dynamodb:PutItem")
@@ -79,17 +94,7 @@ def replace_if(
     client: Any, table: str, lock_id: str, item: Mapping[str, str], expected: Mapping[str, str | None]
 ) -> bool:
     """Replace the item when it still has the ``expected`` attribute values; True when replaced."""
-    condition, names, values = _condition(expected)
-    kwargs: dict[str, Any] = {"ExpressionAttributeNames": names}
-    if values:
-        kwargs["ExpressionAttributeValues"] = values
-    try:
-        client.put_item(TableName=table, Item=_attributes(lock_id, item), ConditionExpression=condition, **kwargs)
-    except ClientError as err:
-        if error_code(err) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return _conditionally(client.put_item, TableName=table, Item=_attributes(lock_id, item), **_expecting(expected))
 
 
 @requires("dynamodb:UpdateItem")
@@ -103,20 +108,15 @@ def update_if(
         names[f"#s{i}"] = attribute
         values[f":s{i}"] = {"S": value}
         sets.append(f"#s{i} = :s{i}")
-    try:
-        client.update_item(
-            TableName=table,
-            Key={LOCK_KEY: {"S": lock_id}},
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as err:
-        if error_code(err) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return _conditionally(
+        client.update_item,
+        TableName=table,
+        Key={LOCK_KEY: {"S": lock_id}},
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression=condition,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
 
 
 @requires("dynamodb:GetItem")
@@ -130,14 +130,4 @@ def get_item(client: Any, table: str, lock_id: str) -> dict[str, str] | None:
 @requires("dynamodb:DeleteItem")
 def delete_if(client: Any, table: str, lock_id: str, expected: Mapping[str, str | None]) -> bool:
     """Delete the item when it still has the ``expected`` attribute values; True when deleted."""
-    condition, names, values = _condition(expected)
-    kwargs: dict[str, Any] = {"ExpressionAttributeNames": names}
-    if values:
-        kwargs["ExpressionAttributeValues"] = values
-    try:
-        client.delete_item(TableName=table, Key={LOCK_KEY: {"S": lock_id}}, ConditionExpression=condition, **kwargs)
-    except ClientError as err:
-        if error_code(err) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return _conditionally(client.delete_item, TableName=table, Key={LOCK_KEY: {"S": lock_id}}, **_expecting(expected))

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from standby.aws.errors import error_code
+from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
 
@@ -23,10 +24,9 @@ class Vpc:
 @requires("ec2:DescribeVpcs")
 def describe_vpcs(client: Any) -> list[Vpc]:
     vpcs = []
-    for page in client.get_paginator("describe_vpcs").paginate():
-        for doc in page.get("Vpcs") or []:
-            tags = {t["Key"]: t["Value"] for t in doc.get("Tags") or []}
-            vpcs.append(Vpc(doc["VpcId"], doc.get("CidrBlock", ""), bool(doc.get("IsDefault")), tags.get("Name")))
+    for doc in paged(client, "describe_vpcs", "Vpcs"):
+        tags = {t["Key"]: t["Value"] for t in doc.get("Tags") or []}
+        vpcs.append(Vpc(doc["VpcId"], doc.get("CidrBlock", ""), bool(doc.get("IsDefault")), tags.get("Name")))
     return vpcs
 
 
@@ -44,9 +44,8 @@ def vcpus_of(client: Any, instance_types: list[str]) -> dict[str, int]:
     if not instance_types:
         return {}
     result: dict[str, int] = {}
-    for page in client.get_paginator("describe_instance_types").paginate(InstanceTypes=sorted(set(instance_types))):
-        for doc in page.get("InstanceTypes") or []:
-            result[doc["InstanceType"]] = int((doc.get("VCpuInfo") or {}).get("DefaultVCpus", 0))
+    for doc in paged(client, "describe_instance_types", "InstanceTypes", InstanceTypes=sorted(set(instance_types))):
+        result[doc["InstanceType"]] = int((doc.get("VCpuInfo") or {}).get("DefaultVCpus", 0))
     return result
 
 
@@ -240,12 +239,11 @@ def ensure_empty_group(client: Any, vpc_id: str, name: str, description: str) ->
 def running_instance_types(client: Any) -> dict[str, int]:
     """Instance type -> number of pending or running instances in the region (for vCPU quota headroom)."""
     counts: dict[str, int] = {}
-    paginator = client.get_paginator("describe_instances")
-    for page in paginator.paginate(Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}]):
-        for reservation in page.get("Reservations") or []:
-            for instance in reservation.get("Instances") or []:
-                kind = instance.get("InstanceType", "")
-                counts[kind] = counts.get(kind, 0) + 1
+    running = [{"Name": "instance-state-name", "Values": ["pending", "running"]}]
+    for reservation in paged(client, "describe_instances", "Reservations", Filters=running):
+        for instance in reservation.get("Instances") or []:
+            kind = instance.get("InstanceType", "")
+            counts[kind] = counts.get(kind, 0) + 1
     return counts
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from standby.aws.errors import error_code
+from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
 
@@ -28,10 +29,7 @@ class TaskDefinition:
 @requires("ecs:ListTaskDefinitionFamilies")
 def list_task_definition_families(client: Any, prefix: str) -> list[str]:
     """Active task definition families whose name starts with prefix, paging through every result."""
-    families: list[str] = []
-    for page in client.get_paginator("list_task_definition_families").paginate(familyPrefix=prefix, status="ACTIVE"):
-        families.extend(page.get("families") or [])
-    return sorted(set(families))
+    return sorted(set(paged(client, "list_task_definition_families", "families", familyPrefix=prefix, status="ACTIVE")))
 
 
 @requires("ecs:DescribeTaskDefinition")

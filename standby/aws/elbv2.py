@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
 
@@ -28,17 +29,16 @@ class TargetHealth:
 @requires("elasticloadbalancing:DescribeLoadBalancers")
 def describe_load_balancers(client: Any) -> list[LoadBalancer]:
     result = []
-    for page in client.get_paginator("describe_load_balancers").paginate():
-        for doc in page.get("LoadBalancers") or []:
-            result.append(
-                LoadBalancer(
-                    name=doc["LoadBalancerName"],
-                    arn=doc["LoadBalancerArn"],
-                    dns_name=doc.get("DNSName", ""),
-                    zone_id=doc.get("CanonicalHostedZoneId", ""),
-                    state=(doc.get("State") or {}).get("Code", ""),
-                )
+    for doc in paged(client, "describe_load_balancers", "LoadBalancers"):
+        result.append(
+            LoadBalancer(
+                name=doc["LoadBalancerName"],
+                arn=doc["LoadBalancerArn"],
+                dns_name=doc.get("DNSName", ""),
+                zone_id=doc.get("CanonicalHostedZoneId", ""),
+                state=(doc.get("State") or {}).get("Code", ""),
             )
+        )
     return result
 
 
@@ -198,19 +198,18 @@ def _flat(doc: dict[str, Any]) -> str:
 def describe_listeners(client: Any, load_balancer_arn: str) -> list[Listener]:
     """Every listener of a load balancer, paging through every result."""
     result: list[Listener] = []
-    for page in client.get_paginator("describe_listeners").paginate(LoadBalancerArn=load_balancer_arn):
-        for doc in page.get("Listeners") or []:
-            result.append(
-                Listener(
-                    arn=doc["ListenerArn"],
-                    load_balancer_arn=doc.get("LoadBalancerArn", load_balancer_arn),
-                    port=doc.get("Port"),
-                    protocol=doc.get("Protocol"),
-                    ssl_policy=doc.get("SslPolicy"),
-                    certificate_arns=tuple(sorted(c["CertificateArn"] for c in doc.get("Certificates") or ())),
-                    default_actions=tuple(
-                        _action(a) for a in sorted(doc.get("DefaultActions") or (), key=lambda a: a.get("Order", 0))
-                    ),
-                )
+    for doc in paged(client, "describe_listeners", "Listeners", LoadBalancerArn=load_balancer_arn):
+        result.append(
+            Listener(
+                arn=doc["ListenerArn"],
+                load_balancer_arn=doc.get("LoadBalancerArn", load_balancer_arn),
+                port=doc.get("Port"),
+                protocol=doc.get("Protocol"),
+                ssl_policy=doc.get("SslPolicy"),
+                certificate_arns=tuple(sorted(c["CertificateArn"] for c in doc.get("Certificates") or ())),
+                default_actions=tuple(
+                    _action(a) for a in sorted(doc.get("DefaultActions") or (), key=lambda a: a.get("Order", 0))
+                ),
             )
+        )
     return result

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from standby.aws.errors import error_code, is_not_found
+from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
 
@@ -55,10 +56,7 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
 def describe_instances(client: Any, identifiers: Sequence[str] | None = None) -> list[DbInstance]:
     """Instances by identifier (all when None); a missing identifier is left out, not an error."""
     if identifiers is None:
-        result: list[DbInstance] = []
-        for page in client.get_paginator("describe_db_instances").paginate():
-            result.extend(_instance(d) for d in page.get("DBInstances") or [])
-        return result
+        return [_instance(d) for d in paged(client, "describe_db_instances", "DBInstances")]
     found = []
     for identifier in identifiers:
         try:

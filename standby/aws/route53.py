@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
 
@@ -44,15 +45,14 @@ def normalize_name(name: str) -> str:
 @requires("route53:ListHostedZones")
 def list_zones(client: Any) -> list[Zone]:
     zones = []
-    for page in client.get_paginator("list_hosted_zones").paginate():
-        for doc in page.get("HostedZones") or []:
-            zones.append(
-                Zone(
-                    id=doc["Id"].split("/")[-1],
-                    name=doc["Name"],
-                    record_count=int(doc.get("ResourceRecordSetCount", 0)),
-                )
+    for doc in paged(client, "list_hosted_zones", "HostedZones"):
+        zones.append(
+            Zone(
+                id=doc["Id"].split("/")[-1],
+                name=doc["Name"],
+                record_count=int(doc.get("ResourceRecordSetCount", 0)),
             )
+        )
     return zones
 
 
@@ -79,10 +79,9 @@ def _record(doc: dict[str, Any]) -> Record:
 
 @requires("route53:ListResourceRecordSets")
 def list_records(client: Any, zone_id: str) -> list[Record]:
-    records = []
-    for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
-        records.extend(_record(doc) for doc in page.get("ResourceRecordSets") or [])
-    return records
+    return [
+        _record(doc) for doc in paged(client, "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zone_id)
+    ]
 
 
 @requires("route53:ChangeResourceRecordSets")
@@ -109,13 +108,10 @@ class HealthCheck:
 @requires("route53:ListHealthChecks")
 def list_health_checks(client: Any) -> list[HealthCheck]:
     found = []
-    for page in client.get_paginator("list_health_checks").paginate():
-        for doc in page.get("HealthChecks") or []:
-            found.append(
-                HealthCheck(
-                    doc["Id"], doc.get("CallerReference", ""), (doc.get("HealthCheckConfig") or {}).get("Type", "")
-                )
-            )
+    for doc in paged(client, "list_health_checks", "HealthChecks"):
+        found.append(
+            HealthCheck(doc["Id"], doc.get("CallerReference", ""), (doc.get("HealthCheckConfig") or {}).get("Type", ""))
+        )
     return found
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from standby.aws.errors import error_code
+from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
 
@@ -72,8 +73,10 @@ def put_text(client: Any, bucket: str, key: str, text: str, content_type: str, *
 def list_keys(client: Any, bucket: str, prefix: str, *, owner: str | None = None) -> list[str]:
     keys: list[str] = []
     try:
-        for page in client.get_paginator("list_objects_v2").paginate(**_owned(owner, Bucket=bucket, Prefix=prefix)):
-            keys.extend(o["Key"] for o in page.get("Contents") or [])
+        keys.extend(
+            o["Key"]
+            for o in paged(client, "list_objects_v2", "Contents", **_owned(owner, Bucket=bucket, Prefix=prefix))
+        )
     except ClientError as err:
         if error_code(err) == "NoSuchBucket":
             return []

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from standby.aws.errors import error_code
+from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
 
@@ -36,10 +37,9 @@ def put_parameter(client: Any, name: str, value: str) -> int:
 
 @requires("ssm:DescribeParameters")
 def list_parameter_names(client: Any, path_prefix: str = "/") -> list[str]:
-    names = []
-    for page in client.get_paginator("describe_parameters").paginate():
-        names.extend(p["Name"] for p in page.get("Parameters") or [] if p["Name"].startswith(path_prefix))
-    return sorted(names)
+    return sorted(
+        p["Name"] for p in paged(client, "describe_parameters", "Parameters") if p["Name"].startswith(path_prefix)
+    )
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,10 @@ class ParameterDetail:
 def get_parameters_by_path(client: Any, path: str) -> list[ParameterDetail]:
     """Every parameter under a path (recursively), paging through every result; SecureStrings stay encrypted."""
     found: list[ParameterDetail] = []
-    paginator = client.get_paginator("get_parameters_by_path")
-    for page in paginator.paginate(Path=path, Recursive=True, WithDecryption=False):
-        for doc in page.get("Parameters") or []:
-            found.append(
-                ParameterDetail(
-                    doc["Name"], doc.get("Type", "String"), doc.get("Value", ""), int(doc.get("Version", 0))
-                )
-            )
+    for doc in paged(client, "get_parameters_by_path", "Parameters", Path=path, Recursive=True, WithDecryption=False):
+        found.append(
+            ParameterDetail(doc["Name"], doc.get("Type", "String"), doc.get("Value", ""), int(doc.get("Version", 0)))
+        )
     return sorted(found, key=lambda p: p.name)
 
 

@@ -35,9 +35,9 @@ from standby.failover.steps import (
     handles,
     request_promotion,
     wait_until_database,
-    wait_until_insync,
     wait_until_promoted,
 )
+from standby.failover.traffic import wait_until_insync
 from standby.state.manifest import Manifest
 
 DELETE_COPY = "delete-copy"

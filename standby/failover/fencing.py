@@ -16,16 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from standby.aws import ec2, rds
-from standby.aws.budget import Budget, BudgetSpent
+from standby.failover.context import AWS_ERRORS, NOCHANGE, Outcome, StepContext, best_effort
 from standby.failover.model import Drain, FenceWrites, RestoreWrites
-from standby.failover.steps import NOCHANGE, Outcome, StepContext, handles
+from standby.failover.steps import handles
 
 log = logging.getLogger(__name__)
 
-AWS_ERRORS = (ClientError, BotoCoreError)
 FENCE_NOTES = "fence"
 
 
@@ -40,12 +37,7 @@ def run_fence_writes(ctx: StepContext, step: FenceWrites) -> Outcome:
     if not step.databases:
         return Outcome("skipped", NOCHANGE)
     seconds = min(step.timeout_seconds, ctx.config.failover.demote_budget_seconds)
-    try:
-        return Budget(seconds, f"fencing writes in {step.region}").run(_fence_writes, ctx, step)
-    except BudgetSpent:
-        return Outcome("skipped", f"no answer within {seconds:.0f}s (best effort)")
-    except AWS_ERRORS as err:
-        return Outcome("skipped", f"region unreachable or refused: {str(err).splitlines()[0][:160]}")
+    return best_effort(ctx, step, seconds, f"fencing writes in {step.region}", _fence_writes)
 
 
 def fence_group_name(project: str) -> str:

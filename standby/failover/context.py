@@ -1,0 +1,78 @@
+"""What every step handler shares: its context, its outcome, and the best-effort run of a step that goes to the
+demoted region (time-boxed, never waited on beyond its budget)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from standby.aws import autoscaling
+from standby.aws.budget import Budget, BudgetSpent
+from standby.aws.session import SessionFactory
+from standby.clock import Clock
+from standby.config.schema import Capacity, Config
+from standby.errors import StepFailed
+from standby.state import Notes, RegionStates
+
+AWS_ERRORS = (ClientError, BotoCoreError)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # complete | skipped
+    detail: str = ""
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+NOCHANGE = "nochange"
+
+# (region to re-seed, region of the primary, run id) -> the outcome (or its detail), None: nochange
+Reseeder = Callable[[str, str, str], Outcome | str | None]
+
+
+@dataclass
+class StepContext:
+    config: Config
+    sessions: SessionFactory  # the activated region, and Route53
+    demote_sessions: SessionFactory  # the other region: fast-failing clients
+    states: RegionStates  # standby's records in each region
+    clock: Clock
+    run_id: str
+    reseed: Reseeder | None = None
+
+    def notes(self, region: str) -> Notes:
+        return self.states[region].notes()
+
+    def regions(self, first: str) -> tuple[str, ...]:
+        return (first, *[r for r in self.states if r != first])
+
+
+def capacity_dict(c: Capacity | None) -> dict[str, int]:
+    return c.model_dump() if c is not None else {}
+
+
+def describe_group(client: Any, name: str) -> autoscaling.GroupState:
+    found = autoscaling.describe_groups(client, [name])
+    if not found:
+        raise StepFailed(f"auto scaling group {name} not found")
+    return found[0]
+
+
+S = TypeVar("S")
+
+
+def best_effort(
+    ctx: StepContext, step: S, seconds: float, what: str, act: Callable[[StepContext, S], Outcome]
+) -> Outcome:
+    """Run ``act`` within ``seconds`` (``what`` names it in the budget's error); a region that does not answer in
+    time, or refuses, makes the step skipped, never failed."""
+    try:
+        return Budget(seconds, what).run(act, ctx, step)
+    except BudgetSpent:
+        return Outcome("skipped", f"no answer within {seconds:.0f}s (best effort)")
+    except AWS_ERRORS as err:
+        return Outcome("skipped", f"region unreachable or refused: {str(err).splitlines()[0][:160]}")
