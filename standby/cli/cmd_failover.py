@@ -163,6 +163,8 @@ def status(app: AppContext, history: bool) -> ExitCode:
     if last:
         rto = f"{last.rto_seconds:.0f}s" if last.rto_seconds is not None else "n/a"
         lines.append(f"last run: {last.kind} {last.run_id}: {last.status} (RTO {rto})")
+        if last.status == "paused":
+            lines.append(f"  paused for approval: standby {last.kind} --resume {last.run_id} --approve continues it")
     else:
         lines.append("last run: none")
     emit(app.output, "status", run_status_json(result), "\n".join(lines))
