@@ -3,10 +3,12 @@ and the RTO from the command's start."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from standby.cli.main import main
 from standby.config import parse_config
 from standby.config.schema import STEP_SLUGS
 from standby.errors import ConfigError
@@ -184,3 +186,10 @@ def test_the_config_knows_every_step_slug_the_planner_uses() -> None:
         if name.isupper() and isinstance(value, str) and not name.startswith("_")
     }
     assert set(STEP_SLUGS) == slugs
+
+
+@pytest.mark.parametrize("kind", ["failover", "failback"])
+def test_approve_without_resume_is_a_usage_error(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--output", "json", kind, "--approve", "--yes"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["error"]["type"] == "UsageError" and "--resume RUN_ID" in doc["error"]["message"]
