@@ -25,7 +25,7 @@ _TERRAFORM_DIRS = ("modules", "stacks")
 _TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".md")
 _EXAMPLE_SUFFIXES = (".toml", ".md", ".tf", ".tfvars")
 # Never shipped, wherever found: module tests, Terraform working data, standby's state, drill reports.
-_EXCLUDED_DIRS = frozenset({"tests", ".terraform", ".standby", "drill-reports", "__pycache__"})
+_EXCLUDED_DIRS = frozenset({"tests", ".terraform", ".standby", "drill-reports", "run-reports", "__pycache__"})
 
 
 class BundleError(StandbyError):

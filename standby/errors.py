@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     TERRAFORM = 6  # terraform failed
     EMULATOR = 7  # the local emulator could not be started, found or used
     LOCKED = 8  # another run holds the lock
+    PAUSED = 9  # a run paused before a step that needs approval; `--resume RUN_ID --approve` continues it
     ABORTED = 10  # the user declined a confirmation, or no terminal to ask on
     INTERRUPTED = 130
 
@@ -86,6 +87,12 @@ class EmulatorError(StandbyError):
 
 class LockHeld(StandbyError):
     exit_code = ExitCode.LOCKED
+
+
+class RunPaused(StandbyError):
+    """A run is paused at an approval point (``[failover] approve_before``) and was not approved."""
+
+    exit_code = ExitCode.PAUSED
 
 
 class Aborted(StandbyError):

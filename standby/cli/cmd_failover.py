@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
@@ -9,8 +10,15 @@ import click
 from standby.cli.context import AppContext
 from standby.cli.render import Status, emit
 from standby.cli.views import journal_lines, journal_summary, reseed_plan_lines, run_plan_lines, run_status_json
-from standby.errors import ExitCode, PreflightFailed
+from standby.errors import ExitCode, PreflightFailed, StandbyError, UsageError
+from standby.failover.controller import Controller
+from standby.state import Journal
 from standby.state.journal import check_run_id
+
+APPROVE_HELP = (
+    "With --resume: approve the step the paused run waits before (recorded in the journal: who, when) and "
+    "continue, up to the next step of [failover] approve_before."
+)
 
 
 def _resume_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -18,7 +26,43 @@ def _resume_option(_ctx: click.Context, _param: click.Parameter, value: str | No
     return None if value is None else check_run_id(value)
 
 
-def _run(app: AppContext, kind: str, dry_run: bool, yes: bool, resume: str | None, accept_rpo_breach: bool) -> ExitCode:
+def _report_lines(controller: Controller) -> list[str]:
+    written = controller.last_report
+    if written is None:
+        return ["  report: not written (see the debug log)"]
+    lines = [f"  report ({kind}): {path}" for kind, path in written.files.items()]
+    if written.stored_in:
+        lines.append(f"  report stored in the control store of {written.stored_in}")
+    return lines
+
+
+def _report_json(controller: Controller) -> dict[str, object] | None:
+    written = controller.last_report
+    if written is None:
+        return None
+    return {"files": {k: str(v) for k, v in written.files.items()}, "stored_in": written.stored_in}
+
+
+def _paused_lines(journal: Journal) -> list[str]:
+    pending = journal.pending_approval or {}
+    return [
+        f"paused before {pending.get('slug')} ({', '.join(pending.get('steps') or [])}), awaiting approval; "
+        "the run lock is released",
+        f"continue with: standby {journal.kind} --resume {journal.run_id} --approve",
+    ]
+
+
+def _run(
+    app: AppContext,
+    kind: str,
+    dry_run: bool,
+    yes: bool,
+    resume: str | None,
+    accept_rpo_breach: bool,
+    approve: bool = False,
+) -> ExitCode:
+    if approve and resume is None:
+        raise UsageError("--approve continues a paused run: give it with --resume RUN_ID")
     controller = app.controller(with_terraform=kind == "failback")
     journal = None
     if resume is not None:
@@ -53,8 +97,25 @@ def _run(app: AppContext, kind: str, dry_run: bool, yes: bool, resume: str | Non
         replaced = sum(len(r.databases) for r in reseeds if r.plan is not None)
         also = f" (re-seeding replaces {replaced} database(s), each after a final snapshot)" if replaced else ""
         app.confirm(f"{kind.capitalize()}: make {planned.plan.activate} the primary?{also}", yes)
-    finished = controller.execute(planned, journal)
-    emit(app.output, kind, journal_summary(finished), "\n".join(journal_lines(finished)))
+    try:
+        finished = controller.execute(planned, journal, approve=approve)
+    except (StandbyError, KeyboardInterrupt):
+        if controller.last_report is not None:
+            click.echo("\n".join(_report_lines(controller)), err=True)
+        raise
+    summary = {**journal_summary(finished), "report": _report_json(controller)}
+    text = journal_lines(finished)
+    if finished.status == "paused":
+        summary["pending_approval"] = finished.pending_approval
+        emit(
+            app.output,
+            kind,
+            summary,
+            "\n".join([*text, *_paused_lines(finished), *_report_lines(controller)]),
+            status=Status.PAUSED,
+        )
+        return ExitCode.PAUSED
+    emit(app.output, kind, summary, "\n".join([*text, *_report_lines(controller)]))
     return ExitCode.OK
 
 
@@ -63,35 +124,69 @@ def _run(app: AppContext, kind: str, dry_run: bool, yes: bool, resume: str | Non
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--resume", "resume", metavar="RUN_ID", callback=_resume_option, help="Continue a crashed or failed run.")
 @click.option("--accept-rpo-breach", is_flag=True, help="Proceed although the replica lag exceeds the RPO.")
+@click.option("--approve", is_flag=True, help=APPROVE_HELP)
 @click.pass_obj
-def failover(app: AppContext, dry_run: bool, yes: bool, resume: str | None, accept_rpo_breach: bool) -> ExitCode:
-    """Make the standby region the primary: promote, scale out, shift traffic, verify, record."""
-    return _run(app, "failover", dry_run, yes, resume, accept_rpo_breach)
+def failover(
+    app: AppContext, dry_run: bool, yes: bool, resume: str | None, accept_rpo_breach: bool, approve: bool
+) -> ExitCode:
+    """Make the standby region the primary: promote, scale out, shift traffic, verify, record.
+
+    Pauses (exit 9) before the steps listed in [failover] approve_before.
+    """
+    return _run(app, "failover", dry_run, yes, resume, accept_rpo_breach, approve)
 
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Observe and print the plan; make no change.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--resume", "resume", metavar="RUN_ID", callback=_resume_option, help="Continue a crashed or failed run.")
+@click.option("--approve", is_flag=True, help=APPROVE_HELP)
 @click.pass_obj
-def failback(app: AppContext, dry_run: bool, yes: bool, resume: str | None) -> ExitCode:
-    """Return to the home regions: re-seed, switch over, and put the standby back at minimal capacity."""
-    return _run(app, "failback", dry_run, yes, resume, False)
+def failback(app: AppContext, dry_run: bool, yes: bool, resume: str | None, approve: bool) -> ExitCode:
+    """Return to the home regions: re-seed, switch over, and put the standby back at minimal capacity.
+
+    Pauses (exit 9) before the steps listed in [failover] approve_before.
+    """
+    return _run(app, "failback", dry_run, yes, resume, False, approve)
 
 
 @click.command()
+@click.option("--history", is_flag=True, help="List every reported run, newest first: failovers, failbacks and drills.")
 @click.pass_obj
-def status(app: AppContext) -> ExitCode:
+def status(app: AppContext, history: bool) -> ExitCode:
     """Which region is primary now, and the state of the last run."""
+    if history:
+        return _history(app)
     result = app.controller().status()
     lines = [f"primary: {result.primary}, standby: {result.standby}" + (" (failed over)" if result.failed_over else "")]
     last = result.last_run
     if last:
         rto = f"{last.rto_seconds:.0f}s" if last.rto_seconds is not None else "n/a"
         lines.append(f"last run: {last.kind} {last.run_id}: {last.status} (RTO {rto})")
+        if last.status == "paused":
+            lines.append(f"  paused for approval: standby {last.kind} --resume {last.run_id} --approve continues it")
     else:
         lines.append("last run: none")
     emit(app.output, "status", run_status_json(result), "\n".join(lines))
+    return ExitCode.OK
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}s"
+
+
+def _history(app: AppContext) -> ExitCode:
+    rows = app.controller().history()
+    lines = [f"{'run id':<42} {'kind':<15} {'when':<17} {'status':<9} {'RTO':>9} {'RPO':>8}"]
+    for r in rows:
+        when = dt.datetime.fromtimestamp(r["started_at"], tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            f"{r['run_id']:<42} {r['kind']:<15} {when:<17} {r['status']:<9} "
+            f"{_secs(r['rto_seconds']):>9} {_secs(r['rpo_seconds']):>8}"
+        )
+    if not rows:
+        lines.append("no reported runs yet")
+    emit(app.output, "status", {"history": rows}, "\n".join(lines))
     return ExitCode.OK
 
 

@@ -104,7 +104,8 @@ def cli(app: AppContext, config_path: str | None, output: str, debug: bool) -> N
     \b
     Exit codes: 0 ok; 1 objectives not met or internal error; 2 invalid config or usage;
     3 drift found; 4 preflight refused; 5 a step failed (resumable); 6 terraform failed;
-    7 emulator problem; 8 another run holds the lock; 10 not confirmed; 130 interrupted.
+    7 emulator problem; 8 another run holds the lock; 9 paused for approval (--resume RUN_ID --approve);
+    10 not confirmed; 130 interrupted.
     """
     app.config_option = config_path
     app.output = output

@@ -20,6 +20,7 @@ class Status(enum.StrEnum):
     OK = "ok"  # the command did its job: a run met its objectives, a check found parity, a query answered
     FAILED = "failed"  # a run finished but its objectives were not met (a drill that failed)
     REFUSED = "refused"  # preflight refused the run (a dry run that shows why); nothing was changed
+    PAUSED = "paused"  # a run stopped before a step that needs approval; `--resume RUN_ID --approve` continues
     DRIFT = "drift"  # a check found drift
     ERROR = "error"  # the command could not do its job (an error, or a check that could not run)
 

@@ -142,6 +142,33 @@ BackendValue = Annotated[str, AfterValidator(_backend_value)]
 Seconds = Annotated[int, Field(gt=0, le=MAX_SECONDS)]
 GroupSize = Annotated[int, Field(ge=0, le=MAX_GROUP_SIZE)]
 
+# The slugs of the failover's and failback's steps (standby.failover.model; a unit test keeps the two equal): what
+# ``[failover] approve_before`` may name.
+STEP_SLUGS = (
+    "preflight",
+    "scale-out",
+    "wait-healthy",
+    "fence-writes",
+    "restore-writes",
+    "promote-db",
+    "reseed-db",
+    "shift-traffic",
+    "verify",
+    "record",
+    "drain",
+    "fence-primary",
+    "scale-in",
+)
+
+
+def _step_slugs(value: list[str]) -> list[str]:
+    unknown = [slug for slug in value if slug not in STEP_SLUGS]
+    if unknown:
+        raise ValueError(f"unknown step slug(s) {', '.join(map(repr, unknown))}; known: {', '.join(STEP_SLUGS)}")
+    if len(set(value)) != len(value):
+        raise ValueError("a step slug is listed twice")
+    return value
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
@@ -277,6 +304,15 @@ class FailoverSettings(_Model):
     healthy_timeout_seconds: Seconds = 900
     dns_timeout_seconds: Seconds = 300
     snapshot_max_age_seconds: int = Field(default=86400, gt=0, le=MAX_SNAPSHOT_AGE_SECONDS)
+    approve_before: Annotated[list[str], AfterValidator(_step_slugs)] = Field(
+        default_factory=list,
+        max_length=len(STEP_SLUGS),
+        description="Step slugs before which a failover or failback pauses (exit 9) until "
+        '`--resume RUN --approve`; e.g. ["shift-traffic"].',
+    )
+    report_dir: PathText = Field(
+        default="run-reports", description="Where failover and failback reports are written locally."
+    )
     max_parallel: int = Field(
         default=256,
         ge=1,

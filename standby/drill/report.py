@@ -13,55 +13,33 @@ from typing import Any
 from standby.config.schema import Config
 from standby.drill.canary import CanaryReading
 from standby.drill.fingerprint import Difference
-from standby.failover.model import PREFLIGHT, PROMOTE_DB, SCALE_OUT, SHIFT_TRAFFIC, VERIFY, WAIT_HEALTHY
+from standby.failover.model import PROMOTE_DB
+from standby.report.run import (
+    LAG_SOURCE,
+    REPORT_SCHEMA_VERSION,
+    RTO_SOURCE,
+    Objective,
+    Objectives,
+    PhaseTiming,
+    StepTiming,
+    objective,
+    phase_timings,
+    phases_of,
+    replica_lag_at_promotion,
+    step_timings,
+)
 from standby.state.journal import Journal
 
-REPORT_SCHEMA_VERSION = 1
-
-# The phases of a recovery, in order, and the step slugs that make each.
-PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("preflight", (PREFLIGHT,)),
-    ("promote", (PROMOTE_DB,)),
-    ("scale", (SCALE_OUT,)),
-    ("healthy", (WAIT_HEALTHY,)),
-    ("traffic", (SHIFT_TRAFFIC,)),
-    ("verify", (VERIFY,)),
-)
-
-
-@dataclass(frozen=True)
-class Phase:
-    name: str
-    start: float  # seconds from the run's start
-    end: float
-    steps: tuple[str, ...]
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
-
-
-def phases_of(journal: Journal) -> list[Phase]:
-    """Each phase spans from its first step's start to its last step's end, relative to the run's start."""
-    phases: list[Phase] = []
-    for name, slugs in PHASES:
-        steps = [s for s in journal.steps.values() if s.slug in slugs and s.started_at is not None]
-        if not steps:
-            continue
-        start = min(s.started_at for s in steps if s.started_at is not None)
-        end = max((s.ended_at or s.started_at) for s in steps if s.started_at is not None)
-        phases.append(Phase(name, start - journal.started_at, end - journal.started_at, tuple(s.key for s in steps)))
-    return phases
-
-
-def replica_lag_at_promotion(journal: Journal) -> float | None:
-    """The largest ReplicaLag read just before a promotion: the data that promotion would lose."""
-    lags = [
-        float(s.before["replica_lag_seconds"])
-        for s in journal.steps.values()
-        if s.slug == PROMOTE_DB and s.before.get("replica_lag_seconds") is not None
-    ]
-    return max(lags) if lags else None
+__all__ = [
+    "LAG_SOURCE",
+    "REPORT_SCHEMA_VERSION",
+    "Objective",
+    "Objectives",
+    "PhaseTiming",
+    "StepTiming",
+    "phases_of",
+    "replica_lag_at_promotion",
+]
 
 
 def promotion_moment(journal: Journal) -> float | None:
@@ -79,9 +57,6 @@ def promotion_moment(journal: Journal) -> float | None:
     return min(moments, default=None)
 
 
-LAG_SOURCE = "CloudWatch ReplicaLag read at promotion"
-
-
 def _rpo(lag: float | None, canary: CanaryReading | None) -> tuple[float | None, str]:
     """ReplicaLag alone; with a canary, the larger of the two (unknown when either is)."""
     if canary is None:
@@ -94,88 +69,6 @@ def _rpo(lag: float | None, canary: CanaryReading | None) -> tuple[float | None,
         why = canary.problem or "no canary marker had reached the standby bucket by the promotion"
         return None, f"{source}: {why}"
     return (None if lag is None else max(lag, canary.estimate_seconds)), source
-
-
-@dataclass(frozen=True)
-class Objective:
-    """A measured RTO or RPO against its objective."""
-
-    measured_seconds: float | None
-    objective_seconds: int
-    met: bool
-    source: str
-    # With a canary (RPO only): the ReplicaLag part of the estimate, and the canary's reading.
-    replica_lag_seconds: float | None = None
-    canary: CanaryReading | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "measured_seconds": self.measured_seconds,
-            "objective_seconds": self.objective_seconds,
-            "met": self.met,
-            "source": self.source,
-        }
-        if self.canary is not None:
-            doc["replica_lag_seconds"] = self.replica_lag_seconds
-            doc["canary"] = self.canary.to_dict()
-        return doc
-
-
-@dataclass(frozen=True)
-class Objectives:
-    rto: Objective
-    rpo: Objective
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rto": self.rto.to_dict(), "rpo": self.rpo.to_dict()}
-
-
-@dataclass(frozen=True)
-class PhaseTiming:
-    """A phase in the report, seconds from the measured run's start (rounded to ms)."""
-
-    name: str
-    start: float
-    end: float
-    seconds: float
-    steps: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "start": self.start,
-            "end": self.end,
-            "seconds": self.seconds,
-            "steps": list(self.steps),
-        }
-
-
-@dataclass(frozen=True)
-class StepTiming:
-    """One step of the measured run or of a restore, seconds from the measured run's start."""
-
-    key: str
-    slug: str
-    region: str
-    run: str
-    status: str
-    start: float | None
-    end: float | None
-    detail: str
-    error: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "slug": self.slug,
-            "region": self.region,
-            "run": self.run,
-            "status": self.status,
-            "start": self.start,
-            "end": self.end,
-            "detail": self.detail,
-            "error": self.error,
-        }
 
 
 @dataclass(frozen=True)
@@ -237,15 +130,6 @@ class DrillReport:
         }
 
 
-def _objective(measured: float | None, objective: int, source: str) -> Objective:
-    return Objective(
-        measured_seconds=None if measured is None else round(measured, 3),
-        objective_seconds=objective,
-        met=measured is not None and measured <= objective,
-        source=source,
-    )
-
-
 def build_report(
     config: Config,
     *,
@@ -264,42 +148,25 @@ def build_report(
     rto = measured.rto_seconds
     lag = replica_lag_at_promotion(measured)
     rpo, rpo_source = _rpo(lag, canary)
-    rto_obj = _objective(rto, config.objectives.rto_seconds, "start -> traffic on the standby with capacity healthy")
-    rpo_obj = _objective(rpo, config.objectives.rpo_seconds, rpo_source)
+    rto_obj = objective(rto, config.objectives.rto_seconds, RTO_SOURCE)
+    rpo_obj = objective(rpo, config.objectives.rpo_seconds, rpo_source)
     if canary is not None:
         rpo_obj = replace(rpo_obj, replica_lag_seconds=lag, canary=canary)
     restored = all(j.status == "complete" for j in restores)
     passed = error is None and measured.status == "complete" and rto_obj.met and rpo_obj.met
     passed = passed and restored and not left
-    steps = tuple(
-        StepTiming(
-            key=s.key,
-            slug=s.slug,
-            region=s.region,
-            run=journal.run_id,
-            status=s.status,
-            start=None if s.started_at is None else round(s.started_at - measured.started_at, 3),
-            end=None if s.ended_at is None else round(s.ended_at - measured.started_at, 3),
-            detail=s.detail,
-            error=s.error,
-        )
-        for journal in (measured, *restores)
-        for s in journal.steps.values()
-    )
+    steps = step_timings((measured, *restores), measured.origin)
     return DrillReport(
         mode=mode,
         run_id=run_id,
         project=config.project.name,
         activate=measured.activate,
-        started_at=measured.started_at,
+        started_at=measured.origin,
         finished_at=finished_at if finished_at is not None else time.time(),
         status="passed" if passed else "failed",
         error=error,
         objectives=Objectives(rto=rto_obj, rpo=rpo_obj),
-        phases=tuple(
-            PhaseTiming(p.name, round(p.start, 3), round(p.end, 3), round(p.seconds, 3), p.steps)
-            for p in phases_of(measured)
-        ),
+        phases=phase_timings(measured),
         steps=steps,
         restored=restored,
         left_behind=tuple(LeftBehind(d.key, d.before, d.after) for d in left),

@@ -8,7 +8,6 @@ is raised again once the report is saved.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
@@ -28,13 +27,12 @@ from standby.drill.report import DrillReport, build_report, history_rows, promot
 from standby.errors import StandbyError
 from standby.failover.controller import Controller, new_run_id
 from standby.failover.model import PREFLIGHT, Observation
-from standby.report.html import render_html
-from standby.report.markdown import render_markdown
+from standby.report.store import DRILL_REPORTS, save, stored_reports
 from standby.state import AWS_ERRORS, Journal
 
 log = logging.getLogger(__name__)
 
-REPORTS_PREFIX = "drills/"
+REPORTS_PREFIX = DRILL_REPORTS
 
 
 @dataclass(frozen=True)
@@ -234,7 +232,7 @@ class DrillRunner:
         measured: Journal | None = None
         try:
             guard.armed = True
-            measured = self.ctl.execute(planned)
+            measured = self.ctl.execute(planned, command=False)  # a drill neither pauses nor reports per run
             hold = self.config.drill.hold_seconds
             log.info("holding on %s for %ss before failing back", activate, hold)
             self.clock.sleep(hold)
@@ -265,7 +263,7 @@ class DrillRunner:
         return Measured(measured, restores, error, reraise)
 
     def _failback(self, run_id: str) -> Journal:
-        return self.ctl.execute(self.ctl.plan("failback", run_id=run_id))
+        return self.ctl.execute(self.ctl.plan("failback", run_id=run_id), command=False)
 
     def _changed_anything(self, region: str, run_id: str) -> bool:
         """Whether the failover started any step past its preflight (its journal, kept locally first, says)."""
@@ -319,38 +317,11 @@ class DrillRunner:
         return replace(obs, activate=replace(obs.activate, groups=groups))
 
     def _save(self, report: DrillReport, report_dir: Path) -> DrillResult:
-        doc = report.to_dict()
-        report_dir.mkdir(parents=True, exist_ok=True)
-        base = report_dir / report.run_id
-        files = {
-            "json": base.with_suffix(".json"),
-            "html": base.with_suffix(".html"),
-            "markdown": base.with_suffix(".md"),
-        }
-        files["json"].write_text(json.dumps(doc, indent=2, sort_keys=True))
-        files["html"].write_text(render_html(doc))
-        files["markdown"].write_text(render_markdown(doc))
         region = self.ctl.assignment().standby
-        stored_in = None
-        try:
-            store = self.ctl.states[region].store
-            store.put(f"{REPORTS_PREFIX}{report.run_id}.json", doc)
-            store.put_text(f"{REPORTS_PREFIX}{report.run_id}.html", files["html"].read_text(), "text/html")
-            stored_in = region
-        except AWS_ERRORS as err:
-            log.warning("the drill report was not stored in %s: %s", region, err)
-        return DrillResult(report, files, stored_in)
+        written = save(report.to_dict(), report_dir, self.ctl.states[region].store, REPORTS_PREFIX)
+        return DrillResult(report, written.files, written.stored_in)
 
     def history(self) -> list[dict[str, Any]]:
-        reports: dict[str, dict[str, Any]] = {}
-        for region, state in self.ctl.fast_states.items():
-            store = state.store
-            try:
-                keys = [k for k in store.keys(REPORTS_PREFIX) if k.endswith(".json")]
-                for key in keys:
-                    doc = store.get(key)
-                    if doc:
-                        reports[doc["run_id"]] = doc
-            except AWS_ERRORS as err:
-                log.warning("drill history in %s unreadable: %s", region, err)
+        stores = [state.store for _, state in self.ctl.fast_states.items()]
+        reports = {doc["run_id"]: doc for doc in stored_reports(stores, (REPORTS_PREFIX,))}
         return history_rows(reports.values())

@@ -7,12 +7,14 @@ steps — failover, failback, and the drills' plans — runs through ``run_plan`
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from standby import judgements as j
 from standby.aws import rds
@@ -20,7 +22,7 @@ from standby.aws.budget import Budget
 from standby.aws.session import SessionFactory
 from standby.clock import Clock, SystemClock
 from standby.config.schema import LoadedConfig
-from standby.errors import LockHeld, PreflightFailed, UsageError
+from standby.errors import LockHeld, PreflightFailed, RunPaused, StandbyError, UsageError
 from standby.failover import fencing  # noqa: F401  (registers the fencing steps' handlers)
 from standby.failover.executor import Executor
 from standby.failover.model import RESEED_DB, FailoverPlan, Observation, ReseedDb
@@ -28,7 +30,12 @@ from standby.failover.observe import observe
 from standby.failover.planner import plan_failback, plan_failover
 from standby.failover.steps import Outcome, StepContext
 from standby.failover.waits import wait_until
+from standby.owner import operator
 from standby.progress import Event, Reporter, silent
+from standby.report.run import build_run_report
+from standby.report.run import history as report_history
+from standby.report.store import RUN_REPORTS, Written, stored_reports
+from standby.report.store import save as save_report
 from standby.stacks import (
     FINAL_SNAPSHOT_TIMEOUT_SECONDS,
     Reseed,
@@ -42,6 +49,8 @@ from standby.stacks import (
 from standby.state import AWS_ERRORS, Assignment, Journal, JournalStore, Manifest, RegionStates
 from standby.state.journal import check_run_id
 from standby.state.lock import effective_ttl
+
+log = logging.getLogger(__name__)
 
 
 def new_run_id(kind: str, now: float) -> str:
@@ -77,6 +86,7 @@ class Planned:
     plan: FailoverPlan
     observation: Observation
     assignment: Assignment
+    planned_at: float | None = None  # when planning started: the command's start, where the RTO starts
 
 
 class Controller:
@@ -99,6 +109,7 @@ class Controller:
         self.states = states
         self.fast_states = states.fast()
         self.fast_sessions = self.fast_states.sessions  # bounded by [failover] demote_budget_seconds
+        self.last_report: Written | None = None  # the report of the last run ``execute`` ran as a command
 
     # -- reading ----------------------------------------------------------------------------------------------
 
@@ -143,6 +154,7 @@ class Controller:
         direction: tuple[str, str] | None = None,
     ) -> Planned:
         """Plan a failover (activate today's standby) or a failback (return to the home assignment)."""
+        planned_at = self.clock.now()
         home = Assignment.home(self.config)
         # Fixed targets make both commands idempotent: failover always activates the home standby region,
         # failback the home primary region; re-running a finished one plans nothing but no-ops.
@@ -174,25 +186,93 @@ class Controller:
             plan = plan_failback(
                 self.config, manifest, obs, run_id=run_id, current=current, region_stack=region_stack(self.config)[0]
             )
-        return Planned(plan, obs, current)
+        return Planned(plan, obs, current, planned_at)
 
     # -- running ----------------------------------------------------------------------------------------------
 
-    def execute(self, planned: Planned, journal: Journal | None = None) -> Journal:
+    def execute(
+        self,
+        planned: Planned,
+        journal: Journal | None = None,
+        *,
+        approve: bool = False,
+        command: bool = True,
+    ) -> Journal:
         """Run a failover or failback plan under the lock; ``journal`` continues an earlier attempt of the same run.
 
         A new run's journal is saved before the lock is taken; a resumed run's is saved once the lock is held
         (until then it tells whether the earlier attempt finished), and its preflight is judged under the lock.
+
+        ``command``: a run of `standby failover`/`failback` (a drill's failover and failback are not): it pauses
+        before the steps of ``[failover] approve_before`` (status ``paused``; the lock is released) and writes its
+        run report (``last_report``) however it ends. ``approve`` approves the pause a resumed run waits at,
+        recording who and when in the journal under the lock.
         """
         plan = planned.plan
         resumed = journal is not None
+        if journal is not None and journal.pending_approval is not None and not approve:
+            slug = journal.pending_approval["slug"]
+            raise RunPaused(
+                f"run {journal.run_id} is paused before {slug}, awaiting approval",
+                hint=f"`standby {journal.kind} --resume {journal.run_id} --approve` approves {slug} and continues",
+            )
         journal = self.start_journal(plan, journal)
-        if plan.preflight.problems and not resumed:
-            self._refuse(plan, journal)
-        with self.locked(plan.activate, plan.run_id, journal.operator, journal=journal, resumed=resumed):
-            if plan.preflight.problems:
+        if journal.command_started_at is None and not resumed:
+            journal.command_started_at = planned.planned_at
+        error: str | None = None
+        try:
+            if plan.preflight.problems and not resumed:
                 self._refuse(plan, journal)
-            return self.run_plan(plan, journal)
+            with self.locked(plan.activate, plan.run_id, journal.operator, journal=journal, resumed=resumed):
+                if plan.preflight.problems:
+                    self._refuse(plan, journal)
+                if approve:
+                    self._approve(journal)
+                gates = tuple(self.config.failover.approve_before) if command else ()
+                return self.run_plan(plan, journal, approve_before=gates)
+        except StandbyError as err:
+            error = err.message
+            raise
+        except BaseException as err:
+            error = f"interrupted ({type(err).__name__})"
+            raise
+        finally:
+            if command:
+                self.last_report = self.write_report(journal, error)
+
+    def _approve(self, journal: Journal) -> None:
+        """Record the approval of the step ``journal`` is paused before: who, when (saved before anything runs)."""
+        pending = journal.pending_approval
+        if pending is None:
+            return
+        pending["approved_at"] = self.clock.now()
+        pending["approved_by"] = operator()
+        self.journals(journal.activate).save(journal)
+        self.report(Event(journal.activate, str(pending["slug"]), "approved", detail=f"by {pending['approved_by']}"))
+
+    def write_report(self, journal: Journal, error: str | None = None) -> Written | None:
+        """The run's report (JSON, HTML, Markdown) in ``[failover] report_dir`` and, best effort, in the activated
+        region's control store (``reports/<run_id>.json|.html``). None (logged) when it could not be written."""
+        try:
+            doc = build_run_report(self.config, journal, error=error, now=self.clock.now()).to_dict()
+            report_dir = self.loaded.resolve(self.config.failover.report_dir)
+            return save_report(doc, report_dir, self.states[journal.activate].store, RUN_REPORTS)
+        except Exception:  # a report must never hide how the run ended
+            log.warning("the report of run %s could not be written", journal.run_id, exc_info=True)
+            return None
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every stored report's row (failovers, failbacks and drills), newest first; a region that does not
+        answer within the budget is skipped."""
+        budget = self.fast_states.budget("reading the stored reports")
+        pending = [budget.submit(stored_reports, [state.store]) for _, state in self.fast_states.items()]
+        docs: list[dict[str, Any]] = []
+        for answer in pending:
+            try:
+                docs.extend(answer.result())
+            except AWS_ERRORS as err:
+                log.warning("stored reports unreadable: %s", err)
+        return report_history(docs)
 
     def _refuse(self, plan: FailoverPlan, journal: Journal) -> None:
         journal.status = "refused"
@@ -264,8 +344,11 @@ class Controller:
         finally:
             lock.release()
 
-    def run_plan(self, plan: FailoverPlan, journal: Journal | None = None) -> Journal:
-        """Run ``plan``'s steps with the one executor, journaling in the activated region (caller holds the lock)."""
+    def run_plan(
+        self, plan: FailoverPlan, journal: Journal | None = None, *, approve_before: tuple[str, ...] = ()
+    ) -> Journal:
+        """Run ``plan``'s steps with the one executor, journaling in the activated region (caller holds the lock);
+        it pauses before the steps whose slugs are in ``approve_before`` until the journal records their approval."""
         journal = journal or self.start_journal(plan)
         ctx = StepContext(
             config=self.config,
@@ -276,7 +359,10 @@ class Controller:
             run_id=plan.run_id,
             reseed=self._reseed if self.stacks is not None else None,
         )
-        return Executor(ctx, journal, self.journals(plan.activate), reporter=self.report).execute(plan)
+        executor = Executor(
+            ctx, journal, self.journals(plan.activate), reporter=self.report, approve_before=approve_before
+        )
+        return executor.execute(plan)
 
     def resume(self, run_id: str) -> tuple[Planned, Journal]:
         """Re-plan a crashed or failed run from its journal (in either region, or locally).

@@ -4,6 +4,11 @@ Steps already done in the journal (a resumed run) are not run again. When a step
 those running finish; the rest are marked not-run; the run's status is failed and StepFailed is raised, with a
 hint naming the command that resumes this kind of run. An interruption (Ctrl-C, or any exception raised while
 waiting for the steps) is journaled the same way before it propagates: the run reads failed, not running.
+
+Approval points (``approve_before``, step slugs): a ready step whose slug is listed and not yet approved in the
+journal is not started, and then no other step starts either; those running finish; the run is ``paused`` with
+the pending approval recorded (the slug, its steps, when) and ``execute`` returns. Approving (the controller
+records it in the journal) and executing again runs on, up to the next listed step.
 """
 
 from __future__ import annotations
@@ -46,8 +51,10 @@ class Executor:
         *,
         reporter: Reporter = silent,
         max_workers: int | None = None,
+        approve_before: tuple[str, ...] = (),
     ) -> None:
         self.ctx = ctx
+        self.approve_before = approve_before
         self.journal = journal
         self.store = store
         self.report = reporter
@@ -72,17 +79,22 @@ class Executor:
             self.report(Event(steps[key].region, key, "skipped", detail="done in an earlier attempt"))
         failed: list[tuple[str, BaseException]] = []
         running: dict[Future[Outcome], Step] = {}
+        held: list[Step] = []  # ready steps that wait for an approval: once there is one, nothing new starts
+        approved = self.journal.approved_slugs
         self._save()
         try:
             with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
                 while True:
-                    if not failed:
+                    if not failed and not held:
                         started = {s.key for s in running.values()}
-                        for key, step in steps.items():
-                            if key in done or key in started:
-                                continue
-                            if all(d in done for d in step.depends_on):
-                                running[pool.submit(self._one, step)] = step
+                        ready = [
+                            step
+                            for key, step in steps.items()
+                            if key not in done and key not in started and all(d in done for d in step.depends_on)
+                        ]
+                        held = [s for s in ready if s.slug in self.approve_before and s.slug not in approved]
+                        for step in [] if held else ready:
+                            running[pool.submit(self._one, step)] = step
                     if not running:
                         break
                     finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -102,6 +114,9 @@ class Executor:
             self._finish(steps, done | {k for k, _ in failed}, failed=True)
             log.warning("run %s interrupted (%s)", self.journal.run_id, type(interruption).__name__)
             raise
+        if held and not failed:
+            self._pause(held)
+            return self.journal
         self._finish(steps, done | {k for k, _ in failed}, failed=bool(failed))
         if failed:
             key, error = failed[0]
@@ -110,6 +125,22 @@ class Executor:
                 f"step {key} failed: {message}", hint=resume_hint(self.journal.kind, self.journal.run_id)
             ) from error
         return self.journal
+
+    def _pause(self, held: list[Step]) -> None:
+        """Stop before ``held`` (steps of one or more listed slugs) until approved: the journal says paused."""
+        now = self.ctx.clock.now()
+        slug = held[0].slug
+        keys = [s.key for s in held if s.slug == slug]
+        self.journal.approvals.append(
+            {"slug": slug, "steps": keys, "paused_at": now, "approved_at": None, "approved_by": None}
+        )
+        self.journal.status = "paused"
+        self.journal.ended_at = now
+        self._save()
+        for step in held:
+            if step.slug == slug:
+                self.report(Event(step.region, step.key, "paused", detail="awaiting approval"))
+        log.info("run %s paused before %s, awaiting approval", self.journal.run_id, slug)
 
     def _finish(self, steps: dict[str, Step], ended: set[str], *, failed: bool) -> None:
         """Mark the steps that never ran (or never finished), and the run's end."""

@@ -9,19 +9,19 @@ from standby.aws.autoscaling import GroupState
 from standby.aws.rds import DbInstance
 from standby.aws.route53 import Record
 from standby.config.schema import Capacity
+from standby.state.journal import PREFLIGHT as PREFLIGHT  # the journal and the run reports read these by slug
+from standby.state.journal import PROMOTE_DB as PROMOTE_DB
+from standby.state.journal import SCALE_OUT as SCALE_OUT
 from standby.state.journal import SHIFT_TRAFFIC as SHIFT_TRAFFIC  # the journal ends the RTO with these two
+from standby.state.journal import VERIFY as VERIFY
 from standby.state.journal import WAIT_HEALTHY as WAIT_HEALTHY
 from standby.state.manifest import CapacitySnapshot
 
 # One slug per step kind, the same in plan output, logs, the journal and the JSON.
-PREFLIGHT = "preflight"
 FENCE_PRIMARY = "fence-primary"
 FENCE_WRITES = "fence-writes"
 RESTORE_WRITES = "restore-writes"
 DRAIN = "drain"
-PROMOTE_DB = "promote-db"
-SCALE_OUT = "scale-out"
-VERIFY = "verify"
 SCALE_IN = "scale-in"
 RESEED_DB = "reseed-db"
 RECORD = "record"

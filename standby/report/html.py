@@ -1,9 +1,11 @@
-"""A self-contained HTML page for a drill report: verdict, objectives, a Gantt chart of the phases, steps,
-and the before/after comparison. No scripts, no external assets: it opens anywhere, and prints."""
+"""A self-contained HTML page for a run report — a drill's, a failover's or a failback's: verdict, objectives, a
+Gantt chart of the phases, steps, and the before/after comparison (a drill's fingerprints; a run's timeline of
+pauses and approvals, and what each step changed). No scripts, no external assets: it opens anywhere, and prints."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from html import escape
 from typing import Any
 
@@ -33,7 +35,7 @@ def gantt_svg(report: dict[str, Any]) -> str:
     height = ROW * len(phases) + 40
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" '
-        f'aria-label="Timeline of the drill phases" class="gantt">'
+        f'aria-label="Timeline of the {escape(report.get("kind", "drill"))} phases" class="gantt">'
     ]
     for i in range(6):
         t = horizon * i / 5
@@ -63,7 +65,7 @@ CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:820px;color:#1d232b}
 h1{font-size:1.5rem;margin-bottom:.2rem} .meta{color:#5b6570;margin-top:0}
 .verdict{display:inline-block;padding:.3rem .8rem;border-radius:4px;font-weight:700;color:#fff}
-.passed{background:#1f7a3a}.failed{background:#b3261e}
+.passed,.complete{background:#1f7a3a}.failed,.refused,.running{background:#b3261e}.paused{background:#a86500}
 table{border-collapse:collapse;width:100%;margin:.8rem 0}
 th,td{border-bottom:1px solid #d9dee3;padding:.35rem .5rem;text-align:left;font-size:.92rem;vertical-align:top}
 th{background:#f3f5f7} .ok{color:#1f7a3a;font-weight:600}.no{color:#b3261e;font-weight:600}
@@ -75,7 +77,83 @@ code{font-size:.85rem}
 """
 
 
+def _objective_rows(report: dict[str, Any]) -> str:
+    rows = []
+    for name in ("rto", "rpo"):
+        o = report["objectives"][name]
+        met = '<span class="ok">met</span>' if o["met"] else '<span class="no">not met</span>'
+        rows.append(
+            f"<tr><th>{name.upper()}</th><td>{escape(_secs(o['measured_seconds']))}</td>"
+            f"<td>{escape(_secs(o['objective_seconds']))}</td><td>{met}</td><td>{escape(o['source'])}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _step_rows(report: dict[str, Any]) -> str:
+    return "".join(
+        f"<tr><td><code>{escape(s['key'])}</code></td><td>{escape(s['region'])}</td><td>{escape(s['status'])}</td>"
+        f"<td>{'' if s['start'] is None else escape(_secs(s['start']))}</td>"
+        f"<td>{'' if s['end'] is None else escape(_secs(s['end']))}</td>"
+        f"<td>{escape(s['error'] or s['detail'] or '')}</td></tr>"
+        for s in report["steps"]
+    )
+
+
+def _compact(value: dict[str, Any]) -> str:
+    return escape(json.dumps(value, sort_keys=True, default=str)) if value else "—"
+
+
+def render_run_html(report: dict[str, Any]) -> str:
+    """A failover's or failback's report."""
+    status = report["status"]
+    kind = report["kind"]
+    events = "".join(
+        f'<tr class="event-{escape(e["event"])}"><td>{escape(_secs(e["at"]))}</td><td>{escape(e["event"])}</td>'
+        f"<td>{escape(e['detail'])}</td></tr>"
+        for e in report["timeline"]
+    )
+    changes = "".join(
+        f"<tr><td><code>{escape(c['key'])}</code></td><td>{escape(c['region'])}</td>"
+        f"<td><code>{_compact(c['before'])}</code></td><td><code>{_compact(c['after'])}</code></td></tr>"
+        for c in report["changes"]
+    )
+    pending = report.get("pending_approval")
+    waiting = (
+        f'<p class="no" id="pending">Paused before <code>{escape(pending)}</code>: '
+        f"<code>standby {escape(kind)} --resume {escape(report['run_id'])} --approve</code> continues it.</p>"
+        if pending
+        else ""
+    )
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in report.get("warnings", []))
+    error = f'<p class="no">Error: {escape(report["error"])}</p>' if report.get("error") else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>standby {escape(kind)} {escape(report["run_id"])}</title>
+<style>{CSS}</style></head>
+<body>
+<h1>{escape(kind.capitalize())} of {escape(report["project"])}</h1>
+<p class="meta">Run <code>{escape(report["run_id"])}</code> · {escape(_when(report["started_at"]))} ·
+activated {escape(report["activate"])}, demoted {escape(report["demote"])}</p>
+<p><span class="verdict {escape(status)}" id="verdict">{escape(status.upper())}</span></p>
+{waiting}
+{error}
+<h2>Recovery objectives</h2>
+<table><tr><th></th><th>measured</th><th>objective</th><th></th><th>how</th></tr>{_objective_rows(report)}</table>
+<p class="meta">Time paused for approvals: {escape(_secs(report["paused_seconds"]))} (counted in the RTO).</p>
+<h2>Timeline</h2>
+{gantt_svg(report)}
+<table id="timeline"><tr><th>at</th><th>event</th><th>detail</th></tr>{events}</table>
+<h2>Steps</h2>
+<table><tr><th>step</th><th>region</th><th>status</th><th>start</th><th>end</th><th>detail</th></tr>{_step_rows(report)}</table>
+<h2>What changed</h2>
+<table id="changes"><tr><th>step</th><th>region</th><th>before</th><th>after</th></tr>{changes}</table>
+{"<h2>Warnings</h2><ul>" + warnings + "</ul>" if warnings else ""}
+</body></html>
+"""
+
+
 def render_html(report: dict[str, Any]) -> str:
+    if report.get("kind", "drill") != "drill":
+        return render_run_html(report)
     obj = report["objectives"]
     status = report["status"]
     rows = []

@@ -1,4 +1,4 @@
-"""A short Markdown summary of a drill report, for a ticket or a chat message."""
+"""A short Markdown summary of a run report (a drill's, a failover's or a failback's), for a ticket or a chat."""
 
 from __future__ import annotations
 
@@ -9,7 +9,47 @@ def _secs(value: float | None) -> str:
     return "unknown" if value is None else f"{value:.1f}s"
 
 
+def render_run_markdown(report: dict[str, Any]) -> str:
+    """A failover's or failback's report."""
+    obj = report["objectives"]
+    kind = report["kind"]
+    lines = [
+        f"### {kind.capitalize()} {report['run_id']}: **{report['status'].upper()}**",
+        "",
+        f"Activated {report['activate']}, demoted {report['demote']}.",
+        "",
+        "| objective | measured | target | |",
+        "|---|---|---|---|",
+    ]
+    mark = {True: "✅ met", False: "❌ not met"}
+    for name in ("rto", "rpo"):
+        o = obj[name]
+        lines.append(
+            f"| {name.upper()} | {_secs(o['measured_seconds'])} | {o['objective_seconds']}s | {mark[o['met']]} |"
+        )
+    lines.append("")
+    lines.append("Phases: " + ", ".join(f"{p['name']} {_secs(p['seconds'])}" for p in report["phases"]))
+    lines.append("")
+    lines.append("Timeline:")
+    lines.extend(f"- {_secs(e['at'])} {e['event']}: {e['detail']}" for e in report["timeline"])
+    if report["changes"]:
+        lines.append("")
+        lines.append(f"What changed ({len(report['changes'])} steps):")
+        lines.extend(f"- `{c['key']}` [{c['region']}]: {c['before']} → {c['after']}" for c in report["changes"])
+    if report.get("pending_approval"):
+        lines.append("")
+        lines.append(
+            f"Paused before {report['pending_approval']}: "
+            f"`standby {kind} --resume {report['run_id']} --approve` continues it."
+        )
+    if report.get("error"):
+        lines.append(f"Error: {report['error']}")
+    return "\n".join(lines) + "\n"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
+    if report.get("kind", "drill") != "drill":
+        return render_run_markdown(report)
     obj = report["objectives"]
     mark = {True: "✅ met", False: "❌ not met"}
     lines = [

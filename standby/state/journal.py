@@ -24,6 +24,11 @@ from standby.state.store import ControlStore
 # The steps whose end marks the end of the recovery time (traffic moved, capacity healthy).
 SHIFT_TRAFFIC = "shift-traffic"
 WAIT_HEALTHY = "wait-healthy"
+# The other steps a run report reads from a journal (the phases; the replica lag read before a promotion).
+PREFLIGHT = "preflight"
+PROMOTE_DB = "promote-db"
+SCALE_OUT = "scale-out"
+VERIFY = "verify"
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +101,8 @@ class Journal:
     activate: str
     demote: str
     started_at: float
-    status: str = "running"  # running | complete | failed | refused
-    ended_at: float | None = None
+    status: str = "running"  # running | paused | complete | failed | refused
+    ended_at: float | None = None  # when it finished, or paused
     plan: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, StepRecord] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -105,9 +110,30 @@ class Journal:
     operator: str = field(default_factory=operator)
     resumes: list[float] = field(default_factory=list)
     schema_version: int = JOURNAL_SCHEMA
+    # When the command started, planning included (``started_at`` is when execution started); None for runs
+    # that are not planned by a command (a drill's isolated plan and restore) and for older journals.
+    command_started_at: float | None = None
+    # Approval points (``[failover] approve_before``), oldest first: {"slug", "steps", "paused_at",
+    # "approved_at", "approved_by"}; the last one is pending while its ``approved_at`` is None.
+    approvals: list[dict[str, Any]] = field(default_factory=list)
 
     def done_keys(self) -> set[str]:
         return {k for k, s in self.steps.items() if s.status in DONE}
+
+    @property
+    def origin(self) -> float:
+        """Where the recovery time starts: the command's start (planning included) when known."""
+        return self.command_started_at if self.command_started_at is not None else self.started_at
+
+    @property
+    def pending_approval(self) -> dict[str, Any] | None:
+        """The approval this run waits for (it is paused before that step), or None."""
+        last = self.approvals[-1] if self.approvals else None
+        return last if last is not None and last.get("approved_at") is None else None
+
+    @property
+    def approved_slugs(self) -> set[str]:
+        return {a["slug"] for a in self.approvals if a.get("approved_at") is not None}
 
     @property
     def traffic_moved_at(self) -> float | None:
@@ -122,7 +148,7 @@ class Journal:
     @property
     def rto_seconds(self) -> float | None:
         moved = self.traffic_moved_at
-        return None if moved is None else moved - self.started_at
+        return None if moved is None else moved - self.origin
 
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -157,7 +183,7 @@ def _shape_problem(doc: Any) -> str | None:
     for name in _TEXT_FIELDS:
         if not isinstance(doc.get(name), str):
             return f"{name!r} is missing or not a string"
-    for name in ("started_at", "ended_at"):
+    for name in ("started_at", "ended_at", "command_started_at"):
         value = doc.get(name)
         if (value is not None or name == "started_at") and (
             isinstance(value, bool) or not isinstance(value, (int, float))
@@ -169,9 +195,11 @@ def _shape_problem(doc: Any) -> str | None:
     for name in ("plan",):
         if not isinstance(doc.get(name) or {}, dict):
             return f"{name!r} is not an object"
-    for name in ("warnings", "problems", "resumes"):
+    for name in ("warnings", "problems", "resumes", "approvals"):
         if not isinstance(doc.get(name) or [], list):
             return f"{name!r} is not a list"
+    if not all(isinstance(a, dict) and isinstance(a.get("slug"), str) for a in doc.get("approvals") or []):
+        return "'approvals' is not a list of approval objects"
     return None
 
 

@@ -14,9 +14,9 @@ Every mutating command (provision, failover, failback, drill) holds the run lock
   ``ttl_seconds``, the holder is gone and the contender takes the item over with a compare-and-swap on (token, beat),
   so that of two contenders only one wins. Wall-clock fields (``acquired_at``, ``beat_at``) are shown, never judged.
 - A lock whose run has finished is free at once: when the journal it names (the run's own; a drill names its
-  restore) says complete, failed or refused — a crash between the final journal save and the delete. The item keeps
-  the ``mark`` (status@ended_at) that journal had when the lock was taken, so a resumed attempt of a run whose
-  earlier attempt had failed is not mistaken for finished before it has saved its journal again.
+  restore) says complete, failed, refused or paused — a crash between the final journal save and the delete. The
+  item keeps the ``mark`` (status@ended_at) that journal had when the lock was taken, so a resumed attempt of a run
+  whose earlier attempt had failed is not mistaken for finished before it has saved its journal again.
 - The token is unique per acquisition: a resumed attempt of the same run id is another holder; a holder that was
   taken over finds its heartbeat refused (``lost``) and its release deletes nothing of the new holder's.
 
@@ -53,7 +53,7 @@ MAX_TTL_SECONDS = 3600.0
 TTL_ENV = "STANDBY_LOCK_TTL_SECONDS"
 MAX_BEAT_INTERVAL_SECONDS = 5.0
 MIRROR_CALL_TIMEOUT_SECONDS = 5.0  # every call to the other region answers within this, or that region is skipped
-FINISHED = ("complete", "failed", "refused")
+FINISHED = ("complete", "failed", "refused", "paused")  # a paused run is not running
 
 AWS_ERRORS = (ClientError, BotoCoreError)
 T = TypeVar("T")

@@ -27,7 +27,7 @@ ERROR_ENVELOPE = ["schema_version", "command", "status", "error", "result"]
 
 
 def test_the_status_words_are_pinned() -> None:
-    assert {s.value for s in Status} == {"ok", "failed", "refused", "drift", "error"}
+    assert {s.value for s in Status} == {"ok", "failed", "refused", "paused", "drift", "error"}
 
 
 def test_drill_and_drift_words_map_onto_the_vocabulary() -> None:
@@ -53,6 +53,7 @@ def test_exit_codes_are_an_int_enum_with_the_documented_values() -> None:
         "TERRAFORM": 6,
         "EMULATOR": 7,
         "LOCKED": 8,
+        "PAUSED": 9,
         "ABORTED": 10,
         "INTERRUPTED": 130,
     }
