@@ -316,10 +316,15 @@ class Emulator:
         return info
 
 
+RESET_TIMEOUT_SECONDS = 120
+
+
 def reset_endpoint(endpoint: str) -> None:
     require_loopback(endpoint, "reset")
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback http only
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback http only
+    # The emulator answers one request at a time: on a loaded machine, with a large world to forget, a reset can
+    # take well over ten seconds. It is standby's own local process, never a region that may be down.
+    with urllib.request.urlopen(request, timeout=RESET_TIMEOUT_SECONDS) as response:  # noqa: S310 - loopback http only
         if response.status != 200:
             raise EmulatorError(f"emulator reset answered HTTP {response.status}")
 

@@ -3,6 +3,7 @@ and failback (which re-seeds databases through Terraform) must return to the ini
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -58,8 +59,9 @@ def test_failover_then_provision_then_failback(provisioned_webapp) -> None:
     set_outage(env.endpoint, EAST, "regional", "hang")
     try:
         started = time.monotonic()
-        failover = ctl.execute(ctl.plan("failover"))
+        failover = ctl.execute(ctl.plan("failover"), command=True)
         wall = time.monotonic() - started
+        failover_report = ctl.last_report
     finally:
         restore(env.endpoint)
     assert failover.status == "complete", {k: (s.status, s.error) for k, s in failover.steps.items()}
@@ -102,8 +104,19 @@ def test_failover_then_provision_then_failback(provisioned_webapp) -> None:
         assert preview.plan is not None and preview.problems == ()
         assert [(c.address, c.action) for c in preview.plan.changes] == [(db, "replace")], preview.to_dict()
 
-    failback = ctl.execute(planned_failback)
+    failback = ctl.execute(planned_failback, command=True)
     assert failback.status == "complete", {k: (s.status, s.error) for k, s in failback.steps.items()}
+    # Both runs wrote their report (the failover's while the primary hung, stored in the activated region) and
+    # `standby status --history` lists them, newest first.
+    assert failover_report is not None and failover_report.stored_in == WEST
+    assert ctl.last_report is not None and ctl.last_report.stored_in == EAST
+    for written, run in ((failover_report, failover), (ctl.last_report, failback)):
+        doc = json.loads(written.files["json"].read_text())
+        assert (doc["run_id"], doc["kind"], doc["status"]) == (run.run_id, run.kind, "complete")
+        assert doc["objectives"]["rto"]["measured_seconds"] is not None
+        assert written.files["html"].exists() and written.files["markdown"].exists()
+    rows = [(r["run_id"], r["kind"]) for r in ctl.history()]
+    assert rows[:2] == [(failback.run_id, "failback"), (failover.run_id, "failover")], rows
     assert traffic(env) == {"www.webapp.example.internal.": EAST, "api.webapp.example.internal.": EAST}
     east, west = group(env, EAST), group(env, WEST)
     assert (east.min_size, east.max_size, east.desired_capacity) == (2, 8, 4)
