@@ -24,7 +24,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from standby.config.fields import Region, StrictModel, matching
 
 Check = Literal["iac", "parity", "readiness"]
 CHECKS: tuple[Check, ...] = ("iac", "parity", "readiness")
@@ -52,21 +54,7 @@ PARITY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "capacity": ("min_size", "max_size", "desired_capacity", "launch_template", "target_groups"),
 }
 
-_GLOB = re.compile(r"^[^\s]+$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-
-
-def _region(value: str) -> str:
-    if not _REGION.match(value):
-        raise ValueError(f"expected an AWS region name such as 'us-east-1', found {value!r}")
-    return value
-
-
-def _glob(value: str) -> str:
-    if not _GLOB.match(value):
-        raise ValueError(f"expected a pattern without spaces such as 'parameter:/webapp/*', found {value!r}")
-    return value
 
 
 def _reason(value: str) -> str:
@@ -87,14 +75,12 @@ def _db_class(value: str) -> str:
     return value
 
 
-Pattern = Annotated[str, AfterValidator(_glob)]
+Pattern = Annotated[
+    str, AfterValidator(matching(r"^[^\s]+$", "a pattern without spaces such as 'parameter:/webapp/*'"))
+]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-class CapacityRatio(_Model):
+class CapacityRatio(StrictModel):
     """Bounds of standby / primary for a group's desired and minimum capacity."""
 
     min: float = Field(ge=0, le=1)
@@ -107,7 +93,7 @@ class CapacityRatio(_Model):
         return self
 
 
-class AllowedDifferences(_Model):
+class AllowedDifferences(StrictModel):
     capacity_ratio: CapacityRatio | None = Field(
         default=None, description="Default: from [scale] — min = fraction, max = 1.0."
     )
@@ -133,7 +119,7 @@ def _attributes_of(service: str):  # type: ignore[no-untyped-def]
     return Annotated[list[str], AfterValidator(check)]
 
 
-class ParitySpec(_Model):
+class ParitySpec(StrictModel):
     """What must be equal between the regions, per service (default: every attribute; [] turns a service off)."""
 
     launch_template: _attributes_of("launch_template") = list(PARITY_ATTRIBUTES["launch_template"])  # type: ignore[valid-type]
@@ -151,7 +137,7 @@ class ParitySpec(_Model):
         return tuple(getattr(self, service))
 
 
-class IgnoreRule(_Model):
+class IgnoreRule(StrictModel):
     """Known drift to accept: matches findings by check, resource and attribute (shell-style patterns)."""
 
     name: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
@@ -160,13 +146,11 @@ class IgnoreRule(_Model):
     check: Check | None = None
     resource: Pattern
     attribute: Pattern = "*"
-    region: Annotated[str, AfterValidator(_region)] | None = Field(
-        default=None, description="Only findings of this region (iac and readiness)."
-    )
+    region: Region | None = Field(default=None, description="Only findings of this region (iac and readiness).")
     reason: Annotated[str, AfterValidator(_reason)]
 
 
-class DriftSettings(_Model):
+class DriftSettings(StrictModel):
     checks: list[Check] = Field(default_factory=lambda: list(CHECKS), min_length=1)
     parity: ParitySpec = ParitySpec()
     allowed: AllowedDifferences = AllowedDifferences()
