@@ -212,7 +212,9 @@ class AwsSettings(_Model):
 
 
 class TerraformSettings(_Model):
-    binary: PathText = "terraform"
+    binary: PathText = Field(
+        default="terraform", description="The program standby runs: terraform, tofu (OpenTofu), or a path to either."
+    )
     plugin_dir: PathText | None = Field(
         default=None, description="Provider filesystem mirror; STANDBY_TF_PLUGIN_DIR is used when this is unset."
     )
