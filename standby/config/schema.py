@@ -72,7 +72,9 @@ class AwsSettings(StrictModel):
 
 
 class TerraformSettings(StrictModel):
-    binary: PathText = "terraform"
+    binary: PathText = Field(
+        default="terraform", description="The program standby runs: terraform, tofu (OpenTofu), or a path to either."
+    )
     plugin_dir: PathText | None = Field(
         default=None, description="Provider filesystem mirror; STANDBY_TF_PLUGIN_DIR is used when this is unset."
     )
