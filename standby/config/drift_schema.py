@@ -63,6 +63,20 @@ def _reason(value: str) -> str:
     return value.strip()
 
 
+def _name_pattern(value: str) -> str:
+    """A regular expression with exactly one group: the stable part of a generated name."""
+    try:
+        groups = re.compile(value).groups
+    except re.error as err:
+        raise ValueError(f"name pattern {value!r} is not a regular expression: {err}") from None
+    if groups != 1:
+        raise ValueError(
+            f"name pattern {value!r} must have exactly one group, the stable part of the name "
+            f"(e.g. '(web-)[0-9a-z]{{8}}'), found {groups}"
+        )
+    return value
+
+
 def _instance_type(value: str) -> str:
     if not _INSTANCE_TYPE.match(value) or value.startswith("db."):
         raise ValueError(f"expected an EC2 instance type such as 't3.micro', found {value!r}")
@@ -158,6 +172,11 @@ class DriftSettings(StrictModel):
     iac_ignore_attributes: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Terraform resource type -> attributes whose drift is noise (added to the built-in list).",
+    )
+    name_patterns: list[Annotated[str, AfterValidator(_name_pattern)]] = Field(
+        default_factory=list,
+        description="Parity: regexes for generated names (one group, the stable part) matched against whole names; "
+        "Terraform's name_prefix suffix is recognised without one.",
     )
     replica_lag_max_seconds: float | None = Field(
         default=None, ge=0, le=86_400, description="Default: [objectives] rpo_seconds."
