@@ -80,6 +80,11 @@ class TerraformSettings(StrictModel):
     )
     state_dir: PathText = ".standby"
     parallel: bool = True
+    apply_timeout_seconds: Seconds | None = Field(
+        default=None,
+        description="Stop an apply or destroy that runs longer (SIGINT, then a kill after a grace period); "
+        "unset: no limit.",
+    )
 
 
 class Stack(StrictModel):

@@ -8,6 +8,12 @@ python-terraform's own run loop is used: it reads the whole parent environment, 
 DEBUG, and passes flags that Terraform 1.x rejects (``destroy -force``). Variables are written to a
 ``*.auto.tfvars.json`` file in the workspace's data directory and passed with ``-var-file``: their values never
 appear in an argv or a log line.
+
+``plan``, ``apply`` and ``destroy`` run with ``-json``: their machine-readable UI is read line by line as it arrives
+and shown as per-resource progress (``standby.terraform.progress`` parses it, ``standby.terraform.display`` shows
+it); their error diagnostics are the error's text. An apply (or destroy) that runs longer than
+``apply_timeout_seconds`` is interrupted (SIGINT, so Terraform can stop its calls and release the state lock),
+killed after a grace period, and reported with the resources it still had in flight.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -23,14 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from standby.errors import TerraformError
+from standby.errors import ExitCode, StandbyError, TerraformError
 from standby.terraform.argv import ArgvError, IsFlagged, build_argv
 from standby.terraform.cli_config import write_cli_config
+from standby.terraform.display import StreamDisplay
 from standby.terraform.plan import Plan
+from standby.terraform.progress import Tracker, format_elapsed, parse_line
 
 log = logging.getLogger(__name__)
 
 PLUGIN_DIR_ENV = "STANDBY_TF_PLUGIN_DIR"
+INTERRUPT_GRACE_SECONDS = 60.0  # after SIGINT, Terraform's time to stop its calls and release the lock
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,18 @@ class Completed:
     stdout: str
     stderr: str
     seconds: float
+    timed_out: bool = False  # stopped by the runner after its timeout
+
+
+class ApplyTimedOut(StandbyError):
+    """An apply or destroy ran past ``[terraform] apply_timeout_seconds`` and was stopped."""
+
+    exit_code = ExitCode.TERRAFORM
 
 
 Execute = Callable[[Sequence[str], Path, Mapping[str, str]], Completed]
+# (argv, cwd, env, called with each stdout line as it arrives, timeout seconds or None) -> the finished process
+Stream = Callable[[Sequence[str], Path, Mapping[str, str], Callable[[str], None], "float | None"], Completed]
 
 
 def run_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Completed:
@@ -69,6 +88,112 @@ def run_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Compl
         list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
     )
     return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+def stream_process(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    on_line: Callable[[str], None],
+    timeout: float | None = None,
+    *,
+    grace: float = INTERRUPT_GRACE_SECONDS,
+) -> Completed:
+    """Run ``argv`` and hand each stdout line to ``on_line`` as it arrives (stdout is not kept; stderr is).
+
+    The process runs in its own process group, so that stopping it stops its provider plugins too. When
+    ``timeout`` passes, or this thread is interrupted (Ctrl-C), the group gets SIGINT — Terraform then stops its
+    calls and releases the state lock — and SIGKILL ``grace`` seconds later if it is still running.
+    """
+    started = time.monotonic()
+    with subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        start_new_session=True,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda err=proc.stderr: errors.append(err.read()), daemon=True)
+        reader.start()
+        watchdog = _Watchdog(proc, timeout, grace)
+        try:
+            for line in proc.stdout:
+                on_line(line.rstrip("\n"))
+            returncode = proc.wait()
+        finally:
+            watchdog.cancel()
+            if proc.poll() is None:
+                _stop(proc, grace)
+            reader.join(timeout=grace)
+    seconds = time.monotonic() - started
+    return Completed(tuple(argv), returncode, "", "".join(errors), seconds, timed_out=watchdog.fired)
+
+
+def _signal_group(proc: subprocess.Popen[str], signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _stop(proc: subprocess.Popen[str], grace: float) -> None:
+    """SIGINT to the process group, SIGKILL when it has not exited ``grace`` seconds later."""
+    _signal_group(proc, signal.SIGINT)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        log.warning("terraform did not stop %gs after SIGINT: killing it", grace)
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
+
+class _Watchdog:
+    """Stops ``proc`` once ``timeout`` seconds have passed (no timeout: does nothing)."""
+
+    def __init__(self, proc: subprocess.Popen[str], timeout: float | None, grace: float) -> None:
+        self.fired = False
+        self._cancelled = threading.Event()
+        self._proc = proc
+        self._grace = grace
+        self._thread: threading.Thread | None = None
+        if timeout is not None:
+            self._thread = threading.Thread(target=self._run, args=(timeout,), name="terraform-timeout", daemon=True)
+            self._thread.start()
+
+    def _run(self, timeout: float) -> None:
+        if self._cancelled.wait(timeout) or self._proc.poll() is not None:
+            return
+        self.fired = True
+        _stop(self._proc, self._grace)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+
+
+def replayed(execute: Execute) -> Stream:
+    """A ``Stream`` from an ``Execute``: runs to the end, then hands over its stdout line by line (for stand-ins)."""
+
+    def stream(
+        argv: Sequence[str],
+        cwd: Path,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+        timeout: float | None = None,
+    ) -> Completed:
+        done = execute(argv, cwd, env)
+        for line in done.stdout.splitlines():
+            on_line(line)
+        return done
+
+    return stream
 
 
 class TerraformRunner:
@@ -82,14 +207,37 @@ class TerraformRunner:
         extra_env: Mapping[str, str] | None = None,
         cli_config_dir: Path | None = None,
         execute: Execute = run_process,
+        stream: Stream | None = None,
+        display: StreamDisplay | None = None,
+        apply_timeout_seconds: float | None = None,
+        interrupt_grace_seconds: float = INTERRUPT_GRACE_SECONDS,
     ) -> None:
+        """``execute`` runs the commands read whole (init, show, output, state pull); ``stream`` those whose
+        ``-json`` UI is read as it arrives (plan, apply, destroy) — by default the real process, or ``execute``
+        replayed when a stand-in ``execute`` is given. ``display`` shows the progress (default: stderr)."""
         self.binary = binary
         self.plugin_dir = plugin_dir
         self.extra_env = dict(extra_env or {})
         self.cli_config_dir = cli_config_dir
+        self.apply_timeout_seconds = apply_timeout_seconds
+        self.display = display if display is not None else StreamDisplay()
         self._execute = execute
+        self.interrupt_grace_seconds = interrupt_grace_seconds
+        if stream is None:
+            stream = self._stream_process if execute is run_process else replayed(execute)
+        self._stream = stream
         self._init_locks: dict[Path, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+
+    def _stream_process(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+        timeout: float | None,
+    ) -> Completed:
+        return stream_process(argv, cwd, env, on_line, timeout, grace=self.interrupt_grace_seconds)
 
     # -- argv -------------------------------------------------------------------------------------------------
 
@@ -120,6 +268,33 @@ class TerraformRunner:
         if done.returncode not in ok:
             log.debug("[%s] stderr:\n%s", workspace.name, done.stderr)
             raise TerraformError(argv, done.returncode, done.stderr or done.stdout)
+        return done
+
+    def _run_streamed(self, workspace: Workspace, argv: list[str], *, timeout: float | None = None) -> Completed:
+        """Run a ``-json`` command, showing its progress as it goes; its error diagnostics make the error's text."""
+        workspace.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        log.debug("[%s] run: %s", workspace.name, " ".join(argv))
+        tracker = self.display.open(workspace.name)
+
+        def on_line(line: str) -> None:
+            event = parse_line(line)
+            if event is None:
+                return
+            if event.message:
+                log.debug("[%s] terraform: %s", workspace.name, event.message)
+            self.display.feed(tracker, event)
+
+        try:
+            done = self._stream(argv, workspace.stack_dir, self.environment(workspace), on_line, timeout)
+        finally:
+            self.display.close(tracker)
+        log.debug("[%s] exit %s after %.1fs", workspace.name, done.returncode, done.seconds)
+        if done.timed_out:
+            raise timed_out(workspace, argv, timeout or 0.0, tracker, self.display.clock())
+        if done.returncode != 0:
+            log.debug("[%s] stderr:\n%s", workspace.name, done.stderr)
+            text = "\n\n".join(part for part in (tracker.error_text(), done.stderr.strip()) if part)
+            raise TerraformError(argv, done.returncode, text)
         return done
 
     # -- commands ---------------------------------------------------------------------------------------------
@@ -174,6 +349,7 @@ class TerraformRunner:
             "plan",
             input=False,
             lock_timeout="60s",
+            json=IsFlagged,
             var_file=[str(var_file)],
             out=str(workspace.plan_file),
             refresh_only=IsFlagged if refresh_only else None,
@@ -181,7 +357,7 @@ class TerraformRunner:
             replace=list(replace) or None,
             target=list(target) or None,
         )
-        self._run(workspace, argv)
+        self._run_streamed(workspace, argv)
         if workspace.plan_file.exists():  # it holds the variables' values: owner-only, whatever the umask
             os.chmod(workspace.plan_file, 0o600)
         return self.show_plan(workspace)
@@ -223,8 +399,10 @@ class TerraformRunner:
 
     def apply(self, workspace: Workspace, plan: Plan) -> float:
         """Apply a saved plan exactly; returns the seconds it took."""
-        argv = self.argv(workspace, "apply", str(plan.path), input=False, lock_timeout="60s", auto_approve=IsFlagged)
-        return self._run(workspace, argv).seconds
+        argv = self.argv(
+            workspace, "apply", str(plan.path), input=False, lock_timeout="60s", json=IsFlagged, auto_approve=IsFlagged
+        )
+        return self._run_streamed(workspace, argv, timeout=self.apply_timeout_seconds).seconds
 
     def output(self, workspace: Workspace) -> dict[str, Any]:
         """The workspace's outputs as {name: value} (sensitive values included; never log them)."""
@@ -235,13 +413,34 @@ class TerraformRunner:
     def destroy(self, workspace: Workspace, variables: Mapping[str, Any]) -> float:
         var_file = self.write_variables(workspace, variables)
         argv = self.argv(
-            workspace, "destroy", input=False, lock_timeout="60s", var_file=[str(var_file)], auto_approve=IsFlagged
+            workspace,
+            "destroy",
+            input=False,
+            lock_timeout="60s",
+            json=IsFlagged,
+            var_file=[str(var_file)],
+            auto_approve=IsFlagged,
         )
-        return self._run(workspace, argv).seconds
+        return self._run_streamed(workspace, argv, timeout=self.apply_timeout_seconds).seconds
 
     def _lock_for(self, directory: Path) -> threading.Lock:
         with self._locks_guard:
             return self._init_locks.setdefault(directory.resolve(), threading.Lock())
+
+
+def timed_out(workspace: Workspace, argv: Sequence[str], timeout: float, tracker: Tracker, now: float) -> ApplyTimedOut:
+    """The error for an apply stopped after ``timeout``: which stack, which region, what was still in flight."""
+    stack, _, place = workspace.name.partition("/")
+    verb = argv[1] if len(argv) > 1 else "apply"
+    flights = tracker.still_in_flight(now) + tracker.failed  # an interrupted resource ends as errored
+    still = "; in flight: " + ", ".join(flights) if flights else "; no resource was in flight"
+    return ApplyTimedOut(
+        f"terraform {verb} of stack {stack} in {place or 'global'} did not finish within "
+        f"{format_elapsed(timeout)} ([terraform] apply_timeout_seconds = {timeout:g}) and was stopped{still}",
+        hint="Terraform was interrupted (SIGINT, then killed if it did not stop); its state may lag what exists. "
+        "Read the resources' own errors in the debug log, then run `standby provision --plan` to see where the "
+        "stack stands",
+    )
 
 
 def _parse_json(done: Completed, argv: Sequence[str]) -> Any:
