@@ -1,8 +1,11 @@
 """Teardown (``standby destroy``): remove what standby provisioned, the production side only when asked.
 
 The order is fixed: the global (DNS) stack first — it points at both regions' load balancers —, then the standby
-region's stacks, then the primary's (only with ``include_primary``: that is production), then standby's control
-stores (the S3 bucket and the lock table of each region) unless they are kept. Within a region, stacks are
+region's stacks, then the primary's, then standby's control stores (the S3 bucket and the lock table of each
+region) unless they are kept. The DNS stack and the primary's stacks are production: they go only with
+``include_primary``. Without it the service keeps its names and its primary; the DNS stack's standby records are
+left pointing at load balancers that are gone until the next ``standby provision`` (their failover targets were
+never the side that serves). Within a region, stacks are
 destroyed in the reverse of their declaration order (provision applies them in that order).
 
 Every stack is planned first (``plan -destroy``: the exact resources Terraform would destroy) and the saved plan is
@@ -48,7 +51,9 @@ def teardown_stages(
 ) -> tuple[Stage, ...]:
     """What ``standby destroy`` removes, in the order it removes it."""
     region_stacks = [name for name, stack in reversed(config.stacks.items()) if stack.scope == "region"]
-    stages = [Stage("global", None, name) for name, stack in config.stacks.items() if stack.scope == "global"]
+    stages = []
+    if include_primary:  # the DNS stack routes production's traffic: it goes with production only
+        stages = [Stage("global", None, name) for name, stack in config.stacks.items() if stack.scope == "global"]
     parts: list[Literal["standby", "primary"]] = ["standby", "primary"] if include_primary else ["standby"]
     for part in parts:
         region = assignment.region_of(part)
@@ -103,7 +108,7 @@ class Removed:
 def kept_parts(assignment: Assignment, *, include_primary: bool, keep_control_stores: bool) -> tuple[str, ...]:
     kept = []
     if not include_primary:
-        kept.append(f"the primary's stacks in {assignment.primary} (production)")
+        kept.append(f"the primary's stacks in {assignment.primary} and the DNS stack (production)")
     if keep_control_stores:
         kept.append("standby's control stores (records, journals, run lock)")
     return tuple(kept)

@@ -11,13 +11,13 @@ from standby.cli.render import emit
 from standby.errors import ExitCode
 from standby.teardown import PlannedStage, Removed, TeardownPlan
 
-HELP = """Tear down what standby provisioned: the global (DNS) stack, the standby region's stacks, standby's
-control stores and, only with --include-primary, the primary's stacks — in that order.
+HELP = """Tear down what standby provisioned: the standby region's stacks and standby's control stores and, only
+with --include-primary, the global (DNS) stack first and the primary's stacks after the standby's.
 
 \b
-The primary's stacks are production: they are kept unless --include-primary is given (--keep-primary, the
-default, says so explicitly). The global stack holds the records that route production traffic (and the zone
-when the stack created it): destroying it takes the service's names away even when the primary is kept.
+The primary's stacks and the DNS stack are production: they are kept unless --include-primary is given
+(--keep-primary, the default, says so explicitly). With the primary kept, the service keeps its names; the DNS
+stack's records for the standby point at nothing until the next `standby provision`.
 Each stack is planned first (`terraform plan -destroy`) and the plan is shown; exactly that plan is applied,
 after a confirmation unless --yes. The run lock is held throughout, so no failover can start meanwhile; a live
 run holding it refuses the teardown (exit 8)."""

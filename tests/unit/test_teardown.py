@@ -45,17 +45,17 @@ def test_full_teardown_order_dns_then_standby_then_primary_then_control_stores(l
     )
 
 
-def test_the_primary_is_kept_by_default_and_the_control_stores_on_request(loaded) -> None:
+def test_the_primary_and_its_dns_are_kept_by_default_and_the_control_stores_on_request(loaded) -> None:
     stages = teardown_stages(
         loaded.config, Assignment.home(loaded.config), include_primary=False, keep_control_stores=True
     )
-    assert stages == (Stage("global", None, "dns"), Stage("standby", WEST, "region"))
+    assert stages == (Stage("standby", WEST, "region"),)
 
 
 def test_after_a_failover_the_standby_is_the_home_primary_region(loaded) -> None:
     swapped = Assignment.home(loaded.config).swapped()
     stages = teardown_stages(loaded.config, swapped, include_primary=False, keep_control_stores=True)
-    assert [s.region for s in stages] == [None, EAST]
+    assert [s.region for s in stages] == [EAST]
 
 
 def test_several_region_stacks_go_in_reverse_declaration_order(loaded) -> None:
@@ -169,13 +169,13 @@ def teardown(loaded, terraform: DestroyingTerraform, removed: list[str]) -> Tear
 def test_the_plan_shows_per_stack_what_terraform_would_destroy(loaded, terraform) -> None:
     plan = teardown(loaded, terraform, []).plan()
     assert [(p.stage.label, p.doomed) for p in plan.stages] == [
-        ("global", ("aws_route53_record.www",)),
         (WEST, ("aws_db_instance.this", "aws_lb.web")),
         (WEST, ()),
         (EAST, ()),
     ]
-    assert plan.destroys == 3 and plan.kept == (f"the primary's stacks in {EAST} (production)",)
-    assert ("plan", f"region-{EAST}") not in terraform.calls  # the primary is not even planned
+    assert plan.destroys == 2 and plan.kept == (f"the primary's stacks in {EAST} and the DNS stack (production)",)
+    # Production is not even planned: neither the primary's stacks nor the DNS stack that routes its traffic.
+    assert ("plan", f"region-{EAST}") not in terraform.calls and ("plan", "dns") not in terraform.calls
 
 
 def test_execute_applies_the_saved_plans_in_order_then_removes_the_stores(loaded, terraform) -> None:
@@ -206,5 +206,5 @@ def test_a_stack_with_nothing_to_destroy_is_not_applied(loaded) -> None:
     work = teardown(loaded, empty, [])
     plan = work.plan(keep_control_stores=True)
     assert not plan.has_changes
-    assert [r.status for r in work.execute(plan)] == ["nothing", "nothing"]
+    assert [r.status for r in work.execute(plan)] == ["nothing"]
     assert not [c for c in empty.calls if c[0] == "apply"]
