@@ -131,3 +131,15 @@ def get_item(client: Any, table: str, lock_id: str) -> dict[str, str] | None:
 def delete_if(client: Any, table: str, lock_id: str, expected: Mapping[str, str | None]) -> bool:
     """Delete the item when it still has the ``expected`` attribute values; True when deleted."""
     return _conditionally(client.delete_item, TableName=table, Key={LOCK_KEY: {"S": lock_id}}, **_expecting(expected))
+
+
+@requires("dynamodb:DeleteTable")
+def delete_table(client: Any, table: str) -> bool:
+    """Delete the table; False when there was no such table."""
+    try:
+        client.delete_table(TableName=table)
+    except ClientError as err:
+        if error_code(err) == "ResourceNotFoundException":
+            return False
+        raise
+    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,20 +26,19 @@ class TargetHealth:
     total: int
 
 
+def _load_balancer(doc: dict[str, Any]) -> LoadBalancer:
+    return LoadBalancer(
+        name=doc["LoadBalancerName"],
+        arn=doc["LoadBalancerArn"],
+        dns_name=doc.get("DNSName", ""),
+        zone_id=doc.get("CanonicalHostedZoneId", ""),
+        state=(doc.get("State") or {}).get("Code", ""),
+    )
+
+
 @requires("elasticloadbalancing:DescribeLoadBalancers")
 def describe_load_balancers(client: Any) -> list[LoadBalancer]:
-    result = []
-    for doc in paged(client, "describe_load_balancers", "LoadBalancers"):
-        result.append(
-            LoadBalancer(
-                name=doc["LoadBalancerName"],
-                arn=doc["LoadBalancerArn"],
-                dns_name=doc.get("DNSName", ""),
-                zone_id=doc.get("CanonicalHostedZoneId", ""),
-                state=(doc.get("State") or {}).get("Code", ""),
-            )
-        )
-    return result
+    return [_load_balancer(doc) for doc in paged(client, "describe_load_balancers", "LoadBalancers")]
 
 
 @requires("elasticloadbalancing:DescribeTargetHealth")
@@ -128,51 +127,55 @@ _HEALTH_CHECK_KEYS = (
 )
 
 
+# The API's limit on the ARNs of one describe call.
+_ARNS_PER_CALL = 20
+
+
+def _by_arns(client: Any, operation: str, param: str, key: str, arns: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """The items under ``key`` of ``operation`` for each distinct ARN, asked in sorted batches of the API's limit."""
+    unique = sorted(set(arns))
+    for start in range(0, len(unique), _ARNS_PER_CALL):
+        yield from getattr(client, operation)(**{param: unique[start : start + _ARNS_PER_CALL]}).get(key) or []
+
+
+def _target_group(doc: dict[str, Any]) -> TargetGroup:
+    settings = [(key, str(doc[key])) for key in _HEALTH_CHECK_KEYS if key in doc]
+    matcher = doc.get("Matcher") or {}
+    if matcher.get("HttpCode") or matcher.get("GrpcCode"):
+        settings.append(("Matcher", str(matcher.get("HttpCode") or matcher.get("GrpcCode"))))
+    return TargetGroup(
+        arn=doc["TargetGroupArn"],
+        name=doc.get("TargetGroupName", ""),
+        port=doc.get("Port"),
+        protocol=doc.get("Protocol"),
+        load_balancer_arns=tuple(doc.get("LoadBalancerArns") or ()),
+        health_check=tuple(sorted(settings)),
+    )
+
+
 @requires("elasticloadbalancing:DescribeTargetGroups")
 def describe_target_groups(client: Any, arns: Sequence[str]) -> list[TargetGroup]:
     """Target groups by ARN (20 per call, the API's limit), with their health check settings."""
-    result: list[TargetGroup] = []
-    unique = sorted(set(arns))
-    for start in range(0, len(unique), 20):
-        docs = client.describe_target_groups(TargetGroupArns=unique[start : start + 20]).get("TargetGroups") or []
-        for doc in docs:
-            settings = [(key, str(doc[key])) for key in _HEALTH_CHECK_KEYS if key in doc]
-            matcher = doc.get("Matcher") or {}
-            if matcher.get("HttpCode") or matcher.get("GrpcCode"):
-                settings.append(("Matcher", str(matcher.get("HttpCode") or matcher.get("GrpcCode"))))
-            result.append(
-                TargetGroup(
-                    arn=doc["TargetGroupArn"],
-                    name=doc.get("TargetGroupName", ""),
-                    port=doc.get("Port"),
-                    protocol=doc.get("Protocol"),
-                    load_balancer_arns=tuple(doc.get("LoadBalancerArns") or ()),
-                    health_check=tuple(sorted(settings)),
-                )
-            )
-    return result
+    docs = _by_arns(client, "describe_target_groups", "TargetGroupArns", "TargetGroups", arns)
+    return [_target_group(doc) for doc in docs]
+
+
+def _load_balancer_settings(doc: dict[str, Any]) -> LoadBalancerSettings:
+    return LoadBalancerSettings(
+        arn=doc["LoadBalancerArn"],
+        name=doc.get("LoadBalancerName", ""),
+        type=doc.get("Type", ""),
+        scheme=doc.get("Scheme", ""),
+        dns_name=doc.get("DNSName", ""),
+        security_group_ids=tuple(sorted(doc.get("SecurityGroups") or ())),
+    )
 
 
 @requires("elasticloadbalancing:DescribeLoadBalancers")
 def describe_load_balancer_settings(client: Any, arns: Sequence[str]) -> list[LoadBalancerSettings]:
     """Load balancers by ARN (20 per call), with type, scheme and security groups."""
-    result: list[LoadBalancerSettings] = []
-    unique = sorted(set(arns))
-    for start in range(0, len(unique), 20):
-        for doc in (
-            client.describe_load_balancers(LoadBalancerArns=unique[start : start + 20]).get("LoadBalancers") or []
-        ):
-            result.append(
-                LoadBalancerSettings(
-                    arn=doc["LoadBalancerArn"],
-                    name=doc.get("LoadBalancerName", ""),
-                    type=doc.get("Type", ""),
-                    scheme=doc.get("Scheme", ""),
-                    dns_name=doc.get("DNSName", ""),
-                    security_group_ids=tuple(sorted(doc.get("SecurityGroups") or ())),
-                )
-            )
-    return result
+    docs = _by_arns(client, "describe_load_balancers", "LoadBalancerArns", "LoadBalancers", arns)
+    return [_load_balancer_settings(doc) for doc in docs]
 
 
 def _action(doc: dict[str, Any]) -> ListenerAction:

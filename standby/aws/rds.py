@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ class DbInstance:
 
 
 def _instance(doc: dict[str, Any]) -> DbInstance:
+    """The one reading of an instance's document; ``_settings`` builds on it."""
     return DbInstance(
         identifier=doc["DBInstanceIdentifier"],
         arn=doc.get("DBInstanceArn", ""),
@@ -52,12 +53,8 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
     )
 
 
-@requires("rds:DescribeDBInstances")
-def describe_instances(client: Any, identifiers: Sequence[str] | None = None) -> list[DbInstance]:
-    """Instances by identifier (all when None); a missing identifier is left out, not an error."""
-    if identifiers is None:
-        return [_instance(d) for d in paged(client, "describe_db_instances", "DBInstances")]
-    found = []
+def _instance_docs(client: Any, identifiers: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The documents of the named instances, one call each; a missing identifier is left out, not an error."""
     for identifier in identifiers:
         try:
             docs = client.describe_db_instances(DBInstanceIdentifier=identifier).get("DBInstances") or []
@@ -65,8 +62,15 @@ def describe_instances(client: Any, identifiers: Sequence[str] | None = None) ->
             if is_not_found(err):
                 continue
             raise
-        found.extend(_instance(d) for d in docs)
-    return found
+        yield from docs
+
+
+@requires("rds:DescribeDBInstances")
+def describe_instances(client: Any, identifiers: Sequence[str] | None = None) -> list[DbInstance]:
+    """Instances by identifier (all when None); a missing identifier is left out, not an error."""
+    if identifiers is None:
+        return [_instance(d) for d in paged(client, "describe_db_instances", "DBInstances")]
+    return [_instance(d) for d in _instance_docs(client, identifiers)]
 
 
 @requires("rds:PromoteReadReplica")
@@ -89,40 +93,27 @@ class DbSettings:
     replica_source: str | None
 
 
+def _settings(doc: dict[str, Any]) -> DbSettings:
+    """An instance's settings: its reading by ``_instance``, lists sorted (their order is not a difference), and
+    the storage."""
+    instance = _instance(doc)
+    return DbSettings(
+        identifier=instance.identifier,
+        engine=instance.engine,
+        engine_version=instance.engine_version,
+        instance_class=instance.instance_class,
+        parameter_groups=tuple(sorted(instance.parameter_groups)),
+        allocated_storage=doc.get("AllocatedStorage"),
+        storage_type=doc.get("StorageType"),
+        security_group_ids=tuple(sorted(instance.security_groups)),
+        replica_source=instance.replica_source,
+    )
+
+
 @requires("rds:DescribeDBInstances")
 def describe_settings(client: Any, identifiers: Sequence[str]) -> list[DbSettings]:
     """Settings of the instances by identifier; a missing identifier is left out, not an error."""
-    found: list[DbSettings] = []
-    for identifier in sorted(set(identifiers)):
-        try:
-            docs = client.describe_db_instances(DBInstanceIdentifier=identifier).get("DBInstances") or []
-        except ClientError as err:
-            if is_not_found(err):
-                continue
-            raise
-        for doc in docs:
-            found.append(
-                DbSettings(
-                    identifier=doc["DBInstanceIdentifier"],
-                    engine=doc.get("Engine", ""),
-                    engine_version=doc.get("EngineVersion", ""),
-                    instance_class=doc.get("DBInstanceClass", ""),
-                    parameter_groups=tuple(
-                        sorted(p.get("DBParameterGroupName", "") for p in doc.get("DBParameterGroups") or ())
-                    ),
-                    allocated_storage=doc.get("AllocatedStorage"),
-                    storage_type=doc.get("StorageType"),
-                    security_group_ids=tuple(
-                        sorted(
-                            g["VpcSecurityGroupId"]
-                            for g in doc.get("VpcSecurityGroups") or ()
-                            if g.get("VpcSecurityGroupId")
-                        )
-                    ),
-                    replica_source=doc.get("ReadReplicaSourceDBInstanceIdentifier") or None,
-                )
-            )
-    return found
+    return [_settings(d) for d in _instance_docs(client, sorted(set(identifiers)))]
 
 
 @requires("rds:ModifyDBInstance")

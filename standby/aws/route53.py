@@ -42,18 +42,13 @@ def normalize_name(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
+def _zone(doc: dict[str, Any]) -> Zone:
+    return Zone(id=doc["Id"].split("/")[-1], name=doc["Name"], record_count=int(doc.get("ResourceRecordSetCount", 0)))
+
+
 @requires("route53:ListHostedZones")
 def list_zones(client: Any) -> list[Zone]:
-    zones = []
-    for doc in paged(client, "list_hosted_zones", "HostedZones"):
-        zones.append(
-            Zone(
-                id=doc["Id"].split("/")[-1],
-                name=doc["Name"],
-                record_count=int(doc.get("ResourceRecordSetCount", 0)),
-            )
-        )
-    return zones
+    return [_zone(doc) for doc in paged(client, "list_hosted_zones", "HostedZones")]
 
 
 def find_zone(client: Any, name: str) -> Zone | None:
@@ -105,14 +100,13 @@ class HealthCheck:
     type: str
 
 
+def _health_check(doc: dict[str, Any]) -> HealthCheck:
+    return HealthCheck(doc["Id"], doc.get("CallerReference", ""), (doc.get("HealthCheckConfig") or {}).get("Type", ""))
+
+
 @requires("route53:ListHealthChecks")
 def list_health_checks(client: Any) -> list[HealthCheck]:
-    found = []
-    for doc in paged(client, "list_health_checks", "HealthChecks"):
-        found.append(
-            HealthCheck(doc["Id"], doc.get("CallerReference", ""), (doc.get("HealthCheckConfig") or {}).get("Type", ""))
-        )
-    return found
+    return [_health_check(doc) for doc in paged(client, "list_health_checks", "HealthChecks")]
 
 
 def find_health_check(client: Any, caller_reference: str) -> HealthCheck | None:

@@ -106,3 +106,16 @@ def delete_all_versions(client: Any, bucket: str, prefix: str, *, owner: str | N
         batch = {"Objects": targets[start : start + 1000], "Quiet": True}
         client.delete_objects(**_owned(owner, Bucket=bucket, Delete=batch))
     return len(targets)
+
+
+@requires("s3:ListBucketVersions", "s3:DeleteObjectVersion", "s3:DeleteBucket")
+def delete_bucket(client: Any, bucket: str, *, owner: str | None = None) -> bool:
+    """Empty the bucket (every version and delete marker) and delete it; False when there was no such bucket."""
+    delete_all_versions(client, bucket, "", owner=owner)
+    try:
+        client.delete_bucket(**_owned(owner, Bucket=bucket))
+    except ClientError as err:
+        if error_code(err) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 
 from standby.cli.context import AppContext
+from standby.cli.options import history_option, resume_option, yes_option
 from standby.cli.render import DRILL_STATUS, Status, emit
+from standby.cli.views import minute_text, seconds_text, table_lines
 from standby.errors import ExitCode
+from standby.report.run import Objective
 
 
-def _secs(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}s"
+def _history_line(row: dict[str, Any]) -> str:
+    change = "" if row["rto_change_seconds"] is None else f"{row['rto_change_seconds']:+.1f}s"
+    return (
+        f"{minute_text(row['started_at']):<20} {row['mode']:<9} {row['status']:<7} "
+        f"{seconds_text(row['rto_seconds']):>9} {seconds_text(row['rpo_seconds']):>8} {change:>11}"
+    )
+
+
+def _objective_line(name: str, measured: Objective) -> str:
+    met = "met" if measured.met else "NOT met"
+    return f"  {name} {seconds_text(measured.measured_seconds)} (objective {measured.objective_seconds}s): {met}"
 
 
 @click.command()
@@ -23,7 +35,7 @@ def _secs(value: float | None) -> str:
     default=None,
     help="isolated: no production impact (default from [drill] mode). full: fail over and back.",
 )
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @click.option(
     "--report",
     "report_dir",
@@ -31,13 +43,9 @@ def _secs(value: float | None) -> str:
     default=None,
     help="Directory for the JSON, HTML and Markdown reports (default: [drill] report_dir).",
 )
-@click.option("--history", is_flag=True, help="Show the RTO/RPO trend of past drills and exit.")
-@click.option(
-    "--resume",
-    "resume",
-    metavar="RUN_ID",
-    default=None,
-    help="Continue a crashed or failed isolated drill, then restore; completed steps are not repeated.",
+@history_option("Show the RTO/RPO trend of past drills and exit.")
+@resume_option(
+    "Continue a crashed or failed isolated drill, then restore; completed steps are not repeated.", checked=False
 )
 @click.pass_obj
 def drill(
@@ -65,16 +73,8 @@ def drill(
         return ExitCode.OK if resumed.complete else ExitCode.STEP
     if history:
         rows = runner.history()
-        lines = [f"{'when':<20} {'mode':<9} {'status':<7} {'RTO':>9} {'RPO':>8} {'RTO change':>11}"]
-        for r in rows:
-            when = dt.datetime.fromtimestamp(r["started_at"], tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
-            change = "" if r["rto_change_seconds"] is None else f"{r['rto_change_seconds']:+.1f}s"
-            lines.append(
-                f"{when:<20} {r['mode']:<9} {r['status']:<7} {_secs(r['rto_seconds']):>9} "
-                f"{_secs(r['rpo_seconds']):>8} {change:>11}"
-            )
-        if not rows:
-            lines.append("no drills recorded yet")
+        header = f"{'when':<20} {'mode':<9} {'status':<7} {'RTO':>9} {'RPO':>8} {'RTO change':>11}"
+        lines = table_lines(header, rows, _history_line, "no drills recorded yet")
         emit(app.output, "drill", {"history": rows}, "\n".join(lines))
         return ExitCode.OK
     chosen = mode or config.drill.mode
@@ -87,12 +87,11 @@ def drill(
     target_dir = Path(report_dir) if report_dir else app.loaded.resolve(config.drill.report_dir)
     result = runner.run(chosen, target_dir)
     r = result.report
-    rto, rpo = r.objectives.rto, r.objectives.rpo
     lines = [
         f"drill {r.run_id} ({r.mode}): {r.status.upper()}",
-        f"  RTO {_secs(rto.measured_seconds)} (objective {rto.objective_seconds}s): {'met' if rto.met else 'NOT met'}",
-        f"  RPO {_secs(rpo.measured_seconds)} (objective {rpo.objective_seconds}s): {'met' if rpo.met else 'NOT met'}",
-        "  phases: " + ", ".join(f"{p.name} {_secs(p.seconds)}" for p in r.phases),
+        _objective_line("RTO", r.objectives.rto),
+        _objective_line("RPO", r.objectives.rpo),
+        "  phases: " + ", ".join(f"{p.name} {seconds_text(p.seconds)}" for p in r.phases),
         "  left behind: " + (", ".join(d.key for d in r.left_behind) or "nothing"),
     ]
     if r.error:

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import click
 
 from standby.cli.context import AppContext
 from standby.cli.render import Status, emit
+from standby.emulator import EmulatorInfo, set_outage, set_replica_lag, set_time_scale
 from standby.emulator import restore as restore_outages
-from standby.emulator import set_outage, set_replica_lag, set_time_scale
 from standby.errors import ExitCode
 
 
 @click.group()
 def emulator() -> None:
     """Run the local AWS emulator (a moto server bound to 127.0.0.1)."""
+
+
+def _running(app: AppContext, verb: str, info: EmulatorInfo, state: str, doc: dict[str, Any]) -> ExitCode:
+    """What ``start`` and ``status`` print about a running emulator: ``doc`` as JSON, else its state, endpoint
+    and pid."""
+    emit(app.output, f"emulator {verb}", doc, f"emulator {state}: {info.endpoint} (pid {info.pid})")
+    return ExitCode.OK
 
 
 @emulator.command()
@@ -34,13 +42,7 @@ def start(app: AppContext, port: int | None, time_scale: float | None) -> ExitCo
     if not started and time_scale is not None:
         set_time_scale(info.endpoint, time_scale)
     state = "started" if started else "already running"
-    emit(
-        app.output,
-        "emulator start",
-        {**dataclasses.asdict(info), "started": started},
-        f"emulator {state}: {info.endpoint} (pid {info.pid})",
-    )
-    return ExitCode.OK
+    return _running(app, "start", info, state, {**dataclasses.asdict(info), "started": started})
 
 
 @emulator.command()
@@ -61,13 +63,7 @@ def status(app: AppContext) -> ExitCode:
     if info is None:
         emit(app.output, "emulator status", {"running": False}, "no emulator is running", status=Status.ERROR)
         return ExitCode.EMULATOR
-    emit(
-        app.output,
-        "emulator status",
-        {"running": True, **dataclasses.asdict(info)},
-        f"emulator running: {info.endpoint} (pid {info.pid})",
-    )
-    return ExitCode.OK
+    return _running(app, "status", info, "running", {"running": True, **dataclasses.asdict(info)})
 
 
 @emulator.command()

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from typing import Any
 
 import click
 
 from standby.cli.context import AppContext
+from standby.cli.options import history_option, resume_option, yes_option
 from standby.cli.render import Status, emit
-from standby.cli.views import journal_lines, journal_summary, reseed_plan_lines, run_plan_lines, run_status_json
+from standby.cli.views import (
+    journal_lines,
+    journal_summary,
+    minute_text,
+    reseed_plan_lines,
+    run_plan_lines,
+    run_status_json,
+    seconds_text,
+    table_lines,
+)
 from standby.errors import ExitCode, PreflightFailed, StandbyError, UsageError
 from standby.failover.controller import Controller
 from standby.state import Journal
-from standby.state.journal import check_run_id
 
 APPROVE_HELP = (
     "With --resume: approve the step the paused run waits before (recorded in the journal: who, when) and "
     "continue, up to the next step of [failover] approve_before."
 )
-
-
-def _resume_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """--resume takes a run id, checked before anything runs: an empty or malformed one is a usage error."""
-    return None if value is None else check_run_id(value)
 
 
 def _report_lines(controller: Controller) -> list[str]:
@@ -121,8 +125,8 @@ def _run(
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Observe and print the plan; make no change.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--resume", "resume", metavar="RUN_ID", callback=_resume_option, help="Continue a crashed or failed run.")
+@yes_option
+@resume_option("Continue a crashed or failed run.")
 @click.option("--accept-rpo-breach", is_flag=True, help="Proceed although the replica lag exceeds the RPO.")
 @click.option("--approve", is_flag=True, help=APPROVE_HELP)
 @click.pass_obj
@@ -138,8 +142,8 @@ def failover(
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Observe and print the plan; make no change.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--resume", "resume", metavar="RUN_ID", callback=_resume_option, help="Continue a crashed or failed run.")
+@yes_option
+@resume_option("Continue a crashed or failed run.")
 @click.option("--approve", is_flag=True, help=APPROVE_HELP)
 @click.pass_obj
 def failback(app: AppContext, dry_run: bool, yes: bool, resume: str | None, approve: bool) -> ExitCode:
@@ -151,7 +155,7 @@ def failback(app: AppContext, dry_run: bool, yes: bool, resume: str | None, appr
 
 
 @click.command()
-@click.option("--history", is_flag=True, help="List every reported run, newest first: failovers, failbacks and drills.")
+@history_option("List every reported run, newest first: failovers, failbacks and drills.")
 @click.pass_obj
 def status(app: AppContext, history: bool) -> ExitCode:
     """Which region is primary now, and the state of the last run."""
@@ -171,21 +175,17 @@ def status(app: AppContext, history: bool) -> ExitCode:
     return ExitCode.OK
 
 
-def _secs(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}s"
+def _history_line(row: dict[str, Any]) -> str:
+    return (
+        f"{row['run_id']:<42} {row['kind']:<15} {minute_text(row['started_at']):<17} {row['status']:<9} "
+        f"{seconds_text(row['rto_seconds']):>9} {seconds_text(row['rpo_seconds']):>8}"
+    )
 
 
 def _history(app: AppContext) -> ExitCode:
     rows = app.controller().history()
-    lines = [f"{'run id':<42} {'kind':<15} {'when':<17} {'status':<9} {'RTO':>9} {'RPO':>8}"]
-    for r in rows:
-        when = dt.datetime.fromtimestamp(r["started_at"], tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
-        lines.append(
-            f"{r['run_id']:<42} {r['kind']:<15} {when:<17} {r['status']:<9} "
-            f"{_secs(r['rto_seconds']):>9} {_secs(r['rpo_seconds']):>8}"
-        )
-    if not rows:
-        lines.append("no reported runs yet")
+    header = f"{'run id':<42} {'kind':<15} {'when':<17} {'status':<9} {'RTO':>9} {'RPO':>8}"
+    lines = table_lines(header, rows, _history_line, "no reported runs yet")
     emit(app.output, "status", {"history": rows}, "\n".join(lines))
     return ExitCode.OK
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from standby.cli.context import AppContext
+from standby.cli.options import yes_option
 from standby.cli.render import emit
 from standby.errors import ExitCode, UsageError
 from standby.state.lock import Holder, Unreachable, bounded, force_release, read_holder
@@ -16,22 +17,20 @@ from standby.state.lock import Holder, Unreachable, bounded, force_release, read
 HOLDER_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,127}")
 
 
+# What is shown of a holder: never its token (whoever has it may release the lock as the holder) nor the
+# bookkeeping (journal, mark).
+_SHOWN_HOLDER_FIELDS = ("run_id", "operator", "acquired_at", "beat", "beat_at", "ttl_seconds")
+
+
 def _holder_json(holder: Holder | None) -> dict[str, Any] | None:
     if holder is None:
         return None
-    return {
-        "run_id": holder.run_id,
-        "operator": holder.operator,
-        "acquired_at": holder.acquired_at,
-        "beat": holder.beat,
-        "beat_at": holder.beat_at,
-        "ttl_seconds": holder.ttl_seconds,
-    }
+    return {name: getattr(holder, name) for name in _SHOWN_HOLDER_FIELDS}
 
 
 @click.command()
 @click.argument("run_id")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @click.pass_obj
 def unlock(app: AppContext, run_id: str, yes: bool) -> ExitCode:
     """Release RUN_ID's run lock in both regions (for a run known to be gone; a live run's heartbeat is ignored)."""

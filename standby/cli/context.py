@@ -29,7 +29,9 @@ from standby.provision import Provisioner
 from standby.secrets import resolve_secrets
 from standby.stacks import Stacks
 from standby.state import Assignment, RegionStates
+from standby.teardown import Teardown
 from standby.terraform import TerraformRunner, plugin_dir_from
+from standby.terraform.display import AboveStream, StreamDisplay
 
 
 @dataclass
@@ -60,11 +62,18 @@ class AppContext:
             plugin_dir=plugin_dir_from(settings.plugin_dir, self.loaded.base_dir),
             extra_env=self.target.environment(),
             cli_config_dir=self.loaded.state_dir,
+            display=self.terraform_display,
+            apply_timeout_seconds=settings.apply_timeout_seconds,
         )
 
     @cached_property
+    def terraform_display(self) -> StreamDisplay:
+        """Terraform's per-resource progress on stderr (a live status block on a terminal)."""
+        return StreamDisplay(sys.stderr)
+
+    @cached_property
     def reporter(self) -> Reporter:
-        return StreamReporter(sys.stderr)
+        return StreamReporter(AboveStream(self.terraform_display))  # type: ignore[arg-type]
 
     @cached_property
     def states(self) -> RegionStates:
@@ -102,6 +111,22 @@ class AppContext:
         controller = self.controller()
         run_id = new_run_id("provision", controller.clock.now())
         return controller.locked(assignment.primary, run_id, operator())
+
+    def teardown(self, assignment: Assignment | None = None) -> Teardown:
+        """The teardown of what standby provisioned, for the recorded role assignment."""
+        return Teardown(
+            self.loaded,
+            self.stacks,
+            self.states,
+            assignment=assignment or self.states.fast().assignment(),
+            reporter=self.reporter,
+            sessions=self.sessions,
+        )
+
+    def teardown_lock(self, assignment: Assignment) -> AbstractContextManager[None]:
+        """The run lock around a teardown, taken as a provision takes it: no failover starts while stacks go."""
+        controller = self.controller()
+        return controller.locked(assignment.primary, new_run_id("destroy", controller.clock.now()), operator())
 
     def drift_run(self, *, iac: bool) -> DriftRun:
         """The drift checks. Terraform reads the stacks' outputs when no manifest was recorded; the IaC check

@@ -116,6 +116,7 @@ def cli(app: AppContext, config_path: str | None, output: str, debug: bool) -> N
 def _register() -> None:
     from standby.cli import (
         cmd_demo,
+        cmd_destroy,
         cmd_drift,
         cmd_drill,
         cmd_emulator,
@@ -142,6 +143,7 @@ def _register() -> None:
     cli.add_command(cmd_plan.plan)
     cli.add_command(cmd_lint.lint_command)
     cli.add_command(cmd_init.init)
+    cli.add_command(cmd_destroy.destroy)
 
 
 _register()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from standby.capacity import capacities_for
 from standby.config.schema import Config
 from standby.failover.controller import Planned, RunStatus
 from standby.provision import AppliedStack, PlannedStack, ProvisionPlan
-from standby.stacks import Reseed
+from standby.stacks import Reseed, StackTarget
 from standby.state import Journal
+
+Row = TypeVar("Row")
 
 # -- failover and failback ------------------------------------------------------------------------------------
 
@@ -59,17 +63,7 @@ def run_status_json(status: RunStatus) -> dict[str, Any]:
         "standby": status.standby,
         "home": {"primary": status.home.primary, "standby": status.home.standby},
         "failed_over": status.failed_over,
-        "last_run": None
-        if last is None
-        else {
-            "run_id": last.run_id,
-            "kind": last.kind,
-            "status": last.status,
-            "started_at": last.started_at,
-            "ended_at": last.ended_at,
-            "rto_seconds": last.rto_seconds,
-            "steps": dict(last.steps),
-        },
+        "last_run": None if last is None else dataclasses.asdict(last),
     }
 
 
@@ -96,6 +90,21 @@ def journal_summary(journal: Journal) -> dict[str, Any]:
             for s in journal.steps.values()
         ],
     }
+
+
+def seconds_text(value: float | None) -> str:
+    """A duration as the tables show it: one decimal, or n/a when unknown."""
+    return "n/a" if value is None else f"{value:.1f}s"
+
+
+def minute_text(epoch: float) -> str:
+    """A moment as the history tables show it: UTC, to the minute."""
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def table_lines(header: str, rows: Sequence[Row], line: Callable[[Row], str], empty: str) -> list[str]:
+    """A header, one line per row, and ``empty`` when there is no row."""
+    return [header, *(line(row) for row in rows)] if rows else [header, empty]
 
 
 def journal_lines(journal: Journal) -> list[str]:
@@ -133,14 +142,15 @@ def provision_plan_lines(config: Config, plan: ProvisionPlan) -> list[str]:
     return lines
 
 
+def _target_json(target: StackTarget) -> dict[str, Any]:
+    """What every stack's line in the JSON starts with: which stack, where, in which role."""
+    return {"stack": target.stack, "scope": target.scope, "region": target.region, "role": target.role}
+
+
 def planned_json(planned: PlannedStack) -> dict[str, Any]:
-    t = planned.target
     plan = planned.plan
     return {
-        "stack": t.stack,
-        "scope": t.scope,
-        "region": t.region,
-        "role": t.role,
+        **_target_json(planned.target),
         "summary": planned.summary(),
         "planned": plan is not None,
         "adds": plan.adds if plan else None,
@@ -154,12 +164,8 @@ def planned_json(planned: PlannedStack) -> dict[str, Any]:
 
 
 def applied_json(applied: AppliedStack) -> dict[str, Any]:
-    t = applied.target
     return {
-        "stack": t.stack,
-        "scope": t.scope,
-        "region": t.region,
-        "role": t.role,
+        **_target_json(applied.target),
         "status": applied.status,
         "seconds": round(applied.seconds, 2),
         "outputs": {k: v for k, v in applied.outputs.items() if not k.endswith("password")},

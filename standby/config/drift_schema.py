@@ -24,7 +24,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from standby.config.fields import Region, StrictModel, matching
 
 Check = Literal["iac", "parity", "readiness"]
 CHECKS: tuple[Check, ...] = ("iac", "parity", "readiness")
@@ -52,27 +54,27 @@ PARITY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "capacity": ("min_size", "max_size", "desired_capacity", "launch_template", "target_groups"),
 }
 
-_GLOB = re.compile(r"^[^\s]+$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-
-
-def _region(value: str) -> str:
-    if not _REGION.match(value):
-        raise ValueError(f"expected an AWS region name such as 'us-east-1', found {value!r}")
-    return value
-
-
-def _glob(value: str) -> str:
-    if not _GLOB.match(value):
-        raise ValueError(f"expected a pattern without spaces such as 'parameter:/webapp/*', found {value!r}")
-    return value
 
 
 def _reason(value: str) -> str:
     if len(value.strip()) < 3:
         raise ValueError("expected a reason that says why this drift is accepted (at least 3 characters)")
     return value.strip()
+
+
+def _name_pattern(value: str) -> str:
+    """A regular expression with exactly one group: the stable part of a generated name."""
+    try:
+        groups = re.compile(value).groups
+    except re.error as err:
+        raise ValueError(f"name pattern {value!r} is not a regular expression: {err}") from None
+    if groups != 1:
+        raise ValueError(
+            f"name pattern {value!r} must have exactly one group, the stable part of the name "
+            f"(e.g. '(web-)[0-9a-z]{{8}}'), found {groups}"
+        )
+    return value
 
 
 def _instance_type(value: str) -> str:
@@ -87,14 +89,12 @@ def _db_class(value: str) -> str:
     return value
 
 
-Pattern = Annotated[str, AfterValidator(_glob)]
+Pattern = Annotated[
+    str, AfterValidator(matching(r"^[^\s]+$", "a pattern without spaces such as 'parameter:/webapp/*'"))
+]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-class CapacityRatio(_Model):
+class CapacityRatio(StrictModel):
     """Bounds of standby / primary for a group's desired and minimum capacity."""
 
     min: float = Field(ge=0, le=1)
@@ -107,7 +107,7 @@ class CapacityRatio(_Model):
         return self
 
 
-class AllowedDifferences(_Model):
+class AllowedDifferences(StrictModel):
     capacity_ratio: CapacityRatio | None = Field(
         default=None, description="Default: from [scale] — min = fraction, max = 1.0."
     )
@@ -133,7 +133,7 @@ def _attributes_of(service: str):  # type: ignore[no-untyped-def]
     return Annotated[list[str], AfterValidator(check)]
 
 
-class ParitySpec(_Model):
+class ParitySpec(StrictModel):
     """What must be equal between the regions, per service (default: every attribute; [] turns a service off)."""
 
     launch_template: _attributes_of("launch_template") = list(PARITY_ATTRIBUTES["launch_template"])  # type: ignore[valid-type]
@@ -151,7 +151,7 @@ class ParitySpec(_Model):
         return tuple(getattr(self, service))
 
 
-class IgnoreRule(_Model):
+class IgnoreRule(StrictModel):
     """Known drift to accept: matches findings by check, resource and attribute (shell-style patterns)."""
 
     name: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
@@ -160,13 +160,11 @@ class IgnoreRule(_Model):
     check: Check | None = None
     resource: Pattern
     attribute: Pattern = "*"
-    region: Annotated[str, AfterValidator(_region)] | None = Field(
-        default=None, description="Only findings of this region (iac and readiness)."
-    )
+    region: Region | None = Field(default=None, description="Only findings of this region (iac and readiness).")
     reason: Annotated[str, AfterValidator(_reason)]
 
 
-class DriftSettings(_Model):
+class DriftSettings(StrictModel):
     checks: list[Check] = Field(default_factory=lambda: list(CHECKS), min_length=1)
     parity: ParitySpec = ParitySpec()
     allowed: AllowedDifferences = AllowedDifferences()
@@ -174,6 +172,11 @@ class DriftSettings(_Model):
     iac_ignore_attributes: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Terraform resource type -> attributes whose drift is noise (added to the built-in list).",
+    )
+    name_patterns: list[Annotated[str, AfterValidator(_name_pattern)]] = Field(
+        default_factory=list,
+        description="Parity: regexes for generated names (one group, the stable part) matched against whole names; "
+        "Terraform's name_prefix suffix is recognised without one.",
     )
     replica_lag_max_seconds: float | None = Field(
         default=None, ge=0, le=86_400, description="Default: [objectives] rpo_seconds."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -52,20 +53,7 @@ class Finding:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        values = {
-            "check": self.check,
-            "status": self.status,
-            "resource": self.resource,
-            "attribute": self.attribute,
-            "region": self.region,
-            "primary": self.primary,
-            "standby": self.standby,
-            "expected": self.expected,
-            "actual": self.actual,
-            "rule": self.rule,
-            "reason": self.reason,
-        }
-        return {key: values[key] for key in FINDING_KEYS}
+        return {key: getattr(self, key) for key in FINDING_KEYS}
 
     @property
     def sort_key(self) -> tuple[int, str, str, str, str]:
@@ -83,13 +71,7 @@ class CheckError:
     exit_code: int = ExitCode.FAILED
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "region": self.region,
-            "error": self.error,
-            "message": self.message,
-            "exit_code": self.exit_code,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

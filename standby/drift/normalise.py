@@ -5,6 +5,11 @@ Region-specific identifiers are replaced so that a mirror compares equal: the re
 visible), account ids ``<account>``; resources are keyed by their names (the same in both regions of a mirror),
 security groups, target groups and load balancers referenced by id or ARN are named, and AMIs are compared by
 name, since their ids differ per region.
+
+Names Terraform generates from ``name_prefix`` differ per region too: the AWS provider appends
+``id.PrefixedUniqueId``'s 26 characters (the UTC time as ``yyyymmddHHMMSS``, 4 digits of fractional seconds,
+an 8-digit hex counter), so ``web-20240101123456789000000001`` becomes ``web-<generated>``. Names generated
+another way are matched by ``[drift] name_patterns``.
 """
 
 from __future__ import annotations
@@ -25,22 +30,49 @@ State = dict[str, dict[str, Any]]
 REGION = "<region>"
 PEER_REGION = "<peer-region>"
 ACCOUNT = "<account>"
+GENERATED = "<generated>"
 _ACCOUNT_IN_ARN = re.compile(r"(arn:[^:]+:[^:]*:[^:]*:)(\d{12})(:)")
 _ECR_ACCOUNT = re.compile(r"^\d{12}(?=\.dkr\.ecr\.)")
+# id.PrefixedUniqueId's suffix: fmt.Sprintf("%s%s%08x", prefix, time.Now().UTC().Format("20060102150405.0000")
+# without the dot, counter) — a plausible timestamp, then 8 lower-case hex digits, ending the name.
+_PREFIXED_UNIQUE_ID = re.compile(
+    r"20\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d[0-5]\d\d{4}[0-9a-f]{8}(?![0-9A-Za-z])"
+)
+
+
+@dataclass(frozen=True)
+class NamePatterns:
+    """Turns generated names into their stable part: Terraform's ``name_prefix`` suffix always, and names that
+    fully match a configured pattern (``[drift] name_patterns``: one group, the stable part) into that group."""
+
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> NamePatterns:
+        return cls(tuple(re.compile(p) for p in patterns))
+
+    def stable(self, value: str) -> str:
+        for pattern in self.patterns:
+            match = pattern.fullmatch(value)
+            if match is not None:
+                return (match.group(1) or "") + GENERATED
+        return _PREFIXED_UNIQUE_ID.sub(GENERATED, value)
 
 
 @dataclass(frozen=True)
 class Localiser:
-    """Replaces the names of one region, its peer and the accounts inside a value."""
+    """Replaces the names of one region, its peer and the accounts inside a value, and generated name suffixes."""
 
     region: str
     peer: str
     accounts: tuple[str, ...] = ()
+    names: NamePatterns = NamePatterns()
 
     def text(self, value: str) -> str:
-        # Replace the longer name first, in case one region's name contains the other's.
+        # Generated names first (a configured pattern sees the name as AWS holds it), then the regions: the
+        # longer name first, in case one region's name contains the other's.
+        out = self.names.stable(value)
         pairs = sorted(((self.region, REGION), (self.peer, PEER_REGION)), key=lambda p: -len(p[0]))
-        out = value
         for name, token in pairs:
             if name:
                 out = out.replace(name, token)

@@ -26,7 +26,7 @@ from standby.drift.compare import Allowed, apply_ignores, compare_states
 from standby.drift.dns import RegionEndpoints, record_states
 from standby.drift.inventory import RegionInventory, read_records, read_region
 from standby.drift.model import CheckError, DriftReport, Finding
-from standby.drift.normalise import Localiser, region_state
+from standby.drift.normalise import Localiser, NamePatterns, region_state
 from standby.drift.scope import Scope, scope_from_manifest, scope_from_outputs
 from standby.errors import ExitCode, StandbyError, UsageError
 from standby.progress import Event, Reporter, silent
@@ -161,7 +161,8 @@ class DriftRun:
     def _localisers(self, observed: Observed) -> tuple[Localiser, Localiser]:
         p, s = observed.primary.region, observed.standby.region
         accounts = tuple(a for a in (self.account(p), self.account(s)) if a)
-        return Localiser(p, s, accounts), Localiser(s, p, accounts)
+        names = NamePatterns.of(self.config.drift.name_patterns)
+        return Localiser(p, s, accounts, names), Localiser(s, p, accounts, names)
 
     # -- checks -----------------------------------------------------------------------------------------------
 

@@ -110,10 +110,10 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
             db = obs.activate.databases[identifier]
             copy = f"{identifier}{config.drill.copy_suffix}"
             steps.append(
-                PromoteCopy(
-                    key=f"{PROMOTE_DB}:{copy}",
-                    slug=PROMOTE_DB,
-                    region=region,
+                PromoteCopy.of(
+                    PROMOTE_DB,
+                    region,
+                    per=copy,
                     depends_on=(PREFLIGHT,),
                     intent=f"create {copy} as a replica of {identifier}, then promote it (measured)",
                     source=identifier,
@@ -122,11 +122,7 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
                     timeout_seconds=config.failover.promote_timeout_seconds,
                 )
             )
-            restore.append(
-                DeleteCopy(
-                    key=f"{DELETE_COPY}:{copy}", slug=DELETE_COPY, region=region, intent=f"delete {copy}", copy=copy
-                )
-            )
+            restore.append(DeleteCopy.of(DELETE_COPY, region, per=copy, intent=f"delete {copy}", copy=copy))
         scale = scale_steps(manifest, obs.activate.groups, region, targets, SCALE_OUT, (PREFLIGHT,))
         wait = wait_steps(manifest, region, scale, config.failover.healthy_timeout_seconds)
         steps.extend(scale + wait)
@@ -141,14 +137,14 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
         entry = resources.groups.get(config.entrypoint)
         value = entry.lb_dns_name if entry is not None else None
         if name and value and manifest.dns is not None:
+            zone_id = manifest.dns.zone_id
             steps.append(
-                ShiftDrillRecord(
-                    key=SHIFT_TRAFFIC,
-                    slug=SHIFT_TRAFFIC,
-                    region=region,
+                ShiftDrillRecord.of(
+                    SHIFT_TRAFFIC,
+                    region,
                     depends_on=ready,
                     intent=f"point the drill-only name {name} at {value} (production records untouched)",
-                    zone_id=manifest.dns.zone_id,
+                    zone_id=zone_id,
                     name=name,
                     value=value,
                     ttl=config.traffic.ttl,
@@ -157,20 +153,12 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
             )
             after_traffic = (SHIFT_TRAFFIC,)
             restore.append(
-                DeleteDrillRecord(
-                    key=DELETE_DRILL_RECORD,
-                    slug=DELETE_DRILL_RECORD,
-                    region=region,
-                    intent=f"delete {name}",
-                    zone_id=manifest.dns.zone_id,
-                    name=name,
-                )
+                DeleteDrillRecord.of(DELETE_DRILL_RECORD, region, intent=f"delete {name}", zone_id=zone_id, name=name)
             )
         steps.append(
-            VerifyDrill(
-                key=VERIFY,
-                slug=VERIFY,
-                region=region,
+            VerifyDrill.of(
+                VERIFY,
+                region,
                 depends_on=after_traffic,
                 intent="capacity healthy, copies promoted, drill name in place",
                 groups=tuple(verify_groups),

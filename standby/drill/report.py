@@ -5,6 +5,7 @@ Built from run journals (pure); rendered by standby.report.html and standby.repo
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from standby.report.run import (
     phase_timings,
     phases_of,
     replica_lag_at_promotion,
+    report_document,
     step_timings,
 )
 from standby.state.journal import Journal
@@ -80,7 +82,7 @@ class LeftBehind:
     after: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "before": self.before, "after": self.after}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -109,25 +111,17 @@ class DrillReport:
         return self.status == "passed"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": REPORT_SCHEMA_VERSION,
-            "kind": "drill",
-            "mode": self.mode,
-            "run_id": self.run_id,
-            "project": self.project,
-            "activate": self.activate,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "status": self.status,
-            "error": self.error,
-            "objectives": self.objectives.to_dict(),
-            "phases": [p.to_dict() for p in self.phases],
-            "steps": [s.to_dict() for s in self.steps],
-            "restored": self.restored,
-            "left_behind": [d.to_dict() for d in self.left_behind],
-            "inventory": {"before": dict(self.inventory_before), "after": dict(self.inventory_after)},
-            "warnings": list(self.warnings),
-        }
+        return report_document(
+            self,
+            kind="drill",
+            mode=self.mode,
+            regions={"activate": self.activate},
+            own={
+                "restored": self.restored,
+                "left_behind": [d.to_dict() for d in self.left_behind],
+                "inventory": {"before": dict(self.inventory_before), "after": dict(self.inventory_after)},
+            },
+        )
 
 
 def build_report(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from standby.emulation import cloudwatch, rds, route53
+from standby.emulation import autoscaling, cloudwatch, ec2, rds, route53
 from standby.emulation.state import EmulationState
 
 
@@ -25,4 +25,6 @@ def install(state: EmulationState) -> Installed:
     rds_emulation = rds.install(state)
     cloudwatch_emulation = cloudwatch.install(state)
     route53_emulation = route53.install(state, cloudwatch_emulation)
+    autoscaling.install()  # stateless: traffic sources, launches from the group's template version
+    ec2.install()  # stateless: launch-template tags and user data, security-group rule changes
     return Installed(state, rds_emulation, cloudwatch_emulation, route53_emulation)

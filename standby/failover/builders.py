@@ -61,10 +61,10 @@ def scale_steps(
             else f"{ref.autoscaling_group}: -> {_capacity_text(wanted)}"
         )
         steps.append(
-            ScaleGroup(
-                key=f"{slug}:{group}",
-                slug=slug,
-                region=region,
+            ScaleGroup.of(
+                slug,
+                region,
+                per=group,
                 depends_on=depends,
                 intent=intent,
                 nochange=nochange,
@@ -85,10 +85,9 @@ def fence_writes_step(
         return None
     reachable = obs.demote.reachable
     timeout = config.failover.fence_timeout_seconds
-    return FenceWrites(
-        key=FENCE_WRITES,
-        slug=FENCE_WRITES,
-        region=demote,
+    return FenceWrites.of(
+        FENCE_WRITES,
+        demote,
         depends_on=depends,
         intent=f"revoke the ingress of {', '.join(databases)}'s security groups (best effort, {timeout:.0f}s at most)",
         skip_reason="" if reachable else f"region unreachable ({obs.demote.error or 'no answer'})",
@@ -103,10 +102,9 @@ def drain_step(config: Config, demote: str, earlier: list[Step]) -> Drain:
     """Wait for the records' TTL and the drain time after traffic moved, before the demoted side loses capacity."""
     seconds = config.traffic.ttl + config.failover.drain_seconds
     after = tuple(s.key for s in earlier if s.slug in (SHIFT_TRAFFIC, VERIFY))
-    return Drain(
-        key=DRAIN,
-        slug=DRAIN,
-        region=demote,
+    return Drain.of(
+        DRAIN,
+        demote,
         depends_on=after,
         intent=f"wait {seconds}s (TTL {config.traffic.ttl}s + drain {config.failover.drain_seconds}s) before "
         f"{demote} loses capacity",
@@ -120,10 +118,9 @@ def fence_groups_step(
     groups = tuple(ref.autoscaling_group for _, ref in sorted(manifest.region(demote).groups.items()))
     reachable = obs.demote.reachable
     already = reachable and all((g in obs.demote.groups and obs.demote.groups[g].desired_capacity == 0) for g in groups)
-    return FenceGroups(
-        key=FENCE_PRIMARY,
-        slug=FENCE_PRIMARY,
-        region=demote,
+    return FenceGroups.of(
+        FENCE_PRIMARY,
+        demote,
         depends_on=depends,
         intent=f"scale {', '.join(groups) or 'nothing'} in to 0 (best effort, {timeout:.0f}s at most)",
         nochange=already,
@@ -143,10 +140,10 @@ def promote_steps(
         db = obs.activate.databases.get(identifier)
         state = j.promotion_state(db) if db is not None else j.Promotion.REPLICA
         steps.append(
-            PromoteDb(
-                key=f"{PROMOTE_DB}:{identifier}",
-                slug=PROMOTE_DB,
-                region=region,
+            PromoteDb.of(
+                PROMOTE_DB,
+                region,
+                per=identifier,
                 depends_on=depends,
                 intent=f"promote {identifier} ({state.value}) to a standalone primary",
                 nochange=state == j.Promotion.PROMOTED,
@@ -164,10 +161,10 @@ def wait_steps(manifest: Manifest, region: str, scale: list[Step], timeout: floa
         assert isinstance(step, ScaleGroup)
         ref = manifest.region(region).groups[step.group]
         steps.append(
-            WaitHealthy(
-                key=f"{WAIT_HEALTHY}:{step.group}",
-                slug=WAIT_HEALTHY,
-                region=region,
+            WaitHealthy.of(
+                WAIT_HEALTHY,
+                region,
+                per=step.group,
                 depends_on=(step.key,),
                 intent=f"{step.autoscaling_group}: {step.target.desired_capacity} in service and healthy",
                 group=step.group,
@@ -181,22 +178,10 @@ def wait_steps(manifest: Manifest, region: str, scale: list[Step], timeout: floa
 
 
 def reseed_step(region: str, primary: str, depends: tuple[str, ...], region_stack: str) -> ReseedDb:
-    return ReseedDb(
-        key=f"{RESEED_DB}:{region}",
-        slug=RESEED_DB,
-        region=region,
-        depends_on=depends,
-        intent=f"replace {region}'s databases with replicas of {primary}'s (terraform)",
-        stack=region_stack,
-    )
+    intent = f"replace {region}'s databases with replicas of {primary}'s (terraform)"
+    return ReseedDb.of(RESEED_DB, region, per=region, depends_on=depends, intent=intent, stack=region_stack)
 
 
 def restore_writes_step(region: str, record_in: str, depends: tuple[str, ...]) -> RestoreWrites:
-    return RestoreWrites(
-        key=f"{RESTORE_WRITES}:{region}",
-        slug=RESTORE_WRITES,
-        region=region,
-        depends_on=depends,
-        intent=f"restore the database ingress a fence revoked in {region}, if any",
-        record_in=record_in,
-    )
+    intent = f"restore the database ingress a fence revoked in {region}, if any"
+    return RestoreWrites.of(RESTORE_WRITES, region, per=region, depends_on=depends, intent=intent, record_in=record_in)

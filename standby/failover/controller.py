@@ -3,11 +3,12 @@
 A failover reads and writes only in the region it activates (its control store holds the manifest, the
 capacity snapshot, the lock and the journal); the other region is fenced on a best-effort basis. Every plan of
 steps — failover, failback, and the drills' plans — runs through ``run_plan``: one executor, one journal, one lock.
+What the runs left (status, history, reports) is read and written in ``status``; the failback's re-seed through
+Terraform is ``reseeding``.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from collections.abc import Iterator
@@ -16,69 +17,31 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from standby import judgements as j
-from standby.aws import rds
 from standby.aws.budget import Budget
 from standby.aws.session import SessionFactory
 from standby.clock import Clock, SystemClock
 from standby.config.schema import LoadedConfig
 from standby.errors import LockHeld, PreflightFailed, RunPaused, StandbyError, UsageError
 from standby.failover import fencing  # noqa: F401  (registers the fencing steps' handlers)
+from standby.failover import status as runs
 from standby.failover.executor import Executor
-from standby.failover.model import RESEED_DB, FailoverPlan, Observation, ReseedDb
+from standby.failover.model import FailoverPlan, Observation
 from standby.failover.observe import observe
 from standby.failover.planner import plan_failback, plan_failover
-from standby.failover.steps import Outcome, StepContext
-from standby.failover.waits import wait_until
+from standby.failover.reseeding import Reseeder
+from standby.failover.status import RunStatus
+from standby.failover.steps import StepContext
 from standby.owner import operator
 from standby.progress import Event, Reporter, silent
-from standby.report.run import build_run_report
-from standby.report.run import history as report_history
-from standby.report.store import RUN_REPORTS, Written, stored_reports
-from standby.report.store import save as save_report
-from standby.stacks import (
-    FINAL_SNAPSHOT_TIMEOUT_SECONDS,
-    Reseed,
-    Stacks,
-    ensure_final_snapshot,
-    final_snapshot_id,
-    final_snapshot_ready,
-    project_tags,
-    region_stack,
-)
+from standby.report.store import Written
+from standby.stacks import Reseed, Stacks, region_stack
 from standby.state import AWS_ERRORS, Assignment, Journal, JournalStore, Manifest, RegionStates
 from standby.state.journal import check_run_id
 from standby.state.lock import effective_ttl
 
-log = logging.getLogger(__name__)
-
 
 def new_run_id(kind: str, now: float) -> str:
     return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{kind}-{secrets.token_hex(2)}"
-
-
-@dataclass(frozen=True)
-class LastRun:
-    """The latest failover or failback run, as its journal tells."""
-
-    run_id: str
-    kind: str
-    status: str  # running | complete | failed | refused
-    started_at: float
-    ended_at: float | None
-    rto_seconds: float | None
-    steps: dict[str, str]  # step key -> its status
-
-
-@dataclass(frozen=True)
-class RunStatus:
-    """Which region is primary now, which are home, and the last run."""
-
-    primary: str
-    standby: str
-    home: Assignment
-    failed_over: bool
-    last_run: LastRun | None
 
 
 @dataclass(frozen=True)
@@ -251,28 +214,12 @@ class Controller:
         self.report(Event(journal.activate, str(pending["slug"]), "approved", detail=f"by {pending['approved_by']}"))
 
     def write_report(self, journal: Journal, error: str | None = None) -> Written | None:
-        """The run's report (JSON, HTML, Markdown) in ``[failover] report_dir`` and, best effort, in the activated
-        region's control store (``reports/<run_id>.json|.html``). None (logged) when it could not be written."""
-        try:
-            doc = build_run_report(self.config, journal, error=error, now=self.clock.now()).to_dict()
-            report_dir = self.loaded.resolve(self.config.failover.report_dir)
-            return save_report(doc, report_dir, self.states[journal.activate].store, RUN_REPORTS)
-        except Exception:  # a report must never hide how the run ended
-            log.warning("the report of run %s could not be written", journal.run_id, exc_info=True)
-            return None
+        """The run's report (``status.write_report``); None (logged) when it could not be written."""
+        return runs.write_report(self.loaded, self.states, journal, error, self.clock.now())
 
     def history(self) -> list[dict[str, Any]]:
-        """Every stored report's row (failovers, failbacks and drills), newest first; a region that does not
-        answer within the budget is skipped."""
-        budget = self.fast_states.budget("reading the stored reports")
-        pending = [budget.submit(stored_reports, [state.store]) for _, state in self.fast_states.items()]
-        docs: list[dict[str, Any]] = []
-        for answer in pending:
-            try:
-                docs.extend(answer.result())
-            except AWS_ERRORS as err:
-                log.warning("stored reports unreadable: %s", err)
-        return report_history(docs)
+        """Every stored report's row (failovers, failbacks and drills), newest first (``status.history``)."""
+        return runs.history(self.fast_states)
 
     def _refuse(self, plan: FailoverPlan, journal: Journal) -> None:
         journal.status = "refused"
@@ -350,6 +297,7 @@ class Controller:
         """Run ``plan``'s steps with the one executor, journaling in the activated region (caller holds the lock);
         it pauses before the steps whose slugs are in ``approve_before`` until the journal records their approval."""
         journal = journal or self.start_journal(plan)
+        reseeder = self.reseeder()
         ctx = StepContext(
             config=self.config,
             sessions=self.sessions,
@@ -357,7 +305,7 @@ class Controller:
             states=self.states,
             clock=self.clock,
             run_id=plan.run_id,
-            reseed=self._reseed if self.stacks is not None else None,
+            reseed=reseeder.reseed if reseeder is not None else None,
         )
         executor = Executor(
             ctx, journal, self.journals(plan.activate), reporter=self.report, approve_before=approve_before
@@ -389,135 +337,23 @@ class Controller:
 
     def latest_journal(self) -> Journal | None:
         """The latest journal, here or in either region; a region is waited for only within one budget."""
-        budget = self.fast_states.budget("reading the latest journals")
-        pending = [budget.submit(self.fast_states[region].journals().latest) for region in self.states]
-        found = [JournalStore(self.states.runs_dir, None).latest()]
-        for answer in pending:
-            try:
-                found.append(answer.result())
-            except AWS_ERRORS:
-                continue
-        return max((j_ for j_ in found if j_ is not None), key=lambda x: x.started_at, default=None)
+        return runs.latest_journal(self.fast_states)
+
+    def status(self) -> RunStatus:
+        """The recorded roles, the home ones and the last run."""
+        return runs.run_status(self.assignment(), Assignment.home(self.config), self.latest_journal())
 
     # -- re-seeding through Terraform -------------------------------------------------------------------------
 
-    def _reseed(self, region: str, primary_region: str, run_id: str) -> Outcome | None:
-        """Replace ``region``'s databases with fresh replicas of ``primary_region``'s, through a targeted
-        Terraform replace; each database the plan destroys gets a final snapshot first, verified ``available``.
-
-        None when they already are such replicas (never promoted since): re-running is a no-op. A stack without
-        databases plans and applies nothing. On resume, the run's snapshots already made are reused.
-        """
-        if self._replicas_of(region, primary_region):
+    def reseeder(self) -> Reseeder | None:
+        """The failback's re-seed through this controller's Terraform runner; None when it has none."""
+        if self.stacks is None:
             return None
-        assert self.stacks is not None
-        key = f"{RESEED_DB}:{region}"
-        client = self.sessions.client("rds", region)
-        snapshots: dict[str, str] = {}
-        tags = {**project_tags(self.config), "standby:run-id": run_id, "standby:purpose": "final-snapshot"}
-
-        def take_final_snapshots(reseed: Reseed) -> None:
-            for db in reseed.databases:
-                existing = rds.describe_snapshot(client, final_snapshot_id(run_id, db.identifier))
-                if existing is None and not reseed.destroys(db):
-                    continue  # nothing of it is destroyed (already gone: the plan creates it)
-                taken = ensure_final_snapshot(client, run_id, db.identifier, tags=tags)
-                how = "started" if taken.created else f"reused ({taken.status})"
-                self.report(
-                    Event(region, key, "final snapshot", detail=f"{taken.snapshot_id} of {db.identifier} {how}")
-                )
-                ready = wait_until(
-                    lambda sid=taken.snapshot_id: final_snapshot_ready(client, sid),
-                    what=f"final snapshot {taken.snapshot_id} available",
-                    timeout=FINAL_SNAPSHOT_TIMEOUT_SECONDS,
-                    clock=self.clock,
-                    first_wait=5.0,
-                    max_wait=60.0,
-                )
-                snapshots[db.identifier] = ready.identifier
-                self.report(Event(region, key, "final snapshot", detail=f"{ready.identifier} {ready.status}"))
-
-        reseed = self.stacks.replace_databases(
-            region, Assignment(primary=primary_region, standby=region), before_apply=take_final_snapshots
-        )
-        if reseed.plan is None:
-            return Outcome("skipped", reseed.summary())
-        kept = ", ".join(f"{db} -> {sid}" for db, sid in sorted(snapshots.items())) or "none (nothing destroyed)"
-        return Outcome(
-            "complete",
-            f"final snapshot(s): {kept}; {len(reseed.databases)} database(s) replaced with replicas of "
-            f"{primary_region}: {reseed.summary()}",
-            before={"databases": {db.identifier: db.address for db in reseed.databases}},
-            after={
-                "final_snapshots": dict(sorted(snapshots.items())),
-                "replaced": list(reseed.addresses),
-                "plan": reseed.summary(),
-            },
-        )
+        return Reseeder(self.config, self.sessions, self.stacks, self.clock, self.report, self.manifest)
 
     def reseed_preview(self, planned: Planned) -> list[Reseed]:
         """The exact targeted replace each pending re-seed step of ``planned`` would apply, planned now and never
         applied (the dry run and the confirmation show it). Empty, without starting Terraform, when the plan has
         no re-seed step to run, is refused, or this controller has no runner."""
-        plan = planned.plan
-        steps = [s for s in plan.steps if isinstance(s, ReseedDb) and not s.nochange and not s.skip_reason]
-        if self.stacks is None or not steps or plan.preflight.problems:
-            return []
-        previews = []
-        for step in steps:
-            primary = plan.demote if step.region == plan.activate else plan.activate
-            if self._replicas_of(step.region, primary):
-                continue
-            previews.append(self.stacks.plan_reseed(step.region, Assignment(primary=primary, standby=step.region)))
-        return previews
-
-    def _replicas_of(self, region: str, primary_region: str) -> bool:
-        """Whether every database of ``region`` is a replica of ``primary_region``'s, judged from AWS state alone
-        (``judgements.promotion_state``). One that is not available (a promotion in flight, or another change)
-        is waited on first: only once available can it be told a replica from a promoted instance."""
-        manifest = self.manifest(region)
-        identifiers = manifest.region(region).databases if manifest is not None else ()
-        if not identifiers:
-            return False
-        client = self.sessions.client("rds", region)
-
-        def settled() -> list[rds.DbInstance] | None:
-            found = rds.describe_instances(client, list(identifiers))
-            return None if any(j.promotion_state(db) == j.Promotion.PROMOTING for db in found) else found
-
-        found = wait_until(
-            settled,
-            what=f"the databases in {region} available",
-            timeout=self.config.failover.promote_timeout_seconds,
-            clock=self.clock,
-            first_wait=5.0,
-            max_wait=60.0,
-        )
-        return len(found) == len(identifiers) and all(
-            j.promotion_state(db) == j.Promotion.REPLICA
-            and db.replica_source is not None
-            and f":{primary_region}:" in db.replica_source
-            for db in found
-        )
-
-    def status(self) -> RunStatus:
-        current = self.assignment()
-        home = Assignment.home(self.config)
-        latest = self.latest_journal()
-        return RunStatus(
-            primary=current.primary,
-            standby=current.standby,
-            home=home,
-            failed_over=current != home,
-            last_run=None
-            if latest is None
-            else LastRun(
-                run_id=latest.run_id,
-                kind=latest.kind,
-                status=latest.status,
-                started_at=latest.started_at,
-                ended_at=latest.ended_at,
-                rto_seconds=latest.rto_seconds,
-                steps={k: s.status for k, s in latest.steps.items()},
-            ),
-        )
+        reseeder = self.reseeder()
+        return reseeder.preview(planned.plan) if reseeder is not None else []

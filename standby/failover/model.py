@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, Self
 
 from standby.aws.autoscaling import GroupState
 from standby.aws.rds import DbInstance
@@ -36,6 +36,18 @@ class Step:
     intent: str = ""  # what the step will do, for people
     nochange: bool = False  # the observation shows it done already
     skip_reason: str = ""  # planned as skipped (e.g. the region is unreachable)
+
+    @classmethod
+    def of(cls, slug: str, region: str, *, per: str | None = None, **own: Any) -> Self:
+        """A ``slug`` step in ``region``, keyed by its slug, or ``slug:per`` when a plan holds one per group,
+        database or region: the one rule by which the journal, the reports and ``depends_on`` name steps. ``own``:
+        the other fields (``depends_on``, ``intent``, … and the kind's own)."""
+        return cls(key=slug if per is None else f"{slug}:{per}", slug=slug, region=region, **own)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields every step has (its kind's own fields are the planner's business), as the journal keeps them."""
+        common = {f.name: getattr(self, f.name) for f in fields(Step)}
+        return {**common, "depends_on": list(self.depends_on)}
 
     def describe(self) -> str:
         if self.nochange:
@@ -184,29 +196,13 @@ class FailoverPlan:
     def preflight(self) -> Preflight:
         """The plan's preflight step; a plan without one (a drill's restore) has passed no checks and refuses none."""
         found = next((s for s in self.steps if isinstance(s, Preflight)), None)
-        return found or Preflight(key=PREFLIGHT, slug=PREFLIGHT, region=self.activate, intent="no checks")
+        return found or Preflight.of(PREFLIGHT, self.activate, intent="no checks")
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "kind": self.kind,
-            "activate": self.activate,
-            "demote": self.demote,
-            "target_source": self.target_source,
-            "targets": {g: c.model_dump() for g, c in self.targets.items()},
-            "steps": [
-                {
-                    "key": s.key,
-                    "slug": s.slug,
-                    "region": s.region,
-                    "depends_on": list(s.depends_on),
-                    "intent": s.intent,
-                    "nochange": s.nochange,
-                    "skip_reason": s.skip_reason,
-                }
-                for s in self.steps
-            ],
-        }
+        """The plan as its journal keeps it: every field, the targets as plain data, each step's common fields."""
+        doc = {f.name: getattr(self, f.name) for f in fields(self)}
+        targets = {group: capacity.model_dump() for group, capacity in self.targets.items()}
+        return {**doc, "steps": [s.to_dict() for s in self.steps], "targets": targets}

@@ -119,10 +119,9 @@ def _traffic_and_after(
     if mode == "health-check":
         done = obs.evacuated.get(demote) is True and obs.evacuated.get(activate) is not True
         steps.append(
-            ShiftTrafficStep(
-                key=SHIFT_TRAFFIC,
-                slug=SHIFT_TRAFFIC,
-                region=activate,
+            ShiftTrafficStep.of(
+                SHIFT_TRAFFIC,
+                activate,
                 depends_on=ready,
                 intent=f"evacuate {demote} with its traffic switch (a CloudWatch alarm in {activate}); "
                 "no Route53 control-plane call",
@@ -142,10 +141,9 @@ def _traffic_and_after(
         pending = (
             j.traffic_changes(obs.records, names, activate, regions, evict=evict) if obs.records is not None else None
         )
-        shift = ShiftTrafficStep(
-            key=SHIFT_TRAFFIC,
-            slug=SHIFT_TRAFFIC,
-            region=activate,
+        shift = ShiftTrafficStep.of(
+            SHIFT_TRAFFIC,
+            activate,
             depends_on=ready,
             intent=f"send {', '.join(names)} to {activate} ("
             + (f"{len(pending)} record change(s) in one batch" if pending is not None else "records unread")
@@ -161,10 +159,9 @@ def _traffic_and_after(
         steps.append(shift)
         after_traffic = (shift.key,)
     groups = tuple((s.autoscaling_group, s.target.desired_capacity) for s in earlier if isinstance(s, ScaleGroup))
-    verify = Verify(
-        key=VERIFY,
-        slug=VERIFY,
-        region=activate,
+    verify = Verify.of(
+        VERIFY,
+        activate,
         depends_on=after_traffic,
         intent="capacity in service, databases promoted, traffic on " + activate,
         activate=activate,
@@ -178,10 +175,9 @@ def _traffic_and_after(
     )
     steps.append(verify)
     steps.append(
-        RecordRoles(
-            key=RECORD,
-            slug=RECORD,
-            region=activate,
+        RecordRoles.of(
+            RECORD,
+            activate,
             depends_on=(VERIFY,),
             intent=f"record roles: primary {activate}, standby {demote}",
             nochange=current == Assignment(primary=activate, standby=demote),
@@ -215,10 +211,9 @@ def plan_failback(
     if manifest is None:
         problems.append(f"no manifest in {activate}'s control store: run `standby provision` first")
     steps: list[Step] = [
-        Preflight(
-            key=PREFLIGHT,
-            slug=PREFLIGHT,
-            region=activate,
+        Preflight.of(
+            PREFLIGHT,
+            activate,
             intent="both regions reachable" if not problems else f"{len(problems)} problem(s)",
             problems=tuple(problems),
         )
@@ -269,10 +264,9 @@ def plan_failback(
         steps.extend([reseed_last, restore_last])
         last = (restore_last.key,)
     steps.append(
-        RecordRoles(
-            key=RECORD,
-            slug=RECORD,
-            region=activate,
+        RecordRoles.of(
+            RECORD,
+            activate,
             depends_on=last,
             intent=record.intent,
             nochange=already_home,

@@ -33,10 +33,9 @@ def preflight_step(
     """The preflight step: its checks run now, at planning time (nothing here touches AWS), and the step refuses
     the run when any problem was found; warnings are recorded."""
     problems, warnings = _checks(config, manifest, obs, targets, expected_account, accept_rpo_breach)
-    return Preflight(
-        key=PREFLIGHT,
-        slug=PREFLIGHT,
-        region=obs.activate.region,
+    return Preflight.of(
+        PREFLIGHT,
+        obs.activate.region,
         intent=f"checks passed, {len(warnings)} warning(s)" if not problems else f"{len(problems)} problem(s)",
         problems=tuple(problems),
         warnings=tuple(warnings),

@@ -9,6 +9,7 @@ listed too but never fails the lint: it is a planned switchover and needs both r
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,19 +64,6 @@ class ModeLint:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        def calls(found: tuple[Call, ...]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "step": c.step,
-                    "action": c.action,
-                    "region": c.region,
-                    "plane": c.plane,
-                    "best_effort": c.best_effort,
-                    "via": c.via,
-                }
-                for c in found
-            ]
-
         return {
             "mode": self.mode,
             "activate": self.activate,
@@ -83,8 +71,8 @@ class ModeLint:
             "passed": self.passed,
             "problems": [f.__dict__ for f in self.problems],
             "failback_dependencies": [f.__dict__ for f in self.failback_dependencies],
-            "failover": calls(self.failover),
-            "failback": calls(self.failback),
+            "failover": [dataclasses.asdict(c) for c in self.failover],
+            "failback": [dataclasses.asdict(c) for c in self.failback],
         }
 
 

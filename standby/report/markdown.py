@@ -9,28 +9,34 @@ def _secs(value: float | None) -> str:
     return "unknown" if value is None else f"{value:.1f}s"
 
 
+_MET = {True: "✅ met", False: "❌ not met"}
+
+
+def _objectives_and_phases(report: dict[str, Any]) -> list[str]:
+    """What every run's summary starts with: RTO and RPO against their objectives, a table; then the phases."""
+    lines = ["| objective | measured | target | |", "|---|---|---|---|"]
+    for name in ("rto", "rpo"):
+        o = report["objectives"][name]
+        lines.append(
+            f"| {name.upper()} | {_secs(o['measured_seconds'])} | {o['objective_seconds']}s | {_MET[o['met']]} |"
+        )
+    lines.append("")
+    lines.append("Phases: " + ", ".join(f"{p['name']} {_secs(p['seconds'])}" for p in report["phases"]))
+    return lines
+
+
 def render_run_markdown(report: dict[str, Any]) -> str:
     """A failover's or failback's report."""
-    obj = report["objectives"]
     kind = report["kind"]
     lines = [
         f"### {kind.capitalize()} {report['run_id']}: **{report['status'].upper()}**",
         "",
         f"Activated {report['activate']}, demoted {report['demote']}.",
         "",
-        "| objective | measured | target | |",
-        "|---|---|---|---|",
+        *_objectives_and_phases(report),
+        "",
+        "Timeline:",
     ]
-    mark = {True: "✅ met", False: "❌ not met"}
-    for name in ("rto", "rpo"):
-        o = obj[name]
-        lines.append(
-            f"| {name.upper()} | {_secs(o['measured_seconds'])} | {o['objective_seconds']}s | {mark[o['met']]} |"
-        )
-    lines.append("")
-    lines.append("Phases: " + ", ".join(f"{p['name']} {_secs(p['seconds'])}" for p in report["phases"]))
-    lines.append("")
-    lines.append("Timeline:")
     lines.extend(f"- {_secs(e['at'])} {e['event']}: {e['detail']}" for e in report["timeline"])
     if report["changes"]:
         lines.append("")
@@ -50,21 +56,11 @@ def render_run_markdown(report: dict[str, Any]) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     if report.get("kind", "drill") != "drill":
         return render_run_markdown(report)
-    obj = report["objectives"]
-    mark = {True: "✅ met", False: "❌ not met"}
     lines = [
         f"### Drill {report['run_id']} ({report['mode']}): **{report['status'].upper()}**",
         "",
-        "| objective | measured | target | |",
-        "|---|---|---|---|",
+        *_objectives_and_phases(report),
     ]
-    for name in ("rto", "rpo"):
-        o = obj[name]
-        lines.append(
-            f"| {name.upper()} | {_secs(o['measured_seconds'])} | {o['objective_seconds']}s | {mark[o['met']]} |"
-        )
-    lines.append("")
-    lines.append("Phases: " + ", ".join(f"{p['name']} {_secs(p['seconds'])}" for p in report["phases"]))
     if report["left_behind"]:
         lines.append(f"Left behind ({len(report['left_behind'])}):")
         lines.extend(f"- `{d['key']}`: {d['before']} → {d['after']}" for d in report["left_behind"])

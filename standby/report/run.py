@@ -7,6 +7,7 @@ with what it observed before and after. The drill report (``standby.drill.report
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -130,13 +131,7 @@ class PhaseTiming:
     steps: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "start": self.start,
-            "end": self.end,
-            "seconds": self.seconds,
-            "steps": list(self.steps),
-        }
+        return {**dataclasses.asdict(self), "steps": list(self.steps)}
 
 
 def phase_timings(journal: Journal, *, planning: bool = False) -> tuple[PhaseTiming, ...]:
@@ -161,17 +156,7 @@ class StepTiming:
     error: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "slug": self.slug,
-            "region": self.region,
-            "run": self.run,
-            "status": self.status,
-            "start": self.start,
-            "end": self.end,
-            "detail": self.detail,
-            "error": self.error,
-        }
+        return dataclasses.asdict(self)
 
 
 def step_timings(journals: tuple[Journal, ...], origin: float) -> tuple[StepTiming, ...]:
@@ -193,6 +178,56 @@ def step_timings(journals: tuple[Journal, ...], origin: float) -> tuple[StepTimi
     )
 
 
+class RunParts(Protocol):
+    """What every run report has: a drill's (``standby.drill.report``), a failover's or failback's."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def project(self) -> str: ...
+    @property
+    def started_at(self) -> float: ...
+    @property
+    def finished_at(self) -> float: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def objectives(self) -> Objectives: ...
+    @property
+    def phases(self) -> tuple[PhaseTiming, ...]: ...
+    @property
+    def steps(self) -> tuple[StepTiming, ...]: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+
+def report_document(
+    report: RunParts, *, kind: str, mode: str, regions: dict[str, str], own: dict[str, Any]
+) -> dict[str, Any]:
+    """A report's JSON document (REPORT_SCHEMA_VERSION): the parts every run report shares, in the order the
+    renderers and readers know, with the report's ``regions`` after its project and its ``own`` parts before the
+    warnings."""
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "kind": kind,
+        "mode": mode,
+        "run_id": report.run_id,
+        "project": report.project,
+        **regions,
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "status": report.status,
+        "error": report.error,
+        "objectives": report.objectives.to_dict(),
+        "phases": [p.to_dict() for p in report.phases],
+        "steps": [s.to_dict() for s in report.steps],
+        **own,
+        "warnings": list(report.warnings),
+    }
+
+
 # -- the failover's and failback's report ---------------------------------------------------------------------
 
 
@@ -206,7 +241,7 @@ class Change:
     after: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "region": self.region, "before": dict(self.before), "after": dict(self.after)}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -218,7 +253,7 @@ class Event:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at, "event": self.event, "detail": self.detail}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -244,27 +279,18 @@ class RunReport:
     warnings: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": REPORT_SCHEMA_VERSION,
-            "kind": self.kind,
-            "mode": self.kind,
-            "run_id": self.run_id,
-            "project": self.project,
-            "activate": self.activate,
-            "demote": self.demote,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "status": self.status,
-            "error": self.error,
-            "objectives": self.objectives.to_dict(),
-            "phases": [p.to_dict() for p in self.phases],
-            "steps": [s.to_dict() for s in self.steps],
-            "changes": [c.to_dict() for c in self.changes],
-            "timeline": [e.to_dict() for e in self.timeline],
-            "paused_seconds": self.paused_seconds,
-            "pending_approval": self.pending_approval,
-            "warnings": list(self.warnings),
-        }
+        return report_document(
+            self,
+            kind=self.kind,
+            mode=self.kind,
+            regions={"activate": self.activate, "demote": self.demote},
+            own={
+                "changes": [c.to_dict() for c in self.changes],
+                "timeline": [e.to_dict() for e in self.timeline],
+                "paused_seconds": self.paused_seconds,
+                "pending_approval": self.pending_approval,
+            },
+        )
 
 
 def timeline_of(journal: Journal) -> tuple[Event, ...]:

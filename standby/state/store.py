@@ -86,6 +86,18 @@ class ControlStore:
     def dynamodb(self) -> Any:
         return self._client("dynamodb")
 
+    def remove_bucket(self) -> bool:
+        """Delete the bucket and every record in it (``standby destroy``); False when it did not exist."""
+        with self._guard:
+            self._ensured = False
+        return s3.delete_bucket(self._client("s3"), self.bucket, owner=self.account_id)
+
+    def remove_lock_table(self) -> bool:
+        """Delete the lock table (``standby destroy``, once its run lock is released); False when it did not exist."""
+        with self._guard:
+            self._ensured = False
+        return dynamodb.delete_table(self._client("dynamodb"), self.lock_table)
+
 
 def caller_account(sessions: SessionFactory, regions: Sequence[str]) -> str:
     """The caller's account: known to ``sessions`` already, or the first answer of STS asked in every one of

@@ -8,6 +8,12 @@ python-terraform's own run loop is used: it reads the whole parent environment, 
 DEBUG, and passes flags that Terraform 1.x rejects (``destroy -force``). Variables are written to a
 ``*.auto.tfvars.json`` file in the workspace's data directory and passed with ``-var-file``: their values never
 appear in an argv or a log line.
+
+``plan``, ``apply`` and ``destroy`` run with ``-json``: their machine-readable UI is read line by line as it arrives
+and shown as per-resource progress (``standby.terraform.progress`` parses it, ``standby.terraform.display`` shows
+it); their error diagnostics are the error's text. An apply (or destroy) that runs longer than
+``apply_timeout_seconds`` is interrupted (SIGINT, so Terraform can stop its calls and release the state lock),
+killed after a grace period, and reported with the resources it still had in flight.
 """
 
 from __future__ import annotations
@@ -15,18 +21,27 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from standby.errors import TerraformError
+from standby.errors import ExitCode, StandbyError, TerraformError
 from standby.terraform.argv import ArgvError, IsFlagged, build_argv
 from standby.terraform.cli_config import write_cli_config
+from standby.terraform.display import StreamDisplay
 from standby.terraform.plan import Plan
+from standby.terraform.process import (
+    INTERRUPT_GRACE_SECONDS,
+    Completed,
+    Execute,
+    Stream,
+    replayed,
+    run_process,
+    stream_process,
+)
+from standby.terraform.progress import Tracker, format_elapsed, parse_line
 
 log = logging.getLogger(__name__)
 
@@ -51,24 +66,10 @@ class Workspace:
         return self.data_dir / "standby.tfplan"
 
 
-@dataclass(frozen=True)
-class Completed:
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
+class ApplyTimedOut(StandbyError):
+    """An apply or destroy ran past ``[terraform] apply_timeout_seconds`` and was stopped."""
 
-
-Execute = Callable[[Sequence[str], Path, Mapping[str, str]], Completed]
-
-
-def run_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Completed:
-    started = time.monotonic()
-    proc = subprocess.run(
-        list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
-    )
-    return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    exit_code = ExitCode.TERRAFORM
 
 
 class TerraformRunner:
@@ -82,14 +83,37 @@ class TerraformRunner:
         extra_env: Mapping[str, str] | None = None,
         cli_config_dir: Path | None = None,
         execute: Execute = run_process,
+        stream: Stream | None = None,
+        display: StreamDisplay | None = None,
+        apply_timeout_seconds: float | None = None,
+        interrupt_grace_seconds: float = INTERRUPT_GRACE_SECONDS,
     ) -> None:
+        """``execute`` runs the commands read whole (init, show, output, state pull); ``stream`` those whose
+        ``-json`` UI is read as it arrives (plan, apply, destroy) — by default the real process, or ``execute``
+        replayed when a stand-in ``execute`` is given. ``display`` shows the progress (default: stderr)."""
         self.binary = binary
         self.plugin_dir = plugin_dir
         self.extra_env = dict(extra_env or {})
         self.cli_config_dir = cli_config_dir
+        self.apply_timeout_seconds = apply_timeout_seconds
+        self.display = display if display is not None else StreamDisplay()
         self._execute = execute
+        self.interrupt_grace_seconds = interrupt_grace_seconds
+        if stream is None:
+            stream = self._stream_process if execute is run_process else replayed(execute)
+        self._stream = stream
         self._init_locks: dict[Path, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+
+    def _stream_process(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+        timeout: float | None,
+    ) -> Completed:
+        return stream_process(argv, cwd, env, on_line, timeout, grace=self.interrupt_grace_seconds)
 
     # -- argv -------------------------------------------------------------------------------------------------
 
@@ -120,6 +144,33 @@ class TerraformRunner:
         if done.returncode not in ok:
             log.debug("[%s] stderr:\n%s", workspace.name, done.stderr)
             raise TerraformError(argv, done.returncode, done.stderr or done.stdout)
+        return done
+
+    def _run_streamed(self, workspace: Workspace, argv: list[str], *, timeout: float | None = None) -> Completed:
+        """Run a ``-json`` command, showing its progress as it goes; its error diagnostics make the error's text."""
+        workspace.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        log.debug("[%s] run: %s", workspace.name, " ".join(argv))
+        tracker = self.display.open(workspace.name)
+
+        def on_line(line: str) -> None:
+            event = parse_line(line)
+            if event is None:
+                return
+            if event.message:
+                log.debug("[%s] terraform: %s", workspace.name, event.message)
+            self.display.feed(tracker, event)
+
+        try:
+            done = self._stream(argv, workspace.stack_dir, self.environment(workspace), on_line, timeout)
+        finally:
+            self.display.close(tracker)
+        log.debug("[%s] exit %s after %.1fs", workspace.name, done.returncode, done.seconds)
+        if done.timed_out:
+            raise timed_out(workspace, argv, timeout or 0.0, tracker, self.display.clock())
+        if done.returncode != 0:
+            log.debug("[%s] stderr:\n%s", workspace.name, done.stderr)
+            text = "\n\n".join(part for part in (tracker.error_text(), done.stderr.strip()) if part)
+            raise TerraformError(argv, done.returncode, text)
         return done
 
     # -- commands ---------------------------------------------------------------------------------------------
@@ -174,6 +225,7 @@ class TerraformRunner:
             "plan",
             input=False,
             lock_timeout="60s",
+            json=IsFlagged,
             var_file=[str(var_file)],
             out=str(workspace.plan_file),
             refresh_only=IsFlagged if refresh_only else None,
@@ -181,7 +233,7 @@ class TerraformRunner:
             replace=list(replace) or None,
             target=list(target) or None,
         )
-        self._run(workspace, argv)
+        self._run_streamed(workspace, argv)
         if workspace.plan_file.exists():  # it holds the variables' values: owner-only, whatever the umask
             os.chmod(workspace.plan_file, 0o600)
         return self.show_plan(workspace)
@@ -223,8 +275,10 @@ class TerraformRunner:
 
     def apply(self, workspace: Workspace, plan: Plan) -> float:
         """Apply a saved plan exactly; returns the seconds it took."""
-        argv = self.argv(workspace, "apply", str(plan.path), input=False, lock_timeout="60s", auto_approve=IsFlagged)
-        return self._run(workspace, argv).seconds
+        argv = self.argv(
+            workspace, "apply", str(plan.path), input=False, lock_timeout="60s", json=IsFlagged, auto_approve=IsFlagged
+        )
+        return self._run_streamed(workspace, argv, timeout=self.apply_timeout_seconds).seconds
 
     def output(self, workspace: Workspace) -> dict[str, Any]:
         """The workspace's outputs as {name: value} (sensitive values included; never log them)."""
@@ -235,13 +289,34 @@ class TerraformRunner:
     def destroy(self, workspace: Workspace, variables: Mapping[str, Any]) -> float:
         var_file = self.write_variables(workspace, variables)
         argv = self.argv(
-            workspace, "destroy", input=False, lock_timeout="60s", var_file=[str(var_file)], auto_approve=IsFlagged
+            workspace,
+            "destroy",
+            input=False,
+            lock_timeout="60s",
+            json=IsFlagged,
+            var_file=[str(var_file)],
+            auto_approve=IsFlagged,
         )
-        return self._run(workspace, argv).seconds
+        return self._run_streamed(workspace, argv, timeout=self.apply_timeout_seconds).seconds
 
     def _lock_for(self, directory: Path) -> threading.Lock:
         with self._locks_guard:
             return self._init_locks.setdefault(directory.resolve(), threading.Lock())
+
+
+def timed_out(workspace: Workspace, argv: Sequence[str], timeout: float, tracker: Tracker, now: float) -> ApplyTimedOut:
+    """The error for an apply stopped after ``timeout``: which stack, which region, what was still in flight."""
+    stack, _, place = workspace.name.partition("/")
+    verb = argv[1] if len(argv) > 1 else "apply"
+    flights = tracker.still_in_flight(now) + tracker.failed  # an interrupted resource ends as errored
+    still = "; in flight: " + ", ".join(flights) if flights else "; no resource was in flight"
+    return ApplyTimedOut(
+        f"terraform {verb} of stack {stack} in {place or 'global'} did not finish within "
+        f"{format_elapsed(timeout)} ([terraform] apply_timeout_seconds = {timeout:g}) and was stopped{still}",
+        hint="Terraform was interrupted (SIGINT, then killed if it did not stop); its state may lag what exists. "
+        "Read the resources' own errors in the debug log, then run `standby provision --plan` to see where the "
+        "stack stands",
+    )
 
 
 def _parse_json(done: Completed, argv: Sequence[str]) -> Any:

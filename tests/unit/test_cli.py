@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,27 @@ def test_validate_json_document(capsys) -> None:
     assert list(doc) == ["schema_version", "command", "status", "result"]
     assert (doc["schema_version"], doc["command"], doc["status"]) == (1, "validate", "ok")
     assert doc["result"]["stacks"] == ["dns", "region"]
+
+
+def test_validate_shows_the_terraform_binary_and_its_version(capsys) -> None:
+    assert main(["validate", EXAMPLE]) == 0
+    assert re.search(r"^terraform binary 'terraform': terraform \d+\.\d+\.\d+", capsys.readouterr().out, re.M)
+    assert main(["--output", "json", "validate", EXAMPLE]) == 0
+    found = json.loads(capsys.readouterr().out)["result"]["terraform"]
+    assert (found["binary"], found["name"], found["problem"]) == ("terraform", "terraform", None)
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", found["version"])
+
+
+def test_validate_reports_a_binary_that_cannot_be_run_without_failing(tmp_path: Path, capsys) -> None:
+    text = Path(EXAMPLE).read_text()
+    text = text.replace('binary = "terraform"', f'binary = "{tmp_path / "no-such-tofu"}"')
+    text = text.replace('"../../terraform/', f'"{REPO / "terraform"}/')
+    config = tmp_path / "standby.toml"
+    config.write_text(text)
+    assert main(["--output", "json", "validate", str(config)]) == 0
+    found = json.loads(capsys.readouterr().out)["result"]["terraform"]
+    assert (found["name"], found["version"]) == (None, None)
+    assert "no-such-tofu" in found["problem"]
 
 
 def test_validate_invalid_file_lists_every_problem(tmp_path: Path, capsys) -> None:

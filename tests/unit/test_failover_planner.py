@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ from standby.aws.route53 import Record
 from standby.config import load_config
 from standby.config.schema import Capacity
 from standby.failover.model import (
+    DRAIN,
+    PROMOTE_DB,
+    Drain,
     FenceGroups,
     Observation,
     PromoteDb,
@@ -129,6 +133,33 @@ def test_happy_path_plan_shape(config) -> None:
     assert deps["fence-primary"] == ("drain",)
     assert p.step("drain").seconds == config.traffic.ttl + config.failover.drain_seconds
     assert not any(s.nochange for s in p.steps)
+
+
+def test_a_step_is_keyed_by_its_slug_or_one_per_item() -> None:
+    one = Drain.of(DRAIN, EAST, depends_on=("verify",), seconds=5.0)
+    per = PromoteDb.of(PROMOTE_DB, WEST, per="webapp-db", identifier="webapp-db", arn="arn:db")
+    assert (one.key, one.slug, one.region, one.depends_on, one.seconds) == ("drain", DRAIN, EAST, ("verify",), 5.0)
+    assert (per.key, per.slug, per.region) == ("promote-db:webapp-db", PROMOTE_DB, WEST)
+
+
+def test_the_journal_keeps_every_plan_field_and_each_steps_common_fields(config) -> None:
+    p = plan(config)
+    doc = json.loads(json.dumps(p.to_dict()))
+    assert set(doc) == {"run_id", "kind", "activate", "demote", "steps", "targets", "target_source"}
+    assert (doc["run_id"], doc["kind"], doc["activate"], doc["demote"]) == ("r1", "failover", WEST, EAST)
+    assert doc["target_source"] == p.target_source
+    assert doc["targets"] == {"web": {"min_size": 2, "max_size": 8, "desired_capacity": 6}}
+    assert [s["key"] for s in doc["steps"]] == [s.key for s in p.steps]
+    fence = doc["steps"][[s.key for s in p.steps].index("fence-writes")]
+    assert fence == {
+        "key": "fence-writes",
+        "slug": "fence-writes",
+        "region": EAST,
+        "depends_on": ["wait-healthy:web"],
+        "intent": p.step("fence-writes").intent,
+        "nochange": False,
+        "skip_reason": "",
+    }
 
 
 def ancestors(p, key: str) -> set[str]:

@@ -45,6 +45,7 @@ FLOORS = {
     "drill": ORCHESTRATIONS,
     "drift": ORCHESTRATIONS,
     "plan": ORCHESTRATIONS,
+    "teardown": ORCHESTRATIONS,
     "cli": CLI,
 }
 ORCHESTRATION_IMPORTS_ALLOWED = {("drill", "failover"), ("plan", "failover"), ("plan", "drill")}

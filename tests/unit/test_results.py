@@ -15,7 +15,7 @@ from standby.cli.views import run_status_json
 from standby.config import load_config
 from standby.drill.report import build_report
 from standby.errors import ExitCode
-from standby.failover.controller import LastRun, RunStatus
+from standby.failover.status import LastRun, RunStatus
 from standby.state import Assignment, Journal, StepRecord
 
 REPO = Path(__file__).resolve().parents[2]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,9 @@ import pytest
 from standby.errors import TerraformError
 from standby.terraform import TerraformRunner, Workspace
 from standby.terraform.argv import ArgvError, IsFlagged, IsNotFlagged, build_argv
-from standby.terraform.runner import Completed
+from standby.terraform.display import StreamDisplay
+from standby.terraform.plan import Plan
+from standby.terraform.runner import ApplyTimedOut, Completed
 
 FAKE = Path(__file__).resolve().parents[1] / "fakes" / "fake_terraform.py"
 
@@ -82,11 +86,27 @@ def test_init_plan_apply_output_destroy_argv(fake: Path, tmp_path: Path) -> None
     plan_file = str(ws.plan_file)
     assert [c["argv"] for c in calls(tmp_path)] == [
         ["init", "-no-color", "-input=false", f"-backend-config=path={tmp_path / 'us-east-1.tfstate'}", "-reconfigure"],
-        ["plan", "-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={var_file}", f"-out={plan_file}"],
+        [
+            "plan",
+            "-no-color",
+            "-input=false",
+            "-lock-timeout=60s",
+            "-json",
+            f"-var-file={var_file}",
+            f"-out={plan_file}",
+        ],
         ["show", "-no-color", "-json", plan_file],
-        ["apply", "-no-color", "-input=false", "-lock-timeout=60s", "-auto-approve", plan_file],
+        ["apply", "-no-color", "-input=false", "-lock-timeout=60s", "-json", "-auto-approve", plan_file],
         ["output", "-no-color", "-json"],
-        ["destroy", "-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={var_file}", "-auto-approve"],
+        [
+            "destroy",
+            "-no-color",
+            "-input=false",
+            "-lock-timeout=60s",
+            "-json",
+            f"-var-file={var_file}",
+            "-auto-approve",
+        ],
     ]
     assert plan.summary() == "1 to add, 0 to change, 0 to destroy"
     assert outputs == {"name": "/x"}
@@ -183,12 +203,30 @@ def test_exact_argv_of_every_command(tmp_path: Path) -> None:
             f"-backend-config=path={tmp_path / 'us-east-1.tfstate'}",
             "-reconfigure",
         ],
-        [tf, "plan", "-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={var_file}", f"-out={plan_file}"],
+        [
+            tf,
+            "plan",
+            "-no-color",
+            "-input=false",
+            "-lock-timeout=60s",
+            "-json",
+            f"-var-file={var_file}",
+            f"-out={plan_file}",
+        ],
         [tf, "show", "-no-color", "-json", plan_file],
-        [tf, "apply", "-no-color", "-input=false", "-lock-timeout=60s", "-auto-approve", plan_file],
+        [tf, "apply", "-no-color", "-input=false", "-lock-timeout=60s", "-json", "-auto-approve", plan_file],
         [tf, "output", "-no-color", "-json"],
         [tf, "state", "pull", "-no-color"],
-        [tf, "destroy", "-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={var_file}", "-auto-approve"],
+        [
+            tf,
+            "destroy",
+            "-no-color",
+            "-input=false",
+            "-lock-timeout=60s",
+            "-json",
+            f"-var-file={var_file}",
+            "-auto-approve",
+        ],
     ]
     assert {cwd for _, cwd in execute.calls} == {ws.stack_dir}
 
@@ -200,7 +238,14 @@ def test_argv_of_show_state_refresh_only_and_destroy_plans(tmp_path: Path) -> No
     runner.state_resources(ws)
     runner.plan(ws, {}, refresh_only=True)
     runner.plan(ws, {}, destroy=True)
-    common = ["-no-color", "-input=false", "-lock-timeout=60s", f"-var-file={ws.var_file}", f"-out={ws.plan_file}"]
+    common = [
+        "-no-color",
+        "-input=false",
+        "-lock-timeout=60s",
+        "-json",
+        f"-var-file={ws.var_file}",
+        f"-out={ws.plan_file}",
+    ]
     assert execute.argvs[0] == ["terraform", "show", "-no-color", "-json"]
     assert execute.argvs[1] == ["terraform", "plan", *common, "-refresh-only"]
     assert execute.argvs[3] == ["terraform", "plan", *common, "-destroy"]
@@ -217,6 +262,7 @@ def test_targeted_replacement_plan_argv(tmp_path: Path) -> None:
         "-no-color",
         "-input=false",
         "-lock-timeout=60s",
+        "-json",
         f"-var-file={ws.var_file}",
         f"-out={ws.plan_file}",
         "-replace=module.db.aws_db_instance.main",
@@ -317,3 +363,109 @@ def test_drift_pull_state_goes_through_the_runner(tmp_path: Path) -> None:
     assert iac.pull_state(TerraformRunner("terraform", execute=execute), ws) == {"version": 4, "resources": []}
     assert execute.calls == [(["terraform", "state", "pull", "-no-color"], ws.stack_dir)]
     assert not hasattr(iac, "run_process")
+
+
+# -- -json commands: read as they run, errors from diagnostics, the apply timeout ----------------------------------
+
+UI = Path(__file__).resolve().parent / "terraform_ui"
+
+
+def script_terraform(tmp_path: Path, body: str) -> Path:
+    """A stand-in terraform: ``body`` is Python run with ``verb`` (argv[1]) and ``say(line)`` (print, flushed)."""
+    script = tmp_path / "tf.py"
+    script.write_text(
+        "import json, os, signal, sys, time\nverb = sys.argv[1]\ndef say(line):\n    print(line, flush=True)\n" + body
+    )
+    binary = tmp_path / "terraform"
+    binary.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n')
+    binary.chmod(0o755)
+    return binary
+
+
+def test_apply_progress_is_shown_while_terraform_runs(tmp_path: Path) -> None:
+    """The first line is on the display before the process has written its last: read as it arrives."""
+    marker = tmp_path / "go"
+    lines = (UI / "apply.jsonl").read_text().splitlines()
+    body = (
+        f"lines = {lines!r}\n"
+        "say(lines[0]); say(lines[2])\n"
+        f"while not os.path.exists({str(marker)!r}): time.sleep(0.05)\n"
+        "for line in lines[3:]: say(line)\n"
+    )
+    shown: list[str] = []
+
+    class Display(StreamDisplay):
+        def feed(self, tracker, event):  # type: ignore[no-untyped-def]
+            super().feed(tracker, event)
+            shown.append(event.kind)
+            if event.kind == "apply_start":
+                marker.touch()  # only now may the stand-in finish
+
+    out = io.StringIO()
+    runner = TerraformRunner(str(script_terraform(tmp_path, body)), display=Display(out, live=False))
+    runner.apply(workspace(tmp_path), Plan(tmp_path / "plan", ()))
+    assert shown == ["version", "apply_start", "apply_complete", "change_summary", "outputs"]
+    assert "aws_ssm_parameter.this: created (1s)" in out.getvalue()
+
+
+def test_a_failed_plan_raises_with_terraforms_diagnostics(tmp_path: Path) -> None:
+    lines = (UI / "broken-plan.jsonl").read_text().splitlines()
+    binary = script_terraform(tmp_path, f"for line in {lines!r}: say(line)\nsys.exit(1)\n")
+    with pytest.raises(TerraformError) as caught:
+        TerraformRunner(str(binary), display=StreamDisplay(io.StringIO())).plan(workspace(tmp_path), {})
+    text = caught.value.stderr_tail
+    assert "Error: Unsupported argument\n\n  on main.tf line 8" in text
+    assert 'An argument named "not_a_real_arg" is not expected here.' in text
+    assert "Error: Missing required argument" in text
+    assert caught.value.exit_code == 6
+
+
+HANGING = """
+if verb != "apply":
+    sys.exit(0)
+say(json.dumps({"type": "apply_start", "@message": "x: Creating...",
+                "hook": {"resource": {"addr": "aws_db_instance.this"}, "action": "create"}}))
+def interrupted(*_):
+    say(json.dumps({"type": "log", "@message": "Interrupt received."}))
+    if os.environ.get("IGNORE_SIGINT"):
+        return
+    sys.exit(1)
+signal.signal(signal.SIGINT, interrupted)
+while True:
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.parametrize("ignores_sigint", [False, True])
+def test_an_apply_past_its_timeout_is_stopped_and_names_what_was_in_flight(
+    tmp_path: Path, monkeypatch, ignores_sigint: bool
+) -> None:
+    if ignores_sigint:
+        monkeypatch.setenv("IGNORE_SIGINT", "1")  # SIGKILL after the grace period
+    runner = TerraformRunner(
+        str(script_terraform(tmp_path, HANGING)),
+        display=StreamDisplay(io.StringIO()),
+        apply_timeout_seconds=1.0,
+        interrupt_grace_seconds=0.5,
+    )
+    ws = Workspace("region/us-west-2", tmp_path, tmp_path / "data")
+    started = time.monotonic()
+    with pytest.raises(ApplyTimedOut) as caught:
+        runner.apply(ws, Plan(tmp_path / "plan", ()))
+    assert time.monotonic() - started < 10
+    message = caught.value.message
+    assert "stack region in us-west-2" in message and "within 1s" in message
+    assert "aws_db_instance.this (creating" in message
+    assert caught.value.exit_code == 6
+
+
+def test_a_stand_in_execute_is_replayed_line_by_line(tmp_path: Path) -> None:
+    lines = (UI / "apply-destroy.jsonl").read_text()
+    out = io.StringIO()
+    runner = TerraformRunner(
+        "terraform",
+        execute=lambda argv, cwd, env: Completed(tuple(argv), 0, lines, "", 0.0),
+        display=StreamDisplay(out, live=False),
+    )
+    runner.apply(workspace(tmp_path), Plan(tmp_path / "plan", ()))
+    assert "aws_ssm_parameter.this: destroyed (0s)" in out.getvalue()

@@ -91,6 +91,17 @@ def test_the_example_drift_section_is_valid() -> None:
             "drift.ignore.0.region: expected an AWS region name such as 'us-east-1', found 'mars'",
         ),
         (
+            '\n[drift]\nname_patterns = ["(web-)[a-z0-9]{8}", "web-(["]\n',
+            "name_patterns",
+            "drift.name_patterns.1: name pattern 'web-([' is not a regular expression: unterminated character set",
+        ),
+        (
+            '\n[drift]\nname_patterns = ["web-[a-z0-9]{8}"]\n',
+            "name_patterns",
+            "drift.name_patterns.0: name pattern 'web-[a-z0-9]{8}' must have exactly one group, the stable part of"
+            " the name (e.g. '(web-)[0-9a-z]{8}'), found 0",
+        ),
+        (
             "\n[drift]\nreplica_lag = 30\n",
             "replica_lag =",
             "drift.replica_lag: unknown key; expected one of: checks, parity, allowed, ignore,",
