@@ -1,25 +1,36 @@
-"""boto3 sessions per (account, region), with an optional endpoint override.
+"""boto3 sessions per (account, region), with an optional endpoint override and per-region credentials.
 
 No global default session: every client comes from a SessionFactory that was handed the endpoint and
 credentials it should use, and every client retries throttling with botocore's standard retry mode.
 Fast-failing clients (``fast_fail``), for a region that may be down, give up within a few seconds per call and
-consult the budget of the step they run in (``standby.aws.budget``) before every attempt.
+consult the budget of the step they run in (``standby.aws.budget``) before every attempt — the STS AssumeRole of
+a role-based region included. A region's credentials (``standby.aws.credentials``) are its configured profile or
+role, else the base credentials (``profile``: the global ``--profile``, else the default chain); Route53 is global
+and always uses the base credentials.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import botocore.loaders
-import botocore.session
 from botocore.config import Config as BotoConfig
+from botocore.credentials import ReadOnlyCredentials
 
 from standby.aws import budget as budgets
+from standby.aws.credentials import (
+    CREDENTIAL_ENV,
+    RegionCredentials,
+    assumed_role,
+    core_session,
+    terraform_credentials,
+    use_credentials,
+)
 
 RETRY_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 # For a region that may be down (the old primary during a failover): answer fast rather than retry long. Two
@@ -43,12 +54,17 @@ def fast_fail_attempt_seconds(budget_seconds: float | None = None) -> float:
     return min(FAST_FAIL_ATTEMPT_SECONDS, max(0.5, budget_seconds / 3))
 
 
+# Services whose API is global: their calls use the base credentials whatever region signs them.
+GLOBAL_SERVICES = frozenset({"route53"})
+
+
 @dataclass
 class _Shared:
-    """What a factory and its bounded copies share: the caller's account, once learned (same credentials), and
-    the bounded copies themselves (so their clients are built once)."""
+    """What a factory and its bounded copies share: the caller's account per set of credentials, once learned
+    (the same credentials are the same account everywhere), and the bounded copies themselves (so their clients
+    are built once)."""
 
-    account: str | None = None
+    accounts: dict[RegionCredentials | None, str] = field(default_factory=dict)
     bounded: dict[tuple[float, int], SessionFactory] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,15 +80,18 @@ class Target:
     endpoint_url: str | None = None
     emulator: bool = False
 
-    def environment(self) -> dict[str, str]:
-        """Environment for child processes (terraform) so they reach the same target as boto3."""
+    def environment(self) -> dict[str, str | None]:
+        """Environment for child processes (terraform) so they reach the same target as boto3; a None value
+        removes a variable the process would inherit. With the emulator, every credential variable of the
+        environment (a profile, a session token, a web identity, the ~/.aws files) is removed and the dummy keys
+        set: nothing real reaches a process that talks to the emulator."""
         if self.endpoint_url is None:
             return {}
-        env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_EC2_METADATA_DISABLED": "true"}
+        env: dict[str, str | None] = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_EC2_METADATA_DISABLED": "true"}
         if self.emulator:
+            env.update(dict.fromkeys(CREDENTIAL_ENV))
             env["AWS_ACCESS_KEY_ID"] = EMULATOR_CREDENTIALS["aws_access_key_id"]
             env["AWS_SECRET_ACCESS_KEY"] = EMULATOR_CREDENTIALS["aws_secret_access_key"]
-            env.pop("AWS_PROFILE", None)
         return env
 
 
@@ -81,32 +100,85 @@ class SessionFactory:
     """Hands out boto3 sessions and clients per (account, region); safe to share between threads.
 
     ``on_client`` is called with every new client, so callers can register botocore event hooks (for example to
-    record operations in a dry run, or to inject faults in tests) before the client is used.
+    record operations in a dry run, or to inject faults in tests) before the client is used. ``profile`` is the
+    base profile (``--profile``); ``credentials`` (region -> profile or role) override it per region, and a role
+    is assumed as ``role_session_name``.
     """
 
     target: Target = field(default_factory=Target)
     profile: str | None = None
+    credentials: Mapping[str, RegionCredentials] = field(default_factory=dict)
+    role_session_name: str = "standby"
     on_client: Callable[[Any], None] | None = None
     client_config: BotoConfig = RETRY_CONFIG
     budgeted: bool = False  # clients refuse new attempts once the budget of the work they run in is spent
     _shared: _Shared = field(default_factory=_Shared, repr=False)
     # One model loader for every session: service models are parsed once per process, not once per region.
     _loader: Any = field(default_factory=botocore.loaders.create_loader, init=False, repr=False)
-    _sessions: dict[tuple[str | None, str], boto3.Session] = field(default_factory=dict, init=False, repr=False)
+    _sessions: dict[tuple[str | None, str, RegionCredentials | None], boto3.Session] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _clients: dict[tuple[str | None, str, str], Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def session(self, region: str, account: str | None = None) -> boto3.Session:
-        key = (account, region)
+    def credentials_of(self, region: str | None, service: str | None = None) -> RegionCredentials | None:
+        """The credentials configured for ``region`` (None: the base credentials; always so for a global service)."""
+        if region is None or service in GLOBAL_SERVICES:
+            return None
+        return self.credentials.get(region)
+
+    def session(self, region: str, account: str | None = None, service: str | None = None) -> boto3.Session:
+        """The session of ``region``'s credentials (of the base credentials for a global ``service``)."""
+        credentials = self.credentials_of(region, service)
+        key = (account, region, credentials)
         with self._lock:
             if key not in self._sessions:
-                core = botocore.session.Session(profile=None if self.target.emulator else self.profile)
-                core.register_component("data_loader", self._loader)
-                kwargs: dict[str, Any] = {"region_name": region, "botocore_session": core}
-                if self.target.emulator:
-                    kwargs.update(EMULATOR_CREDENTIALS)
-                self._sessions[key] = boto3.Session(**kwargs)
+                self._sessions[key] = self._new_session(region, credentials)
             return self._sessions[key]
+
+    def _new_session(self, region: str, credentials: RegionCredentials | None) -> boto3.Session:
+        emulator = self.target.emulator
+        profile = credentials.profile if credentials is not None and credentials.profile else self.profile
+        role = credentials if credentials is not None and credentials.role_arn else None
+        core = core_session(profile=None if role else profile, sealed=emulator)
+        core.register_component("data_loader", self._loader)
+        kwargs: dict[str, Any] = {"region_name": region, "botocore_session": core}
+        if role is not None:
+            use_credentials(core, self._assumed_role(region, role))
+        elif emulator:
+            kwargs.update(EMULATOR_CREDENTIALS)
+        return boto3.Session(**kwargs)
+
+    def _assumed_role(self, region: str, role: RegionCredentials) -> Any:
+        """The role's refreshable credentials, assumed through the base credentials with STS in ``region``."""
+
+        def sts_client() -> Any:
+            base = core_session(profile=self.profile, sealed=self.target.emulator)
+            base.register_component("data_loader", self._loader)
+            base.set_config_variable("sts_regional_endpoints", "regional")
+            keys = EMULATOR_CREDENTIALS if self.target.emulator else {}
+            client = base.create_client(
+                "sts", region_name=region, endpoint_url=self._endpoint(), config=self.client_config, **keys
+            )
+            return self._prepared(client)
+
+        assert role.role_arn is not None
+        return assumed_role(sts_client, role.role_arn, role.external_id, self.role_session_name)
+
+    def terraform_environment(self, region: str | None) -> dict[str, str | None]:
+        """The credential variables of a Terraform run in ``region`` (None: the global stack, base credentials);
+        a None value removes a variable the process would otherwise inherit. Temporary keys are fetched (and
+        refreshed when near expiry) at each call; they live only in the child's environment."""
+        credentials = self.credentials_of(region)
+        if credentials is not None and credentials.role_arn and region is not None:
+            keys = self.session(region).get_credentials().get_frozen_credentials()
+        elif self.target.emulator:
+            keys = ReadOnlyCredentials(
+                EMULATOR_CREDENTIALS["aws_access_key_id"], EMULATOR_CREDENTIALS["aws_secret_access_key"], None
+            )
+        else:
+            keys = None
+        return terraform_credentials(credentials, self.profile, keys, sealed=self.target.emulator)
 
     def fast_fail(self, budget_seconds: float | None = None) -> SessionFactory:
         """Clients that give up quickly, for a region that may be down: each attempt times out after a few seconds
@@ -124,6 +196,8 @@ class SessionFactory:
                 found = SessionFactory(
                     target=self.target,
                     profile=self.profile,
+                    credentials=self.credentials,
+                    role_session_name=self.role_session_name,
                     on_client=self.on_client,
                     client_config=bounded_config(*key),
                     budgeted=True,
@@ -132,15 +206,20 @@ class SessionFactory:
                 self._shared.bounded[key] = found
             return found
 
-    @property
-    def known_account(self) -> str | None:
-        """The caller's account, when learned (by any factory sharing these credentials)."""
+    def known_account(self, region: str) -> str | None:
+        """The caller's account in ``region``, when learned (in any region reached with the same credentials, by
+        any factory sharing them)."""
         with self._shared.lock:
-            return self._shared.account
+            return self._shared.accounts.get(self.credentials_of(region))
 
-    def remember_account(self, account: str) -> None:
+    def remember_account(self, account: str, region: str) -> None:
+        """Remember the caller's account as STS told it in ``region``."""
         with self._shared.lock:
-            self._shared.account = account
+            self._shared.accounts[self.credentials_of(region)] = account
+
+    def same_credentials(self, region: str, other: str) -> bool:
+        """Whether both regions are reached with the same credentials (so the same account)."""
+        return self.credentials_of(region) == self.credentials_of(other)
 
     def client(self, service: str, region: str, account: str | None = None) -> Any:
         key = (account, region, service)
@@ -148,12 +227,18 @@ class SessionFactory:
             cached = self._clients.get(key)
         if cached is not None:
             return cached
-        session = self.session(region, account)
-        endpoint = self.target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-        client = session.client(service, endpoint_url=endpoint, config=self.client_config)
+        session = self.session(region, account, service)
+        client = self._prepared(session.client(service, endpoint_url=self._endpoint(), config=self.client_config))
+        with self._lock:
+            return self._clients.setdefault(key, client)
+
+    def _endpoint(self) -> str | None:
+        return self.target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+
+    def _prepared(self, client: Any) -> Any:
+        """A new client with the budget check (bounded factories) and the caller's hooks installed."""
         if self.budgeted:
             budgets.install(client)
         if self.on_client is not None:
             self.on_client(client)
-        with self._lock:
-            return self._clients.setdefault(key, client)
+        return client

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from standby.aws.credentials import RegionCredentials, role_session_name
 from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, find_config, load_config
 from standby.drift.run import DriftRun
@@ -41,6 +42,7 @@ class AppContext:
     debug: bool
     log_path: Path | None = None
     emulator: Emulator = field(default_factory=Emulator)
+    profile: str | None = None  # --profile: the base credentials
 
     @cached_property
     def loaded(self) -> LoadedConfig:
@@ -52,7 +54,16 @@ class AppContext:
 
     @cached_property
     def sessions(self) -> SessionFactory:
-        return SessionFactory(target=self.target)
+        """Sessions with each region's credentials ([regions.credentials]) over the base ones (--profile)."""
+        configured = self.loaded.config.regions.credentials
+        return SessionFactory(
+            target=self.target,
+            profile=self.profile,
+            credentials={
+                region: RegionCredentials(c.profile, c.role_arn, c.external_id) for region, c in configured.items()
+            },
+            role_session_name=role_session_name(operator()),
+        )
 
     @cached_property
     def runner(self) -> TerraformRunner:
@@ -61,6 +72,7 @@ class AppContext:
             settings.binary,
             plugin_dir=plugin_dir_from(settings.plugin_dir, self.loaded.base_dir),
             extra_env=self.target.environment(),
+            credentials_env=self.sessions.terraform_environment,
             cli_config_dir=self.loaded.state_dir,
             display=self.terraform_display,
             apply_timeout_seconds=settings.apply_timeout_seconds,

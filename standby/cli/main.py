@@ -96,9 +96,18 @@ def _requested_output(args: list[str]) -> str:
 )
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", help="Result format on stdout.")
 @click.option("-v", "--debug", is_flag=True, help="Show debug logs and tracebacks on stderr.")
+@click.option(
+    "--profile",
+    "profile",
+    default=None,
+    metavar="NAME",
+    help="AWS profile of the base credentials: regions without credentials of their own use it, and roles in "
+    "[regions.credentials] are assumed through it (default: the default credential chain; ignored with the "
+    "emulator).",
+)
 @click.version_option(__version__, prog_name="standby")
 @click.pass_obj
-def cli(app: AppContext, config_path: str | None, output: str, debug: bool) -> None:
+def cli(app: AppContext, config_path: str | None, output: str, debug: bool, profile: str | None) -> None:
     """Keep a warm standby region ready to take over from the primary: provision, fail over, drill, check drift.
 
     \b
@@ -110,6 +119,7 @@ def cli(app: AppContext, config_path: str | None, output: str, debug: bool) -> N
     app.config_option = config_path
     app.output = output
     app.debug = debug
+    app.profile = profile or None
     app.log_path = _setup_logging(debug)
 
 

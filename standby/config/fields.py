@@ -115,6 +115,12 @@ _account = matching(r"^\d{12}$", "a 12-digit AWS account id")
 _project_name = matching(
     r"^[a-z][a-z0-9-]{2,19}$", "3-20 characters of lowercase letters, digits and '-', starting with a letter"
 )
+_profile_name = matching(r"^[A-Za-z0-9_.+@:/-]{1,128}$", "an AWS CLI profile name (letters, digits and _.+@:/-)")
+_role_arn = matching(
+    r"^arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$",
+    "an IAM role ARN such as 'arn:aws:iam::123456789012:role/standby'",
+)
+_external_id = matching(r"^[A-Za-z0-9+=,.@:/_-]{2,1224}$", "an external id of 2-1224 letters, digits and +=,.@:/-_")
 _env_name = matching(r"^[A-Za-z_][A-Za-z0-9_]*$", "an environment variable name")
 _stack_name = matching(
     r"^[A-Za-z][A-Za-z0-9_-]{0,63}$",
@@ -124,6 +130,9 @@ _stack_name = matching(
 Region = Annotated[str, AfterValidator(_region)]
 AccountId = Annotated[str, AfterValidator(_account)]
 ProjectName = Annotated[str, AfterValidator(_project_name)]
+ProfileName = Annotated[str, AfterValidator(_profile_name)]
+RoleArn = Annotated[str, AfterValidator(_role_arn)]
+ExternalId = Annotated[str, AfterValidator(_external_id)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 StackName = Annotated[str, AfterValidator(_stack_name)]
 PathText = Annotated[str, AfterValidator(_path_text)]

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from standby.config.schema import Capacity, Config, LoadedConfig, Stack
+from standby.config.schema import Capacity, Config, LoadedConfig, RegionCredentials, Stack
 from standby.config.stacks import stack_directory_problem
 from standby.config.toml_lines import MAX_DEPTH, scan
 from standby.errors import ConfigError
@@ -80,7 +80,7 @@ def _allowed_keys(table: tuple[str, ...]) -> list[str] | None:
     return list(model.model_fields) if model is not None else None
 
 
-_MAP_VALUES: dict[str, type[BaseModel]] = {"stacks": Stack, "capacity": Capacity}
+_MAP_VALUES: dict[str, type[BaseModel]] = {"stacks": Stack, "capacity": Capacity, "credentials": RegionCredentials}
 
 
 def _too_deep(path: Path, line: int | None, loc: tuple[str, ...]) -> ConfigError:

@@ -24,11 +24,14 @@ from standby.config.fields import (
     BackendValue,
     Endpoint,
     EnvName,
+    ExternalId,
     GroupSize,
     PathText,
+    ProfileName,
     ProjectName,
     Region,
     Role,
+    RoleArn,
     Seconds,
     SecondsFromZero,
     StackName,
@@ -45,11 +48,43 @@ class Project(StrictModel):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class RegionCredentials(StrictModel):
+    """How standby reaches one region's account: a named profile, or a role assumed through the base credentials
+    (``--profile``, else the default chain). Keyed by region, not by role: a failover swaps the roles, never the
+    account a region's resources live in."""
+
+    profile: ProfileName | None = Field(default=None, description="An AWS CLI profile (~/.aws/config).")
+    role_arn: RoleArn | None = Field(default=None, description="A role to assume with STS in this region.")
+    external_id: ExternalId | None = Field(default=None, description="The ExternalId the role's trust policy asks.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RegionCredentials:
+        if self.profile is not None and self.role_arn is not None:
+            raise ValueError(
+                f"expected either profile or role_arn, found both (profile = {self.profile!r}, role_arn = "
+                f"{self.role_arn!r}); to assume a role from a profile, pass the profile as --profile"
+            )
+        if self.profile is None and self.role_arn is None:
+            raise ValueError("expected profile or role_arn, found neither")
+        if self.external_id is not None and self.role_arn is None:
+            raise ValueError("external_id goes with role_arn; a profile sets its own external_id in ~/.aws/config")
+        return self
+
+    @property
+    def role_account(self) -> str | None:
+        """The account of ``role_arn`` (its fifth field), when a role is set."""
+        return self.role_arn.split(":")[4] if self.role_arn else None
+
+
 class Regions(StrictModel):
     primary: Region
     standby: Region
     primary_account: AccountId | None = None
     standby_account: AccountId | None = None
+    credentials: dict[Region, RegionCredentials] = Field(
+        default_factory=dict,
+        description="Region name -> how to reach that region's account; unset: --profile or the default chain.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> Regions:
@@ -62,6 +97,30 @@ class Regions(StrictModel):
 
     def account_of(self, role: Role) -> str | None:
         return self.primary_account if role == "primary" else self.standby_account
+
+    def credential_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Credentials for a region that is neither of the two, or a role in another account than the region's."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        accounts = {self.primary: self.primary_account, self.standby: self.standby_account}
+        for region, credentials in self.credentials.items():
+            where = ("regions", "credentials", region)
+            if region not in accounts:
+                problems.append(
+                    (
+                        where,
+                        f"expected the primary or standby region ({self.primary}, {self.standby}), found {region!r}",
+                    )
+                )
+                continue
+            account, role_account = accounts[region], credentials.role_account
+            if account and role_account and account != role_account:
+                problems.append(
+                    (
+                        (*where, "role_arn"),
+                        f"the role is in account {role_account}, the config expects {account} in {region}",
+                    )
+                )
+        return problems
 
 
 class AwsSettings(StrictModel):
@@ -153,7 +212,7 @@ class Config(StrictModel):
 
     def cross_reference_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Problems that involve more than one field, as (field path, message); empty when consistent."""
-        problems: list[tuple[tuple[str, ...], str]] = []
+        problems: list[tuple[tuple[str, ...], str]] = list(self.regions.credential_problems())
         if self.traffic.entrypoint is not None and self.traffic.entrypoint not in self.capacity:
             problems.append(
                 (

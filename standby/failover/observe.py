@@ -150,7 +150,7 @@ def _account(sessions: SessionFactory, region: str) -> str | None:
     """The caller's account, asked in the activated region (and remembered: the stores name buckets with it)."""
     try:
         account = sts.caller_account(sessions.client("sts", region))
-        sessions.remember_account(account)
+        sessions.remember_account(account, region)
         return account
     except AWS_ERRORS as err:
         log.warning("cannot read the caller identity: %s", err)

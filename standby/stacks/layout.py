@@ -42,6 +42,7 @@ def workspace_for(loaded: LoadedConfig, stack_name: str, stack: Stack, region: s
         stack_dir=loaded.resolve(stack.path),
         data_dir=state_dir / "terraform" / key,
         backend_config=backend,
+        region=region,
     )
 
 

@@ -5,7 +5,8 @@ resource names, the role record, the primary's capacity snapshot, run journals a
 
 A store's bucket is named after the account. That account never costs a call to a region that may be down: it
 is the account configured for the region when set, else the caller's account, learned once from whichever region
-answers first (the same credentials are the same account everywhere) and shared by the session factory.
+answers first among those reached with the same credentials (the same credentials are the same account
+everywhere; a region with its own profile or role may be another account) and shared by the session factory.
 """
 
 from __future__ import annotations
@@ -101,8 +102,10 @@ class ControlStore:
 
 def caller_account(sessions: SessionFactory, regions: Sequence[str]) -> str:
     """The caller's account: known to ``sessions`` already, or the first answer of STS asked in every one of
-    ``regions`` at once (a region that does not answer is not waited on while another does)."""
-    known = sessions.known_account
+    ``regions`` at once (a region that does not answer is not waited on while another does). Only the regions
+    reached with the first one's credentials are asked: another region's credentials may be another account."""
+    regions = [region for region in regions if sessions.same_credentials(regions[0], region)]
+    known = sessions.known_account(regions[0])
     if known is not None:
         return known
     answers: queue.SimpleQueue[tuple[str | None, BaseException | None]] = queue.SimpleQueue()
@@ -120,7 +123,7 @@ def caller_account(sessions: SessionFactory, regions: Sequence[str]) -> str:
     for _ in dict.fromkeys(regions):
         account, err = answers.get()
         if account is not None:
-            sessions.remember_account(account)
+            sessions.remember_account(account, regions[0])
             return account
         if err is not None:
             errors.append(err)

@@ -3,7 +3,8 @@
 argv lists are built by python-terraform's ``generate_cmd_string`` (the project's chosen wrapper), called without
 ever constructing its ``Terraform`` object, whose constructor parses the stack's ``terraform.tfstate`` (see
 ``standby.terraform.argv``). They are run here with ``subprocess`` so that each call gets its own environment
-(TF_DATA_DIR per stack and region, the CLI config for the provider mirror, the AWS endpoint). None of
+(TF_DATA_DIR per stack and region, the CLI config for the provider mirror, the AWS endpoint, the region's
+credentials). None of
 python-terraform's own run loop is used: it reads the whole parent environment, logs output and variable files at
 DEBUG, and passes flags that Terraform 1.x rejects (``destroy -force``). Variables are written to a
 ``*.auto.tfvars.json`` file in the workspace's data directory and passed with ``-var-file``: their values never
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 
 PLUGIN_DIR_ENV = "STANDBY_TF_PLUGIN_DIR"
 
+# Environment overrides: a None value removes a variable the process would otherwise inherit.
+EnvOverrides = Mapping[str, str | None]
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -56,6 +60,7 @@ class Workspace:
     stack_dir: Path
     data_dir: Path
     backend_config: Mapping[str, str] = field(default_factory=dict)
+    region: str | None = None  # the region whose credentials the run uses; None: the global stack
 
     @property
     def var_file(self) -> Path:
@@ -80,7 +85,8 @@ class TerraformRunner:
         binary: str = "terraform",
         *,
         plugin_dir: Path | None = None,
-        extra_env: Mapping[str, str] | None = None,
+        extra_env: EnvOverrides | None = None,
+        credentials_env: Callable[[str | None], EnvOverrides] | None = None,
         cli_config_dir: Path | None = None,
         execute: Execute = run_process,
         stream: Stream | None = None,
@@ -90,10 +96,13 @@ class TerraformRunner:
     ) -> None:
         """``execute`` runs the commands read whole (init, show, output, state pull); ``stream`` those whose
         ``-json`` UI is read as it arrives (plan, apply, destroy) — by default the real process, or ``execute``
-        replayed when a stand-in ``execute`` is given. ``display`` shows the progress (default: stderr)."""
+        replayed when a stand-in ``execute`` is given. ``display`` shows the progress (default: stderr).
+        ``extra_env`` applies to every run (the AWS endpoint); ``credentials_env`` gives, for a workspace's region,
+        the credential variables of that run (asked at every run, so temporary keys are always current)."""
         self.binary = binary
         self.plugin_dir = plugin_dir
         self.extra_env = dict(extra_env or {})
+        self.credentials_env = credentials_env
         self.cli_config_dir = cli_config_dir
         self.apply_timeout_seconds = apply_timeout_seconds
         self.display = display if display is not None else StreamDisplay()
@@ -122,8 +131,16 @@ class TerraformRunner:
         return build_argv(self.binary, command, *args, no_color=IsFlagged, **options)
 
     def environment(self, workspace: Workspace) -> dict[str, str]:
+        """The process environment of a run in ``workspace``: never logged, never written to a file."""
         env = dict(os.environ)
-        env.update(self.extra_env)
+        overrides = dict(self.extra_env)
+        if self.credentials_env is not None:
+            overrides.update(self.credentials_env(workspace.region))
+        for name, value in overrides.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         env["TF_DATA_DIR"] = str(workspace.data_dir / "tfdata")
         env["TF_IN_AUTOMATION"] = "1"
         env["TF_INPUT"] = "0"
