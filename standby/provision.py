@@ -7,18 +7,16 @@ primary's capacity snapshot (the standby region) so that a failover needs neithe
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from standby.aws.session import SessionFactory
-from standby.config.schema import LoadedConfig
 from standby.errors import StandbyError
-from standby.progress import Event, Reporter, silent
-from standby.stacks import Stacks, StackTarget, select_regions, workspace_for
-from standby.state import Assignment, Manifest, RegionStates, observe_capacity
+from standby.progress import Event
+from standby.stacks import StackTarget, StackWork, select_regions, workspace_for
+from standby.state import Assignment, Manifest, observe_capacity
 from standby.terraform import Plan
 from standby.traffic_switch import ensure_switches, find_switch_health_checks
 
@@ -61,27 +59,9 @@ class AppliedStack:
     outputs: Mapping[str, Any]
 
 
-class Provisioner:
-    def __init__(
-        self,
-        loaded: LoadedConfig,
-        stacks: Stacks,
-        states: RegionStates,
-        *,
-        assignment: Assignment,
-        reporter: Reporter = silent,
-        clock: Callable[[], float] = time.monotonic,
-        sessions: SessionFactory | None = None,
-    ) -> None:
-        self.loaded = loaded
-        self.config = loaded.config
-        self.stacks = stacks
-        self.runner = stacks.runner
-        self.states = states
-        self.assignment = assignment
-        self.report = reporter
-        self.clock = clock
-        self.sessions = sessions  # needed for traffic switches (traffic_mode = "health-check")
+class Provisioner(StackWork):
+    """Plans and applies both regions' stacks and the global DNS stack for the role assignment, then records the
+    manifest and the primary's capacity snapshot (read by the failover controller and the drift checks)."""
 
     # plan
 

@@ -16,17 +16,15 @@ lock tables go last, after that lock is released (``remove_lock_tables``).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from standby.aws.session import SessionFactory
-from standby.config.schema import Config, LoadedConfig
+from standby.config.schema import Config
 from standby.errors import StandbyError
-from standby.progress import Event, Reporter, silent
-from standby.stacks import Stacks, StackTarget, global_stack
-from standby.state import Assignment, RegionStates
+from standby.progress import Event
+from standby.stacks import StackTarget, StackWork, global_stack
+from standby.state import Assignment
 from standby.terraform import Plan
 from standby.traffic_switch import find_switch_health_checks
 
@@ -114,27 +112,8 @@ def kept_parts(assignment: Assignment, *, include_primary: bool, keep_control_st
     return tuple(kept)
 
 
-class Teardown:
-    def __init__(
-        self,
-        loaded: LoadedConfig,
-        stacks: Stacks,
-        states: RegionStates,
-        *,
-        assignment: Assignment,
-        reporter: Reporter = silent,
-        clock: Callable[[], float] = time.monotonic,
-        sessions: SessionFactory | None = None,
-    ) -> None:
-        self.loaded = loaded
-        self.config = loaded.config
-        self.stacks = stacks
-        self.runner = stacks.runner
-        self.states = states
-        self.assignment = assignment
-        self.report = reporter
-        self.clock = clock
-        self.sessions = sessions  # for the traffic switches' health checks (traffic_mode = "health-check")
+class Teardown(StackWork):
+    """Plans and destroys what standby provisioned, in ``teardown_stages`` order, for the role assignment."""
 
     # plan
 

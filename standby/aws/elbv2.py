@@ -21,6 +21,8 @@ class LoadBalancer:
 
 @dataclass(frozen=True)
 class TargetHealth:
+    """How many of a target group's registered targets are healthy: a count (``Target`` is one target's state)."""
+
     target_group_arn: str
     healthy: int
     total: int

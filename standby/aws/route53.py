@@ -11,6 +11,8 @@ from standby.aws.permissions import requires
 
 @dataclass(frozen=True)
 class Zone:
+    """A hosted zone as ListHostedZones reports it."""
+
     id: str
     name: str
     record_count: int
@@ -18,6 +20,8 @@ class Zone:
 
 @dataclass(frozen=True)
 class Record:
+    """One record set of a zone; ``raw`` is AWS's document, sent back as is to delete or restore it."""
+
     name: str
     type: str
     set_identifier: str | None
@@ -95,6 +99,8 @@ def change_status(client: Any, change_id: str) -> str:
 
 @dataclass(frozen=True)
 class HealthCheck:
+    """A health check as ListHealthChecks reports it; the traffic switches are found by caller reference."""
+
     id: str
     caller_reference: str
     type: str

@@ -7,6 +7,7 @@ bucket of the same name in another account (a squatted name) is refused by S3 in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -23,15 +24,20 @@ def _owned(owner: str | None, **params: Any) -> dict[str, Any]:
     return params
 
 
-@requires("s3:ListBucket")
-def bucket_exists(client: Any, bucket: str, *, owner: str | None = None) -> bool:
+def _unless_no_bucket(call: Callable[..., Any], owner: str | None, **params: Any) -> bool:
+    """Make a bucket call; False when S3 says there is no such bucket (HeadBucket answers a bare 404)."""
     try:
-        client.head_bucket(**_owned(owner, Bucket=bucket))
+        call(**_owned(owner, **params))
     except ClientError as err:
         if error_code(err) in ("404", "NoSuchBucket", "NotFound"):
             return False
         raise
     return True
+
+
+@requires("s3:ListBucket")
+def bucket_exists(client: Any, bucket: str, *, owner: str | None = None) -> bool:
+    return _unless_no_bucket(client.head_bucket, owner, Bucket=bucket)
 
 
 @requires("s3:CreateBucket", "s3:PutBucketVersioning")
@@ -112,10 +118,4 @@ def delete_all_versions(client: Any, bucket: str, prefix: str, *, owner: str | N
 def delete_bucket(client: Any, bucket: str, *, owner: str | None = None) -> bool:
     """Empty the bucket (every version and delete marker) and delete it; False when there was no such bucket."""
     delete_all_versions(client, bucket, "", owner=owner)
-    try:
-        client.delete_bucket(**_owned(owner, Bucket=bucket))
-    except ClientError as err:
-        if error_code(err) in ("404", "NoSuchBucket", "NotFound"):
-            return False
-        raise
-    return True
+    return _unless_no_bucket(client.delete_bucket, owner, Bucket=bucket)

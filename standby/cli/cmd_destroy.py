@@ -9,7 +9,7 @@ import click
 from standby.cli.context import AppContext
 from standby.cli.render import emit
 from standby.errors import ExitCode
-from standby.teardown import PlannedStage, Removed, TeardownPlan
+from standby.teardown import PlannedStage, Removed, Stage, TeardownPlan
 
 HELP = """Tear down what standby provisioned: the standby region's stacks and standby's control stores and, only
 with --include-primary, the global (DNS) stack first and the primary's stacks after the standby's.
@@ -41,23 +41,18 @@ def plan_lines(plan: TeardownPlan) -> list[str]:
     return lines
 
 
+def stage_place(stage: Stage) -> dict[str, Any]:
+    """Where a stage acts (part, region, stack): how both the planned and the removed stages are named in JSON."""
+    return {"part": stage.part, "region": stage.region, "stack": stage.stack}
+
+
 def stage_json(planned: PlannedStage) -> dict[str, Any]:
-    stage = planned.stage
-    return {
-        "part": stage.part,
-        "region": stage.region,
-        "stack": stage.stack,
-        "destroy": list(planned.doomed),
-        "note": planned.note,
-    }
+    return {**stage_place(planned.stage), "destroy": list(planned.doomed), "note": planned.note}
 
 
 def removed_json(removed: Removed) -> dict[str, Any]:
-    stage = removed.stage
     return {
-        "part": stage.part,
-        "region": stage.region,
-        "stack": stage.stack,
+        **stage_place(removed.stage),
         "status": removed.status,
         "seconds": round(removed.seconds, 1),
         "detail": removed.detail,

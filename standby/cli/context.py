@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -28,11 +29,13 @@ from standby.owner import operator
 from standby.progress import Reporter, StreamReporter
 from standby.provision import Provisioner
 from standby.secrets import resolve_secrets
-from standby.stacks import Stacks
+from standby.stacks import Stacks, StackWork
 from standby.state import Assignment, RegionStates
 from standby.teardown import Teardown
 from standby.terraform import TerraformRunner, plugin_dir_from
 from standby.terraform.display import AboveStream, StreamDisplay
+
+Work = TypeVar("Work", bound=StackWork)
 
 
 @dataclass
@@ -97,14 +100,7 @@ class AppContext:
 
     def provisioner(self, assignment: Assignment | None = None) -> Provisioner:
         """A provisioner for the recorded role assignment (after a failover, the standby region is the primary)."""
-        return Provisioner(
-            self.loaded,
-            self.stacks,
-            self.states,
-            assignment=assignment or self.states.fast().assignment(),
-            reporter=self.reporter,
-            sessions=self.sessions,
-        )
+        return self._stack_work(Provisioner, assignment)
 
     def controller(self, *, with_terraform: bool = False) -> Controller:
         """The failover controller; ``with_terraform`` when the run may re-seed databases (failback, drills)."""
@@ -126,7 +122,11 @@ class AppContext:
 
     def teardown(self, assignment: Assignment | None = None) -> Teardown:
         """The teardown of what standby provisioned, for the recorded role assignment."""
-        return Teardown(
+        return self._stack_work(Teardown, assignment)
+
+    def _stack_work(self, kind: type[Work], assignment: Assignment | None) -> Work:
+        """``kind`` (the provisioner or the teardown) for ``assignment``, by default the one recorded in the states."""
+        return kind(
             self.loaded,
             self.stacks,
             self.states,

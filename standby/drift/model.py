@@ -76,6 +76,8 @@ class CheckError:
 
 @dataclass(frozen=True)
 class DriftReport:
+    """One drift run: its findings and check errors; ``drift/render.py`` writes it as text, JSON, JUnit and Markdown."""
+
     project: str
     primary_region: str
     standby_region: str

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from standby.aws import route53
 from standby.aws.errors import error_code
 from standby.aws.session import SessionFactory
 from standby.config.drift_schema import CHECKS
@@ -43,7 +44,7 @@ class Observed:
     scope: Scope
     primary: RegionInventory
     standby: RegionInventory
-    records: tuple[Any, ...]
+    records: tuple[route53.Record, ...]  # the hosted zone's, read once for the parity of the DNS records
 
 
 @dataclass

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Marker:
+    """One canary write: its key, its sequence number and when it was written (the RPO estimate's evidence)."""
+
     key: str
     seq: int
     written_at: float

@@ -56,6 +56,8 @@ class PromoteCopy(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class ShiftDrillRecord(Step):
+    """Point the drill's own DNS name (never the service's) at the standby region with a CNAME."""
+
     zone_id: str
     name: str
     value: str
@@ -65,6 +67,8 @@ class ShiftDrillRecord(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class VerifyDrill(Step):
+    """Judge the drill: standby capacity healthy, the copies promoted, the drill name serving the standby."""
+
     groups: tuple[tuple[str, int], ...]
     copies: tuple[str, ...]
     zone_id: str | None
@@ -74,11 +78,15 @@ class VerifyDrill(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class DeleteCopy(Step):
+    """Delete a drill's promoted copy of the standby's replica (after any promotion in flight ends)."""
+
     copy: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class DeleteDrillRecord(Step):
+    """Delete the drill's DNS name: the restore leaves no record behind."""
+
     zone_id: str
     name: str
 

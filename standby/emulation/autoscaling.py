@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -75,21 +75,30 @@ def _group(backend: AutoScalingBackend, name: str) -> FakeAutoScalingGroup:
 
 
 def attach(backend: AutoScalingBackend, name: str, sources: list[dict[str, Any]]) -> None:
-    _group(backend, name)
-    target_groups, load_balancers = split_sources(sources)
-    if target_groups:
-        backend.attach_load_balancer_target_groups(name, target_groups)
-    if load_balancers:
-        backend.attach_load_balancers(name, load_balancers)
+    """AttachTrafficSources: each source attached as AttachLoadBalancerTargetGroups or AttachLoadBalancers does."""
+    _by_type(backend, name, sources, backend.attach_load_balancer_target_groups, backend.attach_load_balancers)
 
 
 def detach(backend: AutoScalingBackend, name: str, sources: list[dict[str, Any]]) -> None:
+    """DetachTrafficSources: each source detached as DetachLoadBalancerTargetGroups or DetachLoadBalancers does."""
+    _by_type(backend, name, sources, backend.detach_load_balancer_target_groups, backend.detach_load_balancers)
+
+
+def _by_type(
+    backend: AutoScalingBackend,
+    name: str,
+    sources: list[dict[str, Any]],
+    target_groups_call: Callable[[str, list[str]], object],
+    load_balancers_call: Callable[[str, list[str]], object],
+) -> None:
+    """Hand the group's target groups and its classic load balancers among ``sources`` each to its own call;
+    refuses a group that does not exist and an unsupported source type before calling either."""
     _group(backend, name)
     target_groups, load_balancers = split_sources(sources)
     if target_groups:
-        backend.detach_load_balancer_target_groups(name, target_groups)
+        target_groups_call(name, target_groups)
     if load_balancers:
-        backend.detach_load_balancers(name, load_balancers)
+        load_balancers_call(name, load_balancers)
 
 
 def describe(backend: AutoScalingBackend, name: str, kind: str | None) -> list[dict[str, str]]:

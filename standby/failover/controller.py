@@ -46,6 +46,8 @@ def new_run_id(kind: str, now: float) -> str:
 
 @dataclass(frozen=True)
 class Planned:
+    """``Controller.plan``'s answer: the plan, the observation it was made from and the assignment then."""
+
     plan: FailoverPlan
     observation: Observation
     assignment: Assignment

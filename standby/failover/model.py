@@ -16,6 +16,7 @@ from standby.state.journal import SHIFT_TRAFFIC as SHIFT_TRAFFIC  # the journal 
 from standby.state.journal import VERIFY as VERIFY
 from standby.state.journal import WAIT_HEALTHY as WAIT_HEALTHY
 from standby.state.manifest import CapacitySnapshot
+from standby.state.roles import Assignment
 
 # One slug per step kind, the same in plan output, logs, the journal and the JSON.
 FENCE_PRIMARY = "fence-primary"
@@ -29,6 +30,8 @@ RECORD = "record"
 
 @dataclass(frozen=True, kw_only=True)
 class Step:
+    """What every step of a plan has; the executor runs each kind by its handler and journals it by ``key``."""
+
     key: str  # unique in a plan, e.g. "scale-out:web"
     slug: str
     region: str
@@ -59,6 +62,8 @@ class Step:
 
 @dataclass(frozen=True, kw_only=True)
 class Preflight(Step):
+    """The plan's preflight verdict: its problems refuse the run, its warnings are only reported."""
+
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -99,6 +104,8 @@ class FenceGroups(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class PromoteDb(Step):
+    """Promote a region's read replica to a standalone primary and wait until AWS reports it promoted."""
+
     identifier: str
     arn: str
     timeout_seconds: float = 1800.0
@@ -106,6 +113,8 @@ class PromoteDb(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class ScaleGroup(Step):
+    """Set an Auto Scaling group's capacity to ``target`` (a scale-out records the prior capacity first)."""
+
     group: str
     autoscaling_group: str
     target: Capacity
@@ -114,6 +123,8 @@ class ScaleGroup(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class WaitHealthy(Step):
+    """Wait until a group has ``desired`` instances in service behind healthy targets."""
+
     group: str
     autoscaling_group: str
     target_group_arn: str | None
@@ -123,6 +134,8 @@ class WaitHealthy(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class ShiftTraffic(Step):
+    """Move the service's names to the activated region: Route53 records, or the traffic switches."""
+
     zone_id: str
     names: tuple[str, ...]
     activate: str
@@ -133,6 +146,8 @@ class ShiftTraffic(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class Verify(Step):
+    """Judge what clients get after the shift: capacity, promoted databases, and the names' answers."""
+
     activate: str
     groups: tuple[tuple[str, int], ...] = ()  # (autoscaling group, desired)
     databases: tuple[str, ...] = ()
@@ -155,12 +170,15 @@ class ReseedDb(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class RecordRoles(Step):
-    primary: str
-    standby: str
+    """Record the new role assignment, in the activated region first (authoritative), then its copy."""
+
+    assignment: Assignment
 
 
 @dataclass(frozen=True)
 class RegionObservation:
+    """One region as planning saw it: reachable or not, its groups and databases (part of an ``Observation``)."""
+
     region: str
     reachable: bool
     groups: dict[str, GroupState] = field(default_factory=dict)  # by auto scaling group name
@@ -170,6 +188,8 @@ class RegionObservation:
 
 @dataclass(frozen=True)
 class Observation:
+    """Both regions as planning saw them (activated and demoted); the planner and preflight judge from it."""
+
     now: float
     account: str | None
     activate: RegionObservation
@@ -184,6 +204,8 @@ class Observation:
 
 @dataclass(frozen=True)
 class FailoverPlan:
+    """A failover's or failback's steps in order, with the capacity targets; the executor runs it."""
+
     run_id: str
     kind: str  # failover | failback
     activate: str

@@ -174,15 +174,15 @@ def _traffic_and_after(
         exclude_demoted=demote in evict,
     )
     steps.append(verify)
+    roles = Assignment(primary=activate, standby=demote)
     steps.append(
         RecordRoles.of(
             RECORD,
             activate,
             depends_on=(VERIFY,),
             intent=f"record roles: primary {activate}, standby {demote}",
-            nochange=current == Assignment(primary=activate, standby=demote),
-            primary=activate,
-            standby=demote,
+            nochange=current == roles,
+            assignment=roles,
         )
     )
     return steps
@@ -270,8 +270,7 @@ def plan_failback(
             depends_on=last,
             intent=record.intent,
             nochange=already_home,
-            primary=activate,
-            standby=demote,
+            assignment=Assignment(primary=activate, standby=demote),
         )
     )
     return FailoverPlan(run_id, "failback", activate, demote, tuple(steps), targets, "declared capacity")

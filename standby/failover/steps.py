@@ -42,7 +42,6 @@ from standby.failover.model import (
 )
 from standby.failover.traffic import run_shift_traffic, run_verify
 from standby.failover.waits import wait_until
-from standby.state import Assignment
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +235,7 @@ def run_record(ctx: StepContext, step: RecordRoles) -> Outcome:
     """The role record, first in the activated region (authoritative: the step fails if it cannot be written),
     then its copy in the other region, best effort within ``[failover] demote_budget_seconds``. A copy missed
     (that region down) is written by the next run, whose record step finds the copy behind."""
-    wanted = Assignment(primary=step.primary, standby=step.standby)
-    recorded = ctx.states.record_assignment(wanted, ctx.run_id, required=step.region)
+    recorded = ctx.states.record_assignment(step.assignment, ctx.run_id, required=step.region)
     record = recorded.record
     missed = "; ".join(f"copy in {r} not written ({why}): the next run writes it" for r, why in recorded.missed.items())
     if not recorded.written:

@@ -155,9 +155,10 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
             )
         return out
     if isinstance(step, RecordRoles):
-        doc = {"generation": "<the recorded generation + 1>", "primary": step.primary, "standby": step.standby}
+        roles = step.assignment
+        doc = {"generation": "<the recorded generation + 1>", "primary": roles.primary, "standby": roles.standby}
         out = _account_line(config)
-        for region in (step.primary, step.standby):
+        for region in roles.regions:
             out += [
                 f"aws s3 cp s3://{bucket(config, region)}/{ROLES_KEY} - --region {q(region)}",
                 f"echo {q(json.dumps(doc))} | aws s3 cp - s3://{bucket(config, region)}/{ROLES_KEY} "

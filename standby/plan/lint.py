@@ -20,6 +20,8 @@ from standby.plan.calls import CONTROL, TRAFFIC_MODES, Call, plan_calls
 
 @dataclass(frozen=True)
 class Finding:
+    """A call that makes the recovery depend on what an outage takes away (see ``dependency``)."""
+
     step: str
     action: str
     region: str
@@ -51,6 +53,8 @@ def findings(calls: list[Call], activate: str, demote: str) -> list[Finding]:
 
 @dataclass(frozen=True)
 class ModeLint:
+    """The lint of one traffic mode: every call of its failover and failback plans, and the failover's problems."""
+
     mode: str
     activate: str
     demote: str
@@ -78,6 +82,8 @@ class ModeLint:
 
 @dataclass(frozen=True)
 class LintReport:
+    """`standby lint`'s result: one ``ModeLint`` per traffic mode; the verdict is the configured mode's."""
+
     configured: str  # the config's traffic mode: the one the verdict is about
     source: str  # "observed", or why the plans were built from a synthetic observation
     modes: dict[str, ModeLint] = field(default_factory=dict)

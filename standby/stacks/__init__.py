@@ -5,7 +5,7 @@ Pure layout and variables are plain functions (``layout``, ``outputs``); ``Stack
 through the one Terraform runner. The databases' re-seed is a targeted replace that touches nothing else
 (``reseed``); the final snapshots it is preceded by are taken and judged in ``snapshots`` (the caller waits for
 them). Provision, failover (re-seeding), drift and drills all use this package through the names below; none of
-them imports another for stack layout.
+them imports another for stack layout. Provisioning and teardown both hold a ``StackWork`` (``work``).
 """
 
 from standby.stacks.layout import (
@@ -29,6 +29,7 @@ from standby.stacks.snapshots import (
     final_snapshot_id,
     final_snapshot_ready,
 )
+from standby.stacks.work import StackWork
 
 __all__ = [
     "FINAL_SNAPSHOT_PREFIX",
@@ -38,6 +39,7 @@ __all__ = [
     "Reseed",
     "ReseedRefused",
     "StackTarget",
+    "StackWork",
     "Stacks",
     "build_manifest",
     "databases_in_state",

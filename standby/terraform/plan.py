@@ -12,6 +12,8 @@ _MUTATING = {"create", "update", "delete"}
 
 @dataclass(frozen=True)
 class ResourceChange:
+    """One resource of a plan's ``resource_changes`` (or ``resource_drift``): what Terraform would do to it."""
+
     address: str
     type: str
     name: str

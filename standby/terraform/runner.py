@@ -130,6 +130,21 @@ class TerraformRunner:
         """The exact argv for a terraform subcommand (always non-interactive, no colour); reads no file."""
         return build_argv(self.binary, command, *args, no_color=IsFlagged, **options)
 
+    def _locking_argv(
+        self,
+        workspace: Workspace,
+        command: str,
+        *args: str,
+        variables: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> list[str]:
+        """The argv of a command that takes the state lock and streams its ``-json`` UI (plan, apply, destroy): no
+        prompt, up to a minute for the lock. ``variables`` are written to the workspace's var file first and passed
+        with ``-var-file``, so their values never appear in the argv."""
+        if variables is not None:
+            options = {"var_file": [str(self.write_variables(workspace, variables))], **options}
+        return self.argv(workspace, command, *args, input=False, lock_timeout="60s", json=IsFlagged, **options)
+
     def environment(self, workspace: Workspace) -> dict[str, str]:
         """The process environment of a run in ``workspace``: never logged, never written to a file."""
         env = dict(os.environ)
@@ -236,14 +251,10 @@ class TerraformRunner:
                 raise ArgvError(
                     f"[{workspace.name}] empty or invalid resource address for -replace/-target: {address!r}"
                 )
-        var_file = self.write_variables(workspace, variables)
-        argv = self.argv(
+        argv = self._locking_argv(
             workspace,
             "plan",
-            input=False,
-            lock_timeout="60s",
-            json=IsFlagged,
-            var_file=[str(var_file)],
+            variables=variables,
             out=str(workspace.plan_file),
             refresh_only=IsFlagged if refresh_only else None,
             destroy=IsFlagged if destroy else None,
@@ -292,9 +303,7 @@ class TerraformRunner:
 
     def apply(self, workspace: Workspace, plan: Plan) -> float:
         """Apply a saved plan exactly; returns the seconds it took."""
-        argv = self.argv(
-            workspace, "apply", str(plan.path), input=False, lock_timeout="60s", json=IsFlagged, auto_approve=IsFlagged
-        )
+        argv = self._locking_argv(workspace, "apply", str(plan.path), auto_approve=IsFlagged)
         return self._run_streamed(workspace, argv, timeout=self.apply_timeout_seconds).seconds
 
     def output(self, workspace: Workspace) -> dict[str, Any]:
@@ -304,16 +313,7 @@ class TerraformRunner:
         return {name: item.get("value") for name, item in doc.items()}
 
     def destroy(self, workspace: Workspace, variables: Mapping[str, Any]) -> float:
-        var_file = self.write_variables(workspace, variables)
-        argv = self.argv(
-            workspace,
-            "destroy",
-            input=False,
-            lock_timeout="60s",
-            json=IsFlagged,
-            var_file=[str(var_file)],
-            auto_approve=IsFlagged,
-        )
+        argv = self._locking_argv(workspace, "destroy", variables=variables, auto_approve=IsFlagged)
         return self._run_streamed(workspace, argv, timeout=self.apply_timeout_seconds).seconds
 
     def _lock_for(self, directory: Path) -> threading.Lock:

@@ -208,3 +208,26 @@ def test_a_stack_with_nothing_to_destroy_is_not_applied(loaded) -> None:
     assert not plan.has_changes
     assert [r.status for r in work.execute(plan)] == ["nothing"]
     assert not [c for c in empty.calls if c[0] == "apply"]
+
+
+def test_destroy_json_names_each_stage_by_part_region_and_stack_first(loaded, terraform) -> None:
+    from standby.cli.cmd_destroy import removed_json, stage_json
+    from standby.teardown import Removed
+
+    plan = teardown(loaded, terraform, []).plan()
+    assert stage_json(plan.stages[0]) == {
+        "part": "standby",
+        "region": WEST,
+        "stack": plan.stages[0].stage.stack,
+        "destroy": ["aws_db_instance.this", "aws_lb.web"],
+        "note": "",
+    }
+    gone = Removed(Stage("control-store", EAST), "removed", 1.26, "bucket")
+    assert list(removed_json(gone).items()) == [
+        ("part", "control-store"),
+        ("region", EAST),
+        ("stack", None),
+        ("status", "removed"),
+        ("seconds", 1.3),
+        ("detail", "bucket"),
+    ]
