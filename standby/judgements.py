@@ -45,6 +45,29 @@ def promotion_state(db: DbInstance) -> Promotion:
     return Promotion.REPLICA if db.is_replica else Promotion.PROMOTED
 
 
+STACK_CONTRACT = "docs/stacks.md"  # what a stack owes standby: its outputs, and the standby's databases as replicas
+
+
+def unreplicated_databases(primary: Sequence[str], replicas: Sequence[str]) -> tuple[str, ...]:
+    """The primary's databases that have no replica in the standby region: the standby needs one replica per
+    primary database. Replicas are paired by identifier where they share it (the bundled stack names both alike);
+    the ones left over are named, or all of the primary's when none pairs."""
+    if len(replicas) >= len(primary):
+        return ()
+    unpaired = tuple(db for db in primary if db not in replicas)
+    return unpaired or tuple(primary)
+
+
+def unreplicated_problem(databases: Sequence[str], primary: str, standby: str) -> str:
+    """Why a run is refused when the primary's ``databases`` have no replica in ``standby``."""
+    names = ", ".join(databases)
+    return (
+        f"database {names} in {primary} has no replica in {standby}: a failover there would lose its data "
+        f"(the region stack must make the standby's instance a replica of the primary's, e.g. replicate_source_db "
+        f"set in the standby role; see {STACK_CONTRACT})"
+    )
+
+
 class Lag(Enum):
     UNKNOWN = "unknown"  # no datapoint: the data a promotion would lose cannot be judged
     WITHIN = "within"

@@ -7,13 +7,14 @@ primary's capacity snapshot (the standby region) so that a failover needs neithe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from standby import judgements as j
 from standby.aws.session import SessionFactory
-from standby.errors import StandbyError
+from standby.errors import PreflightFailed, StandbyError
 from standby.progress import Event
 from standby.stacks import StackTarget, StackWork, select_regions, workspace_for
 from standby.state import Assignment, Manifest, observe_capacity
@@ -50,6 +51,43 @@ class ProvisionPlan:
         return sum(s.plan.destroys for s in self.stacks if s.plan is not None)
 
 
+DB_INSTANCE = "aws_db_instance"
+
+
+def replica_problems(assignment: Assignment, stacks: Sequence[PlannedStack]) -> tuple[str, ...]:
+    """What provisioning refuses in the region stacks' plans, pure: a database the plan creates in the standby
+    region that is not a replica (``replicate_source_db`` unset), and, when both regions are planned, a primary
+    database left without a replica in the standby region. An existing standby database counts as a replica: after
+    a failover the standby's is the promoted old primary's until a failback re-seeds it."""
+    primary: list[str] = []
+    replicas: list[str] = []
+    problems: list[str] = []
+    planned_regions = {s.target.region for s in stacks if s.target.scope == "region" and s.plan is not None}
+    for planned in stacks:
+        target, plan = planned.target, planned.plan
+        if target.scope != "region" or plan is None:
+            continue
+        for db in plan.of_type(DB_INSTANCE):
+            identifier = str(db.values.get("identifier") or db.address)
+            if target.region == assignment.primary:
+                primary.append(identifier)
+            elif (
+                plan.creates(db.address) and "replicate_source_db" in db.values and not db.values["replicate_source_db"]
+            ):
+                problems.append(
+                    f"database {identifier} would be created in {target.region} (stack {target.stack}) as a "
+                    "standalone instance, not a replica of the primary's (replicate_source_db unset in the standby "
+                    f"role; see {j.STACK_CONTRACT})"
+                )
+            else:
+                replicas.append(identifier)
+    if set(assignment.regions) <= planned_regions:
+        unreplicated = j.unreplicated_databases(primary, replicas)
+        if unreplicated:
+            problems.append(j.unreplicated_problem(unreplicated, assignment.primary, assignment.standby))
+    return tuple(problems)
+
+
 @dataclass(frozen=True)
 class AppliedStack:
     target: StackTarget
@@ -66,11 +104,20 @@ class Provisioner(StackWork):
     # plan
 
     def plan(self, which: str = "all") -> ProvisionPlan:
+        """Plan the stacks of ``which`` regions (and the global stack with ``all``). Refused (PreflightFailed),
+        before anything is applied, when the primary has a database and the standby region would not replicate it."""
         regions = select_regions(which, self.assignment)
         targets = self.stacks.region_targets(self.assignment, regions)
         workers = 2 if self.config.terraform.parallel else 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as pool:
             planned = list(pool.map(self._plan_one, targets))
+        problems = replica_problems(self.assignment, planned)
+        if problems:
+            raise PreflightFailed(
+                "provision refused before any change:\n" + "\n".join(f"  - {p}" for p in problems),
+                hint=f"nothing was applied; make the standby's databases replicas of the primary's (the stack "
+                f"contract: {j.STACK_CONTRACT}), then run again",
+            )
         if which == "all":
             glob = self._plan_global()
             if glob is not None:

@@ -24,6 +24,8 @@ def _history_line(row: dict[str, Any]) -> str:
 
 
 def _objective_line(name: str, measured: Objective) -> str:
+    if measured.met is None:
+        return f"  {name}: {measured.source}"
     met = "met" if measured.met else "NOT met"
     return f"  {name} {seconds_text(measured.measured_seconds)} (objective {measured.objective_seconds}s): {met}"
 

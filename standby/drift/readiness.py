@@ -24,6 +24,7 @@ from standby.capacity import standby_capacity
 from standby.config.schema import Capacity, Config
 from standby.drift.inventory import RegionInventory
 from standby.drift.model import Finding
+from standby.report.run import RPO_NOT_APPLICABLE
 from standby.state import GroupRef, Manifest, RegionResources, RegionState, observe_capacity
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class ReadinessFacts:
     lag_bound: float
     replica_lags: Mapping[str, float | None] = field(default_factory=dict)  # standby db -> seconds (None: no data)
     not_replicas: tuple[str, ...] = ()  # standby databases that replicate from nothing
+    primary_databases: tuple[str, ...] = ()  # the primary's databases, each owed a replica in the standby region
     groups: Mapping[str, GroupFacts] = field(default_factory=dict)
     vcpu_quota: float | None = None
     vcpu_quota_error: str = ""
@@ -66,9 +68,36 @@ def _finding(status: str, resource: str, attribute: str, region: str, **values: 
     return Finding(check="readiness", resource=resource, attribute=attribute, status=status, region=region, **values)  # type: ignore[arg-type]
 
 
+def _replication_findings(facts: ReadinessFacts) -> list[Finding]:
+    """Without any database the replica lag does not apply (one ``ok`` finding says so); a primary database
+    without a replica in the standby region is drift."""
+    region = facts.standby_region
+    standby = (*facts.replica_lags, *facts.not_replicas)
+    if not facts.primary_databases and not standby:
+        reason = f"RPO {RPO_NOT_APPLICABLE}: no database, no replica lag to check"
+        na = "not applicable"
+        return [_finding("ok", "databases", "replica_lag_seconds", region, expected=na, actual=na, reason=reason)]
+    unreplicated = j.unreplicated_databases(facts.primary_databases, standby)
+    if not unreplicated:
+        return []
+    return [
+        _finding(
+            "drift",
+            f"database:{db}",
+            "replication",
+            region,
+            expected="read replica of the primary",
+            actual="no replica",
+            reason=f"the primary's database has no replica in the standby region: a failover would lose its data "
+            f"(see {j.STACK_CONTRACT})",
+        )
+        for db in unreplicated
+    ]
+
+
 def evaluate(facts: ReadinessFacts) -> list[Finding]:
     region = facts.standby_region
-    out: list[Finding] = []
+    out: list[Finding] = _replication_findings(facts)
     bound = f"<= {facts.lag_bound:g}"
     for db, lag in sorted(facts.replica_lags.items()):
         resource = f"database:{db}"
@@ -251,6 +280,7 @@ def gather(
         lag_bound=float(config.drift.replica_lag_max_seconds or config.objectives.rpo_seconds),
         replica_lags=lags,
         not_replicas=not_replicas,
+        primary_databases=tuple(db.identifier for db in primary.databases),
         groups=groups,
         vcpu_quota=quota,
         vcpu_quota_error=quota_error,

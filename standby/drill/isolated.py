@@ -27,6 +27,7 @@ from standby.failover.model import (
     Step,
     WaitHealthy,
 )
+from standby.failover.planner import noting_databases
 from standby.failover.preflight import preflight_step, target_capacities
 from standby.failover.steps import (
     NOCHANGE,
@@ -108,7 +109,8 @@ def drill_record_name(config: Config, manifest: Manifest) -> str | None:
 def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observation, *, run_id: str) -> DrillPlan:
     region = obs.activate.region
     targets, source = target_capacities(config, obs)
-    pre = preflight_step(config, manifest, obs, targets, expected_account=None)
+    has_databases = manifest is None or manifest.has_databases
+    pre = noting_databases(preflight_step(config, manifest, obs, targets, expected_account=None), has_databases)
     steps: list[Step] = [pre]
     restore: list[Step] = []
     name = None
@@ -176,7 +178,7 @@ def plan_isolated_drill(config: Config, manifest: Manifest | None, obs: Observat
                 value=value,
             )
         )
-    run = FailoverPlan(run_id, "drill", region, obs.demote.region, tuple(steps), targets, source)
+    run = FailoverPlan(run_id, "drill", region, obs.demote.region, tuple(steps), targets, source, has_databases)
     rest = FailoverPlan(f"{run_id}-restore", "drill-restore", region, obs.demote.region, tuple(restore), {}, "")
     return DrillPlan(run, rest, name)
 

@@ -23,6 +23,8 @@ from standby.report.run import (
     Objectives,
     PhaseTiming,
     StepTiming,
+    has_databases,
+    not_applicable,
     objective,
     phase_timings,
     phases_of,
@@ -59,17 +61,22 @@ def promotion_moment(journal: Journal) -> float | None:
     return min(moments, default=None)
 
 
-def _rpo(lag: float | None, canary: CanaryReading | None) -> tuple[float | None, str]:
-    """ReplicaLag alone; with a canary, the larger of the two (unknown when either is)."""
+def _rpo(lag: float | None, canary: CanaryReading | None, *, databases: bool = True) -> tuple[float | None, str]:
+    """ReplicaLag alone; with a canary, the larger of the two (unknown when either is). Without databases, the
+    canary's alone (its bucket is then the only replicated data store)."""
     if canary is None:
         return lag, LAG_SOURCE
+    bucket = f"(s3://{canary.primary_bucket} -> s3://{canary.standby_bucket})"
     source = (
-        f"the larger of {LAG_SOURCE} and the write-marker canary at promotion "
-        f"(s3://{canary.primary_bucket} -> s3://{canary.standby_bucket})"
+        f"the larger of {LAG_SOURCE} and the write-marker canary at promotion {bucket}"
+        if databases
+        else f"the write-marker canary {bucket}"
     )
     if canary.estimate_seconds is None:
         why = canary.problem or "no canary marker had reached the standby bucket by the promotion"
         return None, f"{source}: {why}"
+    if not databases:
+        return canary.estimate_seconds, source
     return (None if lag is None else max(lag, canary.estimate_seconds)), source
 
 
@@ -141,13 +148,16 @@ def build_report(
     left = list(left_behind)
     rto = measured.rto_seconds
     lag = replica_lag_at_promotion(measured)
-    rpo, rpo_source = _rpo(lag, canary)
+    databases = has_databases(measured)
+    rpo, rpo_source = _rpo(lag, canary, databases=databases)
     rto_obj = objective(rto, config.objectives.rto_seconds, RTO_SOURCE)
     rpo_obj = objective(rpo, config.objectives.rpo_seconds, rpo_source)
     if canary is not None:
         rpo_obj = replace(rpo_obj, replica_lag_seconds=lag, canary=canary)
+    elif not databases:  # nothing replicated, nothing to lose: the drill passes on its RTO alone
+        rpo_obj = not_applicable(config.objectives.rpo_seconds)
     restored = all(j.status == "complete" for j in restores)
-    passed = error is None and measured.status == "complete" and rto_obj.met and rpo_obj.met
+    passed = error is None and measured.status == "complete" and bool(rto_obj.met) and rpo_obj.satisfied
     passed = passed and restored and not left
     steps = step_timings((measured, *restores), measured.origin)
     return DrillReport(

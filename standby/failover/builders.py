@@ -30,6 +30,9 @@ from standby.failover.model import (
 )
 from standby.state.manifest import Manifest
 
+# What a plan says when the manifest lists no database (a stack without a replicated data store).
+NO_DATABASES = "no databases: nothing to promote or re-seed"
+
 
 def _capacity_text(c: Capacity) -> str:
     return f"desired {c.desired_capacity} (min {c.min_size}, max {c.max_size})"

@@ -213,6 +213,8 @@ class FailoverPlan:
     steps: tuple[Step, ...]
     targets: dict[str, Capacity] = field(default_factory=dict)
     target_source: str = ""
+    # False when the manifest lists no database: nothing to promote, fence or re-seed, and the RPO does not apply.
+    has_databases: bool = True
 
     @property
     def preflight(self) -> Preflight:

@@ -12,6 +12,7 @@ from standby import judgements as j
 from standby.capacity import standby_capacity
 from standby.config.schema import Config
 from standby.failover.builders import (
+    NO_DATABASES,
     drain_step,
     fence_groups_step,
     fence_writes_step,
@@ -62,10 +63,12 @@ def plan_failover(
     pre = preflight_step(
         config, manifest, obs, targets, expected_account=expected_account, accept_rpo_breach=accept_rpo_breach
     )
+    has_databases = manifest is None or manifest.has_databases  # unknown without a manifest: assume some
+    pre = noting_databases(pre, has_databases)
     problems = pre.problems
     steps: list[Step] = [pre]
     if problems or manifest is None:
-        return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source)
+        return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source, has_databases)
 
     # Nothing degrades the serving side before this side is proven able to serve: capacity first, then the
     # old primary's writes are fenced, then promotion, then traffic; the old side loses its capacity last, after
@@ -96,7 +99,15 @@ def plan_failover(
             fence_groups = fence_groups_step(manifest, obs, demote, (drain.key,), timeout)
             steps.append(drain)
         steps.append(fence_groups)
-    return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source)
+    return FailoverPlan(run_id, "failover", activate, demote, tuple(steps), targets, source, has_databases)
+
+
+def noting_databases(pre: Preflight, has_databases: bool) -> Preflight:
+    """The preflight step, its intent saying so when there is no database (and nothing refused the run): the
+    plan and its dry run then show why no step promotes, fences writes or re-seeds."""
+    if has_databases or pre.problems:
+        return pre
+    return replace(pre, intent=f"{pre.intent}; {NO_DATABASES}")
 
 
 def _traffic_and_after(
@@ -210,18 +221,18 @@ def plan_failback(
         problems.append(f"cannot reach {demote}: failback is a planned switchover and needs both regions")
     if manifest is None:
         problems.append(f"no manifest in {activate}'s control store: run `standby provision` first")
-    steps: list[Step] = [
-        Preflight.of(
-            PREFLIGHT,
-            activate,
-            intent="both regions reachable" if not problems else f"{len(problems)} problem(s)",
-            problems=tuple(problems),
-        )
-    ]
+    pre = Preflight.of(
+        PREFLIGHT,
+        activate,
+        intent="both regions reachable" if not problems else f"{len(problems)} problem(s)",
+        problems=tuple(problems),
+    )
+    steps: list[Step] = [pre]
     if problems or manifest is None:
         return FailoverPlan(run_id, "failback", activate, demote, tuple(steps), targets, "declared capacity")
     already_home = current == Assignment(primary=activate, standby=demote)
-    has_databases = bool(manifest.region(activate).databases or manifest.region(demote).databases)
+    has_databases = manifest.has_databases
+    steps[0] = noting_databases(pre, has_databases)
     start: tuple[str, ...] = (PREFLIGHT,)
     if not already_home and has_databases:
         # The other region holds the data of record: the home primary's databases become its replicas first.
@@ -230,14 +241,15 @@ def plan_failback(
         reseed_first = reseed_step(activate, demote, (PREFLIGHT,), region_stack)
         steps.append(reseed_first)
         start = (reseed_first.key,)
-    restore = restore_writes_step(activate, demote, start)
-    steps.append(restore)
+    # Without databases no fence revoked any ingress: there are no writes to restore.
+    restore = [restore_writes_step(activate, demote, start)] if has_databases else []
+    steps.extend(restore)
     # The same order as a failover: the serving region keeps its capacity until traffic has left it and cached
     # answers have expired; it is never at zero while records point at it.
     scale = scale_steps(manifest, obs.activate.groups, activate, targets, SCALE_OUT, start)
     waits = wait_steps(manifest, activate, scale, config.failover.healthy_timeout_seconds)
     steps.extend(scale + waits)
-    proven = (*[w.key for w in waits], restore.key)
+    proven = (*[w.key for w in waits], *[r.key for r in restore]) or start
     fence = fence_writes_step(config, manifest, obs, demote, activate, proven)
     steps.extend([fence] if fence is not None else [])
     promote = promote_steps(
@@ -248,7 +260,7 @@ def plan_failback(
         config.failover.promote_timeout_seconds,
     )
     steps.extend(promote)
-    steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, [*waits, restore, *promote], current))
+    steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, [*waits, *restore, *promote], current))
     record = steps.pop()  # record the roles last, after the standby is back to minimal
     standby_targets = {g: standby_capacity(c, config.scale) for g, c in config.capacity.items()}
     scale_in = scale_steps(manifest, obs.demote.groups, demote, standby_targets, SCALE_IN, (VERIFY,), widen_max=False)
@@ -273,4 +285,4 @@ def plan_failback(
             assignment=Assignment(primary=activate, standby=demote),
         )
     )
-    return FailoverPlan(run_id, "failback", activate, demote, tuple(steps), targets, "declared capacity")
+    return FailoverPlan(run_id, "failback", activate, demote, tuple(steps), targets, "declared capacity", has_databases)

@@ -71,6 +71,10 @@ def _checks(
     for identifier in resources.databases:
         if identifier not in obs.activate.databases:
             problems.append(f"database {identifier} not found in {region}")
+    primary = obs.demote.region
+    unreplicated = j.unreplicated_databases(manifest.region(primary).databases, resources.databases)
+    if unreplicated:
+        problems.append(j.unreplicated_problem(unreplicated, primary, region))
     for identifier, lag in sorted(obs.replica_lag.items()):
         verdict = j.replica_lag(lag, config.objectives.rpo_seconds)
         if lag is None or verdict == j.Lag.UNKNOWN:

@@ -14,6 +14,7 @@ from standby.aws import rds
 from standby.aws.session import SessionFactory
 from standby.clock import Clock
 from standby.config.schema import Config
+from standby.failover.builders import NO_DATABASES
 from standby.failover.context import Outcome
 from standby.failover.model import RESEED_DB, FailoverPlan, ReseedDb
 from standby.failover.waits import wait_until
@@ -47,8 +48,12 @@ class Reseeder:
         Terraform replace; each database the plan destroys gets a final snapshot first, verified ``available``.
 
         None when they already are such replicas (never promoted since): re-running is a no-op. A stack without
-        databases plans and applies nothing. On resume, the run's snapshots already made are reused.
+        databases plans and applies nothing; when the manifest lists none, Terraform does not even start. On
+        resume, the run's snapshots already made are reused.
         """
+        manifest = self.manifest(region)
+        if manifest is not None and not manifest.has_databases:
+            return Outcome("skipped", NO_DATABASES)
         if self.replicas_of(region, primary_region):
             return None
         snapshots: dict[str, str] = {}

@@ -7,11 +7,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from standby.failover.builders import NO_DATABASES
 from standby.failover.model import FailoverPlan, Observation
 from standby.plan.calls import Call, step_calls
 from standby.plan.collect import Inputs
 from standby.plan.fallback import commands
 from standby.plan.lint import LintReport, lint
+from standby.report.run import RPO_NOT_APPLICABLE
 from standby.state import Assignment
 from standby.traffic_switch import switches
 
@@ -112,6 +114,7 @@ def _objectives(inputs: Inputs) -> dict[str, Any]:
     return {
         "rto_seconds": config.objectives.rto_seconds,
         "rpo_seconds": config.objectives.rpo_seconds,
+        "rpo_applicable": inputs.failover.plan.has_databases,  # no database: no replicated data, no RPO
         "last_run": None if last is None else last["run_id"],
         "last_rto_seconds": None if last is None else last.get("rto_seconds"),
         "last_rpo_seconds": None if last is None else last.get("rpo_seconds"),
@@ -123,11 +126,16 @@ def _criteria(inputs: Inputs) -> tuple[str, ...]:
     config = inputs.loaded.config
     f, o = config.failover, config.objectives
     home = Assignment.home(config)
+    data_loss = (
+        f"Data loss: the replica lag must be within the RPO ({o.rpo_seconds}s); above it the preflight refuses "
+        "unless `--accept-rpo-breach` is given."
+        if inputs.failover.plan.has_databases
+        else f"Data loss: the RPO is {RPO_NOT_APPLICABLE}; {NO_DATABASES}."
+    )
     out = [
         f"Fail over when {home.primary} cannot serve and is not expected back within the RTO ({o.rto_seconds}s) "
         "minus the failover's own time (the last drill's RTO).",
-        f"Data loss: the replica lag must be within the RPO ({o.rpo_seconds}s); above it the preflight refuses "
-        "unless `--accept-rpo-breach` is given.",
+        data_loss,
         f"Traffic mode {f.traffic_mode}; fence {f.fence} (within {f.fence_timeout_seconds}s), write fence "
         f"{f.fence_writes}; the demoted region is waited on for at most {f.demote_budget_seconds}s per step.",
         f"Timeouts: healthy {f.healthy_timeout_seconds}s, promotion {f.promote_timeout_seconds}s, "
@@ -161,7 +169,11 @@ def _risks(inputs: Inputs, report: LintReport) -> tuple[str, ...]:
     if config.failover.fence_writes == "none":
         out.append("Writes to the old primary are not fenced: writes may land there after the promotion.")
     out.append("Fencing is best effort: a demoted region that does not answer keeps its capacity and its writers.")
-    out.append("The failback is a planned switchover: it needs both regions and re-seeds databases with Terraform.")
+    out.append(
+        "The failback is a planned switchover: it needs both regions and re-seeds databases with Terraform."
+        if inputs.failback.plan.has_databases
+        else f"The failback is a planned switchover: it needs both regions ({NO_DATABASES})."
+    )
     out += [f"Preflight warning: {w}" for w in inputs.failover.plan.preflight.warnings]
     return tuple(out)
 

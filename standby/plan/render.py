@@ -14,6 +14,7 @@ from html import escape
 from standby.plan.calls import Call
 from standby.plan.document import PlanDoc, StepDoc
 from standby.report.html import CSS
+from standby.report.run import RPO_NOT_APPLICABLE
 
 MD_VOLATILE = "Generated: "
 HTML_VOLATILE = '<p class="meta volatile">'
@@ -24,6 +25,7 @@ PREFLIGHT_CHECKS = (
     "the caller's account is the one configured for it",
     "a manifest is recorded in its control store",
     "every auto scaling group and database of the manifest exists there",
+    "every database of the primary has a replica there",
     "the replica lag is within the RPO (a breach refuses the run unless accepted)",
     "the EC2 vCPU quota leaves room for the target capacity",
     "the primary's capacity snapshot is recent",
@@ -41,6 +43,13 @@ def _when(epoch: float) -> str:
 
 def _secs(value: float | None) -> str:
     return "unknown" if value is None else f"{value:.1f}s"
+
+
+def _rpo_target(objectives: dict[str, object], unit: str) -> str:
+    """The RPO's target cell: its seconds, or not applicable (a stack without databases)."""
+    if objectives.get("rpo_applicable") is False:
+        return RPO_NOT_APPLICABLE
+    return f"{objectives['rpo_seconds']}{unit}"
 
 
 def _actions(calls: tuple[Call, ...]) -> list[str]:
@@ -95,7 +104,7 @@ def render_markdown(doc: PlanDoc) -> str:
         "| objective | target | last drill |",
         "|---|---|---|",
         f"| RTO | {o['rto_seconds']}s | {_secs(o['last_rto_seconds'])} |",
-        f"| RPO | {o['rpo_seconds']}s | {_secs(o['last_rpo_seconds'])} |",
+        f"| RPO | {_rpo_target(o, 's')} | {_secs(o['last_rpo_seconds'])} |",
         "",
         f"Trend: {o['trend']}." + (f" Last drill: `{o['last_run']}`." if o["last_run"] else ""),
         "",
@@ -193,7 +202,7 @@ roles now: primary {escape(doc.current.primary)}, standby {escape(doc.current.st
 <h2>Objectives</h2>
 <table><tr><th></th><th>target</th><th>last drill</th></tr>
 <tr><th>RTO</th><td>{o["rto_seconds"]} s</td><td>{escape(_secs(o["last_rto_seconds"]))}</td></tr>
-<tr><th>RPO</th><td>{o["rpo_seconds"]} s</td><td>{escape(_secs(o["last_rpo_seconds"]))}</td></tr></table>
+<tr><th>RPO</th><td>{escape(_rpo_target(o, " s"))}</td><td>{escape(_secs(o["last_rpo_seconds"]))}</td></tr></table>
 <p>Trend: {escape(o["trend"])}.</p>
 <h2>Preconditions</h2>
 <ul>{"".join(f"<li>{escape(c)}</li>" for c in PREFLIGHT_CHECKS)}</ul>

@@ -9,6 +9,8 @@ import json
 from html import escape
 from typing import Any
 
+from standby.report.run import MET, NOT_APPLICABLE, NOT_MET, RPO_NOT_APPLICABLE, objective_status
+
 WIDTH = 760
 LABEL = 110
 ROW = 30
@@ -68,7 +70,7 @@ h1{font-size:1.5rem;margin-bottom:.2rem} .meta{color:#5b6570;margin-top:0}
 .passed,.complete{background:#1f7a3a}.failed,.refused,.running{background:#b3261e}.paused{background:#a86500}
 table{border-collapse:collapse;width:100%;margin:.8rem 0}
 th,td{border-bottom:1px solid #d9dee3;padding:.35rem .5rem;text-align:left;font-size:.92rem;vertical-align:top}
-th{background:#f3f5f7} .ok{color:#1f7a3a;font-weight:600}.no{color:#b3261e;font-weight:600}
+th{background:#f3f5f7} .ok{color:#1f7a3a;font-weight:600}.no{color:#b3261e;font-weight:600}.na{color:#5b6570}
 .gantt .tick{stroke:#e3e7eb}.gantt .axis{font-size:11px;fill:#5b6570;text-anchor:middle}
 .gantt .label{font-size:13px;fill:#1d232b}.gantt .value{font-size:11px;fill:#5b6570}
 .gantt .phase{fill:#2f6fb3}.gantt .objective{stroke:#b3261e;stroke-dasharray:4 3;stroke-width:2}
@@ -80,13 +82,23 @@ code{font-size:.85rem}
 def _objective_rows(report: dict[str, Any]) -> str:
     rows = []
     for name in ("rto", "rpo"):
-        o = report["objectives"][name]
-        met = '<span class="ok">met</span>' if o["met"] else '<span class="no">not met</span>'
-        rows.append(
-            f"<tr><th>{name.upper()}</th><td>{escape(_secs(o['measured_seconds']))}</td>"
-            f"<td>{escape(_secs(o['objective_seconds']))}</td><td>{met}</td><td>{escape(o['source'])}</td></tr>"
-        )
+        rows.append(_objective_row(name, report["objectives"][name]))
     return "".join(rows)
+
+
+def _objective_row(name: str, o: dict[str, Any]) -> str:
+    """One objective's row: measured, target, its status (met, not met, not applicable) and how it was measured."""
+    status = objective_status(o)
+    verdict = {
+        MET: '<span class="ok">met</span>',
+        NOT_MET: '<span class="no">not met</span>',
+        NOT_APPLICABLE: f'<span class="na">{escape(RPO_NOT_APPLICABLE)}</span>',
+    }[status]
+    measured = "n/a" if status == NOT_APPLICABLE else _secs(o["measured_seconds"])
+    return (
+        f'<tr class="objective-{escape(status)}"><th>{name.upper()}</th><td>{escape(measured)}</td>'
+        f"<td>{escape(_secs(o['objective_seconds']))}</td><td>{verdict}</td><td>{escape(o['source'])}</td></tr>"
+    )
 
 
 def _step_rows(report: dict[str, Any]) -> str:
@@ -158,12 +170,7 @@ def render_html(report: dict[str, Any]) -> str:
     status = report["status"]
     rows = []
     for name in ("rto", "rpo"):
-        o = obj[name]
-        met = '<span class="ok">met</span>' if o["met"] else '<span class="no">not met</span>'
-        rows.append(
-            f"<tr><th>{name.upper()}</th><td>{escape(_secs(o['measured_seconds']))}</td>"
-            f"<td>{escape(_secs(o['objective_seconds']))}</td><td>{met}</td><td>{escape(o['source'])}</td></tr>"
-        )
+        rows.append(_objective_row(name, obj[name]))
     steps = "".join(
         f"<tr><td><code>{escape(s['key'])}</code></td><td>{escape(s['region'])}</td><td>{escape(s['status'])}</td>"
         f"<td>{'' if s['start'] is None else escape(_secs(s['start']))}</td>"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from standby.report.run import MET, NOT_APPLICABLE, NOT_MET, RPO_NOT_APPLICABLE, objective_status
+
 
 def _secs(value: float | None) -> str:
     return "unknown" if value is None else f"{value:.1f}s"
 
 
-_MET = {True: "✅ met", False: "❌ not met"}
+_STATUS = {MET: "✅ met", NOT_MET: "❌ not met", NOT_APPLICABLE: f"➖ {RPO_NOT_APPLICABLE}"}
 
 
 def _objectives_and_phases(report: dict[str, Any]) -> list[str]:
@@ -17,9 +19,9 @@ def _objectives_and_phases(report: dict[str, Any]) -> list[str]:
     lines = ["| objective | measured | target | |", "|---|---|---|---|"]
     for name in ("rto", "rpo"):
         o = report["objectives"][name]
-        lines.append(
-            f"| {name.upper()} | {_secs(o['measured_seconds'])} | {o['objective_seconds']}s | {_MET[o['met']]} |"
-        )
+        status = objective_status(o)
+        measured = "n/a" if status == NOT_APPLICABLE else _secs(o["measured_seconds"])
+        lines.append(f"| {name.upper()} | {measured} | {o['objective_seconds']}s | {_STATUS[status]} |")
     lines.append("")
     lines.append("Phases: " + ", ".join(f"{p['name']} {_secs(p['seconds'])}" for p in report["phases"]))
     return lines

@@ -30,6 +30,13 @@ PLANNING = "planning"  # the phase from the command's start to the execution's (
 
 LAG_SOURCE = "CloudWatch ReplicaLag read at promotion"
 RTO_SOURCE = "start -> traffic on the standby with capacity healthy"
+RPO_NOT_APPLICABLE = "not applicable (no replicated data store)"
+
+# An objective's status in the reports (JSON ``status``), one word each; pinned by tests/unit/test_results.py.
+MET = "met"
+NOT_MET = "not-met"
+NOT_APPLICABLE = "not-applicable"  # nothing to measure: a stack without databases has no RPO
+OBJECTIVE_STATUSES = (MET, NOT_MET, NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,11 @@ def phases_of(journal: Journal, *, planning: bool = False) -> list[Phase]:
     return phases
 
 
+def has_databases(journal: Journal) -> bool:
+    """Whether the run's plan had databases to promote (journals from before the plan said so: assume it had)."""
+    return journal.plan.get("has_databases") is not False
+
+
 def replica_lag_at_promotion(journal: Journal) -> float | None:
     """The largest ReplicaLag read just before a promotion: the data that promotion would lose."""
     lags = [
@@ -79,18 +91,32 @@ class Reading(Protocol):
 
 @dataclass(frozen=True)
 class Objective:
-    """A measured RTO or RPO against its objective."""
+    """A measured RTO or RPO against its objective; ``met`` is None when the objective does not apply (the RPO of
+    a stack without databases)."""
 
     measured_seconds: float | None
     objective_seconds: int
-    met: bool
+    met: bool | None
     source: str
     # With a canary (RPO only): the ReplicaLag part of the estimate, and the canary's reading.
     replica_lag_seconds: float | None = None
     canary: Reading | None = None
 
+    @property
+    def status(self) -> str:
+        """met, not-met or not-applicable (``OBJECTIVE_STATUSES``)."""
+        if self.met is None:
+            return NOT_APPLICABLE
+        return MET if self.met else NOT_MET
+
+    @property
+    def satisfied(self) -> bool:
+        """Met, or not applicable: nothing in it fails the run."""
+        return self.met is not False
+
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
+            "status": self.status,
             "measured_seconds": self.measured_seconds,
             "objective_seconds": self.objective_seconds,
             "met": self.met,
@@ -109,6 +135,16 @@ def objective(measured: float | None, objective_seconds: int, source: str) -> Ob
         met=measured is not None and measured <= objective_seconds,
         source=source,
     )
+
+
+def not_applicable(objective_seconds: int) -> Objective:
+    """The RPO of a run without databases: no data is replicated, so none can be lost and nothing is measured."""
+    return Objective(measured_seconds=None, objective_seconds=objective_seconds, met=None, source=RPO_NOT_APPLICABLE)
+
+
+def objective_status(doc: dict[str, Any]) -> str:
+    """The status of an objective in a report document (one written before statuses existed: from its ``met``)."""
+    return str(doc.get("status") or (MET if doc.get("met") else NOT_MET))
 
 
 @dataclass(frozen=True)
@@ -331,7 +367,11 @@ def build_run_report(
     finished = now if now is not None else time.time()
     lag = replica_lag_at_promotion(journal)
     rto = objective(journal.rto_seconds, config.objectives.rto_seconds, f"command {RTO_SOURCE}")
-    rpo = objective(lag, config.objectives.rpo_seconds, LAG_SOURCE if lag is not None else "not measured")
+    rpo = (
+        objective(lag, config.objectives.rpo_seconds, LAG_SOURCE if lag is not None else "not measured")
+        if has_databases(journal)
+        else not_applicable(config.objectives.rpo_seconds)
+    )
     pending = journal.pending_approval
     return RunReport(
         kind=journal.kind,

@@ -49,6 +49,12 @@ class Manifest(_Doc):
     def region(self, name: str) -> RegionResources:
         return self.regions.get(name) or RegionResources(region=name)
 
+    @property
+    def has_databases(self) -> bool:
+        """Whether a region's stack created a database (a replicated data store). Without one there is nothing to
+        promote, fence or re-seed, and the RPO does not apply: no data is replicated, so none can be lost."""
+        return any(resources.databases for resources in self.regions.values())
+
 
 class CapacitySnapshot(_Doc):
     """The primary's observed capacity, kept in the standby region for a failover that cannot ask the primary."""

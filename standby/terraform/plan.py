@@ -62,14 +62,39 @@ def changed_attributes(
 
 
 @dataclass(frozen=True)
+class PlannedResource:
+    """A managed resource as the plan leaves it (``planned_values``), changed or not. Unknown values (known only
+    after apply) are absent from ``values``."""
+
+    address: str
+    type: str
+    values: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def planned_resources(module: Mapping[str, Any] | None) -> tuple[PlannedResource, ...]:
+    """Every managed resource of a ``planned_values`` module and its child modules."""
+    if not isinstance(module, Mapping):
+        return ()
+    found = [
+        PlannedResource(str(r["address"]), str(r.get("type", "")), dict(r.get("values") or {}))
+        for r in module.get("resources") or ()
+        if r.get("mode", "managed") == "managed" and "address" in r
+    ]
+    for child in module.get("child_modules") or ():
+        found.extend(planned_resources(child))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class Plan:
-    """A saved plan: the file to apply, and what it would change."""
+    """A saved plan: the file to apply, what it would change, and every resource as it would leave them."""
 
     path: Path
     changes: tuple[ResourceChange, ...]
     drift: tuple[ResourceChange, ...] = ()
     output_changes: tuple[str, ...] = ()
     errored: bool = False
+    resources: tuple[PlannedResource, ...] = ()
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], path: Path) -> Plan:
@@ -84,6 +109,7 @@ class Plan:
             drift=drift,
             output_changes=outputs,
             errored=bool(doc.get("errored", False)),
+            resources=planned_resources((doc.get("planned_values") or {}).get("root_module")),
         )
 
     def count(self, action: str) -> int:
@@ -112,6 +138,13 @@ class Plan:
         if not self.changes and self.output_changes:
             text += f" (outputs only: {', '.join(self.output_changes)})"
         return text
+
+    def of_type(self, resource_type: str) -> tuple[PlannedResource, ...]:
+        return tuple(r for r in self.resources if r.type == resource_type)
+
+    def creates(self, address: str) -> bool:
+        """The plan creates this resource (new, or replaced)."""
+        return any(c.address == address and "create" in c.actions for c in self.changes)
 
     def touching(self, addresses: Iterable[str]) -> tuple[ResourceChange, ...]:
         wanted = set(addresses)

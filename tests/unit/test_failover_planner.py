@@ -145,7 +145,8 @@ def test_a_step_is_keyed_by_its_slug_or_one_per_item() -> None:
 def test_the_journal_keeps_every_plan_field_and_each_steps_common_fields(config) -> None:
     p = plan(config)
     doc = json.loads(json.dumps(p.to_dict()))
-    assert set(doc) == {"run_id", "kind", "activate", "demote", "steps", "targets", "target_source"}
+    assert set(doc) == {"run_id", "kind", "activate", "demote", "steps", "targets", "target_source", "has_databases"}
+    assert doc["has_databases"] is True  # the run reports read it: without databases the RPO does not apply
     assert (doc["run_id"], doc["kind"], doc["activate"], doc["demote"]) == ("r1", "failover", WEST, EAST)
     assert doc["target_source"] == p.target_source
     assert doc["targets"] == {"web": {"min_size": 2, "max_size": 8, "desired_capacity": 6}}

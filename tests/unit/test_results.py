@@ -16,6 +16,7 @@ from standby.config import load_config
 from standby.drill.report import build_report
 from standby.errors import ExitCode
 from standby.failover.status import LastRun, RunStatus
+from standby.report.run import OBJECTIVE_STATUSES
 from standby.state import Assignment, Journal, StepRecord
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +29,12 @@ ERROR_ENVELOPE = ["schema_version", "command", "status", "error", "result"]
 
 def test_the_status_words_are_pinned() -> None:
     assert {s.value for s in Status} == {"ok", "failed", "refused", "paused", "drift", "error"}
+
+
+def test_the_objective_status_words_are_pinned() -> None:
+    # an objective in a report (JSON ``objectives.rto|rpo.status``): the RPO of a stack without databases does not
+    # apply, and a drill passes on its RTO alone
+    assert OBJECTIVE_STATUSES == ("met", "not-met", "not-applicable")
 
 
 def test_drill_and_drift_words_map_onto_the_vocabulary() -> None:
@@ -201,7 +208,8 @@ def test_drill_report_is_typed_and_keeps_its_json_shape() -> None:
         "inventory",
         "warnings",
     ]
-    assert list(doc["objectives"]["rpo"]) == ["measured_seconds", "objective_seconds", "met", "source"]
+    assert list(doc["objectives"]["rpo"]) == ["status", "measured_seconds", "objective_seconds", "met", "source"]
+    assert doc["objectives"]["rpo"]["status"] in OBJECTIVE_STATUSES
     assert doc["phases"] == [{"name": "verify", "start": 1.0, "end": 2.5, "seconds": 1.5, "steps": ["verify"]}]
     assert doc["steps"][0] == {
         "key": "verify",

@@ -79,6 +79,7 @@ def test_the_rto_runs_from_the_command_start_and_the_report_shows_the_pause_and_
     doc = report.to_dict()
     assert doc["kind"] == "failover" and doc["started_at"] == T0 and doc["finished_at"] == T0 + 101
     assert doc["objectives"]["rto"] == {
+        "status": "met",
         "measured_seconds": 100.0,
         "objective_seconds": 600,
         "met": True,

@@ -131,6 +131,7 @@ def test_a_failed_step_still_restores_everything(world, loaded, target, sessions
 def test_unknown_replica_lag_fails_the_rpo(world, loaded, target, tmp_path) -> None:
     report = runner(loaded, target).run("isolated", tmp_path / "reports").report.to_dict()
     assert report["objectives"]["rpo"] == {
+        "status": "not-met",
         "measured_seconds": None,
         "objective_seconds": 60,
         "met": False,

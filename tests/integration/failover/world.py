@@ -29,7 +29,8 @@ class World:
     db_arns: dict[str, str]
 
 
-def build_world(sessions: SessionFactory, config: Config, *, standby_desired: int = 1) -> World:
+def build_world(sessions: SessionFactory, config: Config, *, standby_desired: int = 1, databases: bool = True) -> World:
+    """The deployment; with ``databases=False``, a stack without any (no replicated data store)."""
     primary, standby = config.regions.primary, config.regions.standby
     resources: dict[str, RegionResources] = {}
     lbs: dict[str, str] = {}
@@ -62,24 +63,10 @@ def build_world(sessions: SessionFactory, config: Config, *, standby_desired: in
         resources[region] = RegionResources(
             region=region,
             groups={"web": GroupRef(autoscaling_group=asg_name, target_group_arn=tg, lb_dns_name=lb["DNSName"])},
-            databases=("webapp-db",),
+            databases=("webapp-db",) if databases else (),
         )
-    east_rds = sessions.client("rds", primary)
-    east_rds.create_db_instance(
-        DBInstanceIdentifier="webapp-db",
-        Engine="postgres",
-        DBInstanceClass="db.t3.micro",
-        MasterUsername="webapp",
-        MasterUserPassword="not-a-secret-1",
-        AllocatedStorage=20,
-        BackupRetentionPeriod=1,
-    )
-    db_arns[primary] = east_rds.describe_db_instances()["DBInstances"][0]["DBInstanceArn"]
-    west_rds = sessions.client("rds", standby)
-    west_rds.create_db_instance_read_replica(
-        DBInstanceIdentifier="webapp-db", SourceDBInstanceIdentifier=db_arns[primary], DBInstanceClass="db.t3.micro"
-    )
-    db_arns[standby] = west_rds.describe_db_instances()["DBInstances"][0]["DBInstanceArn"]
+    if databases:
+        db_arns = _database_and_replica(sessions, primary, standby)
 
     r53 = sessions.client("route53", primary)
     zone_id = r53.create_hosted_zone(Name=ZONE, CallerReference=str(time.time()))["HostedZone"]["Id"].split("/")[-1]
@@ -117,3 +104,25 @@ def build_world(sessions: SessionFactory, config: Config, *, standby_desired: in
         ),
     )
     return World(primary, standby, manifest, zone_id, db_arns)
+
+
+def _database_and_replica(sessions: SessionFactory, primary: str, standby: str) -> dict[str, str]:
+    """The primary's database and its cross-region replica in the standby region: their ARNs per region."""
+    db_arns: dict[str, str] = {}
+    east_rds = sessions.client("rds", primary)
+    east_rds.create_db_instance(
+        DBInstanceIdentifier="webapp-db",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        MasterUsername="webapp",
+        MasterUserPassword="not-a-secret-1",
+        AllocatedStorage=20,
+        BackupRetentionPeriod=1,
+    )
+    db_arns[primary] = east_rds.describe_db_instances()["DBInstances"][0]["DBInstanceArn"]
+    west_rds = sessions.client("rds", standby)
+    west_rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="webapp-db", SourceDBInstanceIdentifier=db_arns[primary], DBInstanceClass="db.t3.micro"
+    )
+    db_arns[standby] = west_rds.describe_db_instances()["DBInstances"][0]["DBInstanceArn"]
+    return db_arns
