@@ -11,6 +11,7 @@ and always uses the base credentials.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -193,16 +194,8 @@ class SessionFactory:
         with self._shared.lock:
             found = self._shared.bounded.get(key)
             if found is None:
-                found = SessionFactory(
-                    target=self.target,
-                    profile=self.profile,
-                    credentials=self.credentials,
-                    role_session_name=self.role_session_name,
-                    on_client=self.on_client,
-                    client_config=bounded_config(*key),
-                    budgeted=True,
-                    _shared=self._shared,
-                )
+                # Every init field is kept (the shared state included); the caches start empty.
+                found = dataclasses.replace(self, client_config=bounded_config(*key), budgeted=True)
                 self._shared.bounded[key] = found
             return found
 

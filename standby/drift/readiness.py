@@ -80,19 +80,24 @@ def _replication_findings(facts: ReadinessFacts) -> list[Finding]:
     unreplicated = j.unreplicated_databases(facts.primary_databases, standby)
     if not unreplicated:
         return []
-    return [
-        _finding(
-            "drift",
-            f"database:{db}",
-            "replication",
-            region,
-            expected="read replica of the primary",
-            actual="no replica",
-            reason=f"the primary's database has no replica in the standby region: a failover would lose its data "
-            f"(see {j.STACK_CONTRACT})",
-        )
-        for db in unreplicated
-    ]
+    reason = (
+        "the primary's database has no replica in the standby region: a failover would lose its data "
+        f"(see {j.STACK_CONTRACT})"
+    )
+    return [_not_replicated(db, region, "no replica", reason) for db in unreplicated]
+
+
+def _not_replicated(db: str, region: str, actual: str, reason: str) -> Finding:
+    """Drift: a database the standby region should hold as a read replica of the primary's, and does not."""
+    return _finding(
+        "drift",
+        f"database:{db}",
+        "replication",
+        region,
+        expected="read replica of the primary",
+        actual=actual,
+        reason=reason,
+    )
 
 
 def evaluate(facts: ReadinessFacts) -> list[Finding]:
@@ -121,17 +126,8 @@ def evaluate(facts: ReadinessFacts) -> list[Finding]:
             )
         )
     for db in facts.not_replicas:
-        out.append(
-            _finding(
-                "drift",
-                f"database:{db}",
-                "replication",
-                region,
-                expected="read replica of the primary",
-                actual="not a replica",
-                reason="the standby's database replicates from nothing: a failover would lose data",
-            )
-        )
+        reason = "the standby's database replicates from nothing: a failover would lose data"
+        out.append(_not_replicated(db, region, "not a replica", reason))
     needed_vcpus = 0
     for group, g in sorted(facts.groups.items()):
         resource = f"capacity:{group}"
