@@ -307,7 +307,7 @@ def scale(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 def ratio_line(label: str, seconds: float, baseline: float, target: float | None) -> str:
     ratio = seconds / baseline if baseline else float("nan")
     verdict = "" if target is None else f" ({'meets' if ratio <= target else 'misses'} <= {target:g})"
-    return f"{label:<44} {seconds:7.2f} s  {ratio:6.3f}x{verdict}"
+    return f"{label:<56} {seconds:7.2f} s  {ratio:6.3f}x{verdict}"
 
 
 def example_table(ex: dict[str, Any]) -> list[str]:
@@ -316,11 +316,11 @@ def example_table(ex: dict[str, Any]) -> list[str]:
     cold = ex["cold"]
     check: Timing = ex["check"]
     lines = [f"stacks: {', '.join(ex['stacks'])}; medians of {len(tf['runs']['concurrent'])} runs", ""]
-    lines.append(f"{'':<44} {'time':>9}  {'/ terraform concurrent':>22}")
+    lines.append(f"{'':<56} {'time':>9}  {'/ terraform concurrent':>22}")
     for name, seconds in tf["per_stack"].items():
-        lines.append(f"{'terraform init + plan -refresh-only, ' + name:<44} {seconds:7.2f} s")
-    lines.append(f"{'terraform alone, stacks one after the other':<44} {tf['sequential']:7.2f} s")
-    lines.append(f"{'terraform alone, stacks concurrently':<44} {tf['concurrent']:7.2f} s  {1.0:6.3f}x")
+        lines.append(f"{'terraform init + plan -refresh-only, ' + name:<56} {seconds:7.2f} s")
+    lines.append(f"{'terraform alone, stacks one after the other':<56} {tf['sequential']:7.2f} s")
+    lines.append(f"{'terraform alone, stacks concurrently':<56} {tf['concurrent']:7.2f} s  {1.0:6.3f}x")
     base = tf["concurrent"]
     lines.append(ratio_line("standby drift, all checks (cold CLI)", cold["all"]["seconds"], base, 1.0))
     lines.append(
