@@ -26,7 +26,7 @@ from typing import Any
 
 from standby.drift.model import Finding
 from standby.stacks import StackTarget
-from standby.terraform import ResourceChange, TerraformRunner, Workspace
+from standby.terraform import Plan, ResourceChange, TerraformRunner
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,23 @@ def state_resources(state: Mapping[str, Any]) -> list[StateResource]:
             continue
         for instance in resource.get("instances") or ():
             found.append(StateResource(str(resource.get("type", "")), instance.get("attributes") or {}))
+    return found
+
+
+def recorded_state(plan: Plan) -> list[StateResource]:
+    """The managed resources as Terraform's state recorded them before the plan refreshed it, from the plan alone.
+
+    A plan's ``prior_state`` is the refreshed state; its ``resource_drift`` holds, for each resource that changed
+    outside Terraform, the recorded value (``before``). So the recorded state is ``prior_state`` with each drifted
+    resource's ``before`` in place of its refreshed value, plus the resources deleted outside Terraform (gone from
+    ``prior_state``, still in the drift) — what ``terraform state pull`` returns, without running it.
+    """
+    recorded = {change.address: change for change in plan.drift if change.before is not None}
+    found = []
+    for resource in plan.prior_resources():
+        change = recorded.pop(resource.address, None)
+        found.append(StateResource(resource.type, change.before if change is not None else resource.values))
+    found.extend(StateResource(change.type, change.before) for change in recorded.values() if change.before)
     return found
 
 
@@ -474,11 +491,6 @@ def _members_reason(added: list[str], removed: list[str]) -> str:
 # -- I/O -------------------------------------------------------------------------------------------------------
 
 
-def pull_state(runner: TerraformRunner, workspace: Workspace) -> dict[str, Any]:
-    """The raw state of a workspace (``terraform state pull``: any backend, no provider start-up)."""
-    return runner.state_pull(workspace)
-
-
 @dataclass(frozen=True)
 class StackDrift:
     target: StackTarget
@@ -489,11 +501,14 @@ class StackDrift:
 def check_stack(
     runner: TerraformRunner, target: StackTarget, extra_noise: Mapping[str, Iterable[str]] | None = None
 ) -> StackDrift:
-    runner.init(target.workspace)
+    """One refresh-only plan of the stack, judged: the plan's JSON carries the state too (no ``state pull``).
+
+    Terraform is initialised only when the data dir is not already initialised for the stack's configuration.
+    """
+    runner.init(target.workspace, reuse=True)
     plan = runner.plan(target.workspace, target.variables, refresh_only=True)
-    state = state_resources(pull_state(runner, target.workspace))
-    tf_data_dir = Path(runner.environment(target.workspace)["TF_DATA_DIR"])
-    ignores = IgnoreChanges.read(target.workspace.stack_dir, tf_data_dir)
+    state = recorded_state(plan)
+    ignores = IgnoreChanges.read(target.workspace.stack_dir, runner.tf_data_dir(target.workspace))
     findings = drift_findings(
         plan.drift,
         region=target.label,

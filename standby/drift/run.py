@@ -1,8 +1,9 @@
 """Run the drift checks: resolve the scope, inventory both regions (I/O), compare and judge (pure), report.
 
-The IaC check (Terraform, seconds per region) runs beside the parity and readiness checks (API calls, well
-under a second for a small stack), so a full run costs about one refresh-only plan. A check that cannot run
-becomes a CheckError in the report, not an exception: the other checks still report.
+The IaC check (Terraform, seconds per region) starts first and runs beside the parity and readiness checks (API
+calls, well under a second for a small stack), which run beside each other; its stacks' refresh-only plans run
+concurrently too, so a full run costs about one refresh-only plan. A check that cannot run becomes a CheckError
+in the report, not an exception: the other checks still report.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class DriftRun:
         compared: dict[str, int] = {}
         source = ""
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="drift") as pool:
+            # The IaC check (Terraform: the long pole) starts first; the inventory, parity and readiness run beside.
             iac_future: Future[tuple[list[Finding], list[CheckError], int]] | None = None
             if "iac" in wanted:
                 iac_future = pool.submit(self._iac, assignment)
@@ -91,15 +93,18 @@ class DriftRun:
                     source = observed.scope.source
                 except (StandbyError, ClientError, BotoCoreError) as err:
                     errors.extend(_check_error(check, None, err) for check in inventoried)
+            readiness_future: Future[list[Finding]] | None = None
+            if observed is not None and "readiness" in wanted:
+                readiness_future = pool.submit(self._readiness, observed, stores[assignment.standby])
             if observed is not None and "parity" in wanted:
                 try:
                     found, compared["parity"] = self._parity(observed)
                     findings.extend(found)
                 except (StandbyError, ClientError, BotoCoreError) as err:
                     errors.append(_check_error("parity", None, err))
-            if observed is not None and "readiness" in wanted:
+            if readiness_future is not None:
                 try:
-                    found = self._readiness(observed, stores[assignment.standby])
+                    found = readiness_future.result()
                     compared["readiness"] = len(found)
                     findings.extend(found)
                 except (StandbyError, ClientError, BotoCoreError) as err:
@@ -194,49 +199,64 @@ class DriftRun:
         return readiness.evaluate(facts)
 
     def _iac(self, assignment: Assignment) -> tuple[list[Finding], list[CheckError], int]:
+        """Every stack's refresh-only plan: the regions' plans start at once; the global stack's plan starts as
+        soon as the region stacks' outputs (its variables) are read, beside them. One at a time without
+        ``[terraform] parallel``."""
         assert self.stacks is not None
-        runner = self.stacks.runner
+        try:
+            regions = self.stacks.region_targets(assignment, assignment.regions)
+        except StandbyError as err:
+            return [], [_check_error("iac", None, err)], 0
+        workers = len(regions) + 1 if self.config.terraform.parallel else 1
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drift-iac") as pool:
+            futures = [pool.submit(self._iac_stack, target) for target in regions]
+            futures.append(pool.submit(self._iac_global, assignment))
+            results = [future.result() for future in futures]
         findings: list[Finding] = []
         errors: list[CheckError] = []
         resources = 0
-        try:
-            targets = self.iac_targets(assignment)
-        except (StandbyError, ClientError, BotoCoreError) as err:
-            return [], [_check_error("iac", None, err)], 0
-        workers = 2 if self.config.terraform.parallel else 1
-        noise = self.config.drift.iac_ignore_attributes
-
-        def one(target: StackTarget) -> iac.StackDrift | CheckError:
-            started = self.clock()
-            self.reporter(Event(target.label, "drift-iac", "started", detail=target.stack))
-            try:
-                done = iac.check_stack(runner, target, noise)
-            except StandbyError as err:
-                self.reporter(Event(target.label, "drift-iac", "failed", self.clock() - started, target.stack))
-                return _check_error("iac", target.label, err)
-            detail = f"{target.stack}: {len(done.findings)} drifted attribute(s)"
-            self.reporter(Event(target.label, "drift-iac", "complete", self.clock() - started, detail))
-            return done
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drift-iac") as pool:
-            for result in pool.map(one, targets):
-                if isinstance(result, CheckError):
-                    errors.append(result)
-                else:
-                    findings.extend(result.findings)
-                    resources += result.resources
+        for result in results:
+            if isinstance(result, CheckError):
+                errors.append(result)
+            elif result is not None:
+                findings.extend(result.findings)
+                resources += result.resources
         return findings, errors, resources
+
+    def _iac_global(self, assignment: Assignment) -> iac.StackDrift | CheckError | None:
+        """The global stack's drift (None: there is none), once the region stacks' outputs give its variables."""
+        try:
+            target = self.global_target(assignment)
+        except (StandbyError, ClientError, BotoCoreError) as err:
+            return _check_error("iac", None, err)
+        return None if target is None else self._iac_stack(target)
+
+    def _iac_stack(self, target: StackTarget) -> iac.StackDrift | CheckError:
+        assert self.stacks is not None
+        started = self.clock()
+        self.reporter(Event(target.label, "drift-iac", "started", detail=target.stack))
+        try:
+            done = iac.check_stack(self.stacks.runner, target, self.config.drift.iac_ignore_attributes)
+        except StandbyError as err:
+            self.reporter(Event(target.label, "drift-iac", "failed", self.clock() - started, target.stack))
+            return _check_error("iac", target.label, err)
+        detail = f"{target.stack}: {len(done.findings)} drifted attribute(s)"
+        self.reporter(Event(target.label, "drift-iac", "complete", self.clock() - started, detail))
+        return done
 
     # -- Terraform targets and outputs --------------------------------------------------------------------------
 
     def iac_targets(self, assignment: Assignment) -> list[StackTarget]:
+        """Every stack the IaC check plans: the region stacks in both regions, then the global stack."""
         assert self.stacks is not None
         targets = self.stacks.region_targets(assignment, assignment.regions)
+        found = self.global_target(assignment)
+        return [*targets, found] if found is not None else targets
+
+    def global_target(self, assignment: Assignment) -> StackTarget | None:
+        assert self.stacks is not None
         evicted = self.states.fast().evicted_regions()
-        found = self.stacks.global_target(assignment, self.region_outputs(assignment), evicted_regions=evicted)
-        if found is not None:
-            targets.append(found)
-        return targets
+        return self.stacks.global_target(assignment, self.region_outputs(assignment), evicted_regions=evicted)
 
     def region_outputs(self, assignment: Assignment) -> dict[str, dict[str, Any]]:
         """The region stack's outputs per region (read once per run)."""

@@ -91,7 +91,7 @@ class Stacks:
         outputs: dict[str, dict[str, Any]] = {}
         for region in regions:
             workspace = self.workspace(name, region)
-            self.runner.init(workspace)
+            self.runner.init(workspace, reuse=True)  # only reads the state: an initialised data dir will do
             outputs[region] = self.runner.output(workspace)
         return outputs
 
@@ -100,7 +100,7 @@ class Stacks:
         if found is None:
             return None
         workspace = self.workspace(found[0], None)
-        self.runner.init(workspace)
+        self.runner.init(workspace, reuse=True)
         return self.runner.output(workspace)
 
     def manifest(self, regions: tuple[str, ...]) -> Manifest:

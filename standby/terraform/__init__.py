@@ -1,7 +1,7 @@
 """Terraform: the runner (argv, run, JSON), typed plans, and which program the binary is (terraform or tofu)."""
 
 from standby.terraform.binary import BinaryVersion, detect_binary
-from standby.terraform.plan import Plan, PlannedResource, ResourceChange
+from standby.terraform.plan import Plan, PlannedResource, ResourceChange, StateValues
 from standby.terraform.runner import TerraformRunner, Workspace, plugin_dir_from
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "Plan",
     "PlannedResource",
     "ResourceChange",
+    "StateValues",
     "TerraformRunner",
     "Workspace",
     "detect_binary",

@@ -95,6 +95,8 @@ class Plan:
     output_changes: tuple[str, ...] = ()
     errored: bool = False
     resources: tuple[PlannedResource, ...] = ()
+    # The plan's ``prior_state`` (``{"values": {"root_module": ...}}``): the state as refreshed by the plan.
+    prior_state: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], path: Path) -> Plan:
@@ -110,6 +112,7 @@ class Plan:
             output_changes=outputs,
             errored=bool(doc.get("errored", False)),
             resources=planned_resources((doc.get("planned_values") or {}).get("root_module")),
+            prior_state=doc.get("prior_state"),
         )
 
     def count(self, action: str) -> int:
@@ -149,6 +152,30 @@ class Plan:
     def touching(self, addresses: Iterable[str]) -> tuple[ResourceChange, ...]:
         wanted = set(addresses)
         return tuple(c for c in self.changes if c.address in wanted)
+
+    def prior_resources(self) -> tuple[StateValues, ...]:
+        """Every managed resource instance of ``prior_state``, in the root module and every module below it."""
+        root = ((self.prior_state or {}).get("values") or {}).get("root_module") or {}
+        return tuple(_managed_in(root))
+
+
+@dataclass(frozen=True)
+class StateValues:
+    """One managed resource instance of a JSON state (``prior_state``): its address, type and attribute values."""
+
+    address: str
+    type: str
+    values: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+def _managed_in(module: Mapping[str, Any]) -> Iterable[StateValues]:
+    for resource in module.get("resources") or ():
+        if resource.get("mode") == "managed":
+            yield StateValues(
+                str(resource.get("address", "")), str(resource.get("type", "")), resource.get("values") or {}
+            )
+    for child in module.get("child_modules") or ():
+        yield from _managed_in(child)
 
 
 def _output_changes(oc: Mapping[str, Any]) -> bool:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from standby.errors import ExitCode, StandbyError, TerraformError
+from standby.terraform import init_stamp
 from standby.terraform.argv import ArgvError, IsFlagged, build_argv
 from standby.terraform.cli_config import write_cli_config
 from standby.terraform.display import StreamDisplay
@@ -156,7 +157,7 @@ class TerraformRunner:
                 env.pop(name, None)
             else:
                 env[name] = value
-        env["TF_DATA_DIR"] = str(workspace.data_dir / "tfdata")
+        env["TF_DATA_DIR"] = str(self.tf_data_dir(workspace))
         env["TF_IN_AUTOMATION"] = "1"
         env["TF_INPUT"] = "0"
         env.pop("TF_LOG", None)
@@ -207,7 +208,13 @@ class TerraformRunner:
 
     # -- commands ---------------------------------------------------------------------------------------------
 
-    def init(self, workspace: Workspace) -> None:
+    def init(self, workspace: Workspace, *, reuse: bool = False) -> bool:
+        """``terraform init`` of the workspace; returns whether it ran.
+
+        ``reuse``: skip it when the data dir was last initialised for the same program, provider mirror, backend
+        configuration, provider lock and module sources (``standby.terraform.init_stamp``). Every init that runs
+        records that fingerprint.
+        """
         argv = self.argv(
             workspace,
             "init",
@@ -215,9 +222,26 @@ class TerraformRunner:
             backend_config=dict(workspace.backend_config) or None,
             reconfigure=IsFlagged,
         )
+        tf_data_dir = self.tf_data_dir(workspace)
         # Concurrent inits of one stack directory race on its .terraform.lock.hcl: serialise per directory.
         with self._lock_for(workspace.stack_dir):
+            if reuse and init_stamp.is_current(tf_data_dir, self._init_fingerprint(workspace)):
+                log.debug("[%s] init skipped: the data dir is initialised for this configuration", workspace.name)
+                return False
+            init_stamp.forget(tf_data_dir)
             self._run(workspace, argv)
+            init_stamp.record(tf_data_dir, self._init_fingerprint(workspace))
+        return True
+
+    def tf_data_dir(self, workspace: Workspace) -> Path:
+        """Terraform's data dir of the workspace (``TF_DATA_DIR``): providers, modules, the backend's settings."""
+        return workspace.data_dir / "tfdata"
+
+    def _init_fingerprint(self, workspace: Workspace) -> str:
+        settings = {**self.extra_env, "plugin_dir": str(self.plugin_dir or "")}
+        return init_stamp.fingerprint(
+            self.binary, workspace.stack_dir, self.tf_data_dir(workspace), workspace.backend_config, settings
+        )
 
     def write_variables(self, workspace: Workspace, variables: Mapping[str, Any]) -> Path:
         workspace.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -355,14 +355,63 @@ def test_state_pull_failure_raises_terraform_error(tmp_path: Path) -> None:
     assert "boom" in caught.value.stderr_tail
 
 
-def test_drift_pull_state_goes_through_the_runner(tmp_path: Path) -> None:
+def test_the_drift_check_runs_no_state_pull_and_reuses_an_initialised_data_dir(tmp_path: Path) -> None:
     import standby.drift.iac as iac
+    from standby.stacks import StackTarget
 
-    execute = Recorder({"state": '{"version": 4, "resources": []}'})
-    ws = workspace(tmp_path)
-    assert iac.pull_state(TerraformRunner("terraform", execute=execute), ws) == {"version": 4, "resources": []}
-    assert execute.calls == [(["terraform", "state", "pull", "-no-color"], ws.stack_dir)]
+    execute = Recorder()
+    runner = TerraformRunner("terraform", execute=execute)
+    target = StackTarget("region", "region", "us-east-1", "primary", workspace(tmp_path), {})
+    iac.check_stack(runner, target)
+    iac.check_stack(runner, target)
+    assert [argv[1] for argv in execute.argvs] == ["init", "plan", "show", "plan", "show"]
     assert not hasattr(iac, "run_process")
+
+
+def test_init_is_skipped_only_while_what_it_depends_on_is_unchanged(tmp_path: Path) -> None:
+    execute = Recorder()
+    ws = workspace(tmp_path)
+    runner = TerraformRunner("terraform", execute=execute)
+
+    def inits(reuse: bool = True) -> int:
+        before = len(execute.calls)
+        runner.init(ws, reuse=reuse)
+        return len(execute.calls) - before
+
+    assert inits() == 1  # never initialised
+    assert inits() == 0
+    assert inits(reuse=False) == 1  # asked for
+    (ws.stack_dir / ".terraform.lock.hcl").write_text('provider "aws" { version = "5.100.0" }\n')
+    assert inits() == 1  # other provider versions
+    module = tmp_path / "modules" / "network"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text('resource "aws_vpc" "this" {}\n')
+    modules = runner.tf_data_dir(ws) / "modules"
+    modules.mkdir(parents=True)
+    (modules / "modules.json").write_text(json.dumps({"Modules": [{"Key": "network", "Dir": "../modules/network"}]}))
+    assert inits() == 1  # the module list changed
+    assert inits() == 0
+    (module / "main.tf").write_text('module "nested" { source = "./nested" }\n')
+    assert inits() == 1  # a module's configuration changed (a new module call)
+    (ws.stack_dir / "main.tf").write_text('terraform { backend "s3" {} }\n')
+    assert inits() == 1  # the stack's configuration changed
+    moved = Workspace(ws.name, ws.stack_dir, ws.data_dir, {"path": str(tmp_path / "elsewhere.tfstate")})
+    before = len(execute.calls)
+    runner.init(moved, reuse=True)
+    assert len(execute.calls) == before + 1  # another backend
+    assert TerraformRunner("terraform", execute=execute, extra_env={"AWS_ENDPOINT_URL": "http://x"}).init(
+        moved, reuse=True
+    )  # another endpoint
+
+
+def test_a_failed_init_leaves_the_data_dir_to_be_initialised_again(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    TerraformRunner("terraform", execute=Recorder()).init(ws)
+    with pytest.raises(TerraformError):
+        TerraformRunner("terraform", execute=Recorder(returncode=1)).init(ws, reuse=False)
+    execute = Recorder()
+    assert TerraformRunner("terraform", execute=execute).init(ws, reuse=True)
+    assert [argv[1] for argv in execute.argvs] == ["init"]
 
 
 # -- -json commands: read as they run, errors from diagnostics, the apply timeout ----------------------------------

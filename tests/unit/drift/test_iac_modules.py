@@ -17,12 +17,14 @@ import pytest
 from standby.drift.iac import (
     ALL,
     IgnoreChanges,
+    StateResource,
     check_stack,
     drift_findings,
     ignore_path,
     lifecycle_ignores,
     module_key,
     read_directory,
+    recorded_state,
     state_resources,
 )
 from standby.drift.model import Finding
@@ -118,25 +120,44 @@ def test_a_rule_terraform_replaced_is_not_drift_but_rules_changed_by_hand_are() 
 def test_check_stack_reads_the_configuration_of_the_workspace(tf_data_dir: Path, tmp_path: Path) -> None:
     workspace = Workspace("region/us-east-1", STACK, tmp_path / "data")
 
-    class Runner:
-        def init(self, ws: Workspace) -> None:
+    class Runner:  # no state_pull: the plan's JSON carries the state
+        def init(self, ws: Workspace, *, reuse: bool) -> bool:
             assert ws is workspace
+            assert reuse  # an initialised data dir is reused
+            return False
 
         def plan(self, ws: Workspace, variables: Any, *, refresh_only: bool) -> Plan:
             assert refresh_only
             return PLAN
 
-        def state_pull(self, ws: Workspace) -> dict[str, Any]:
-            return STATE
-
-        def environment(self, ws: Workspace) -> dict[str, str]:
-            return {"TF_DATA_DIR": str(tf_data_dir)}
+        def tf_data_dir(self, ws: Workspace) -> Path:
+            return tf_data_dir
 
     target = StackTarget("region", "region", "us-east-1", "primary", workspace, {})
     done = check_stack(Runner(), target)  # type: ignore[arg-type]
     statuses = {(f.resource, f.attribute): f.status for f in done.findings}
     assert statuses[("module.web.aws_autoscaling_group.this", "desired_capacity")] == "ignored"
     assert statuses[("module.web.aws_autoscaling_group.this", "max_size")] == "drift"
+    assert done.resources == len(state_resources(STATE))
+    by_key = {(f.resource, f.attribute): f.actual for f in done.findings}
+    assert by_key[("module.network.aws_security_group.this", "ingress")] == ["+tcp:22:203.0.113.0/24"]
+    assert by_key[("module.network.aws_security_group.this", "egress")] == ["-all:all:0.0.0.0/0"]
+
+
+def _content(resources: list[StateResource]) -> list[tuple[str, str]]:
+    return sorted((r.type, json.dumps(r.attributes, sort_keys=True)) for r in resources)
+
+
+def test_the_plan_alone_gives_the_state_as_recorded_before_the_refresh() -> None:
+    """The real refresh-only plan's ``prior_state`` is the refreshed state: the egress rule revoked by hand is
+    gone from it and the group holds the SSH rule added by hand. With each drifted resource's ``before``, it is
+    exactly what ``terraform state pull`` printed (module resources and the deleted rule included)."""
+    refreshed = {r.address for r in PLAN.prior_resources()}
+    assert "module.network.aws_vpc_security_group_egress_rule.all" not in refreshed
+    assert _content(recorded_state(PLAN)) == _content(state_resources(STATE))
+    from_plan = drift_findings(PLAN.drift, region="us-east-1", role="primary", state=recorded_state(PLAN))
+    from_pull = drift_findings(PLAN.drift, region="us-east-1", role="primary", state=state_resources(STATE))
+    assert from_plan == from_pull
 
 
 @pytest.mark.parametrize(
