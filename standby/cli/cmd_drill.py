@@ -12,7 +12,7 @@ from standby.cli.options import history_option, resume_option, yes_option
 from standby.cli.render import DRILL_STATUS, Status, emit
 from standby.cli.views import minute_text, seconds_text, table_lines
 from standby.errors import ExitCode
-from standby.report.run import Objective
+from standby.report.parts import Objective
 
 
 def _history_line(row: dict[str, Any]) -> str:

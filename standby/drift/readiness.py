@@ -24,7 +24,7 @@ from standby.capacity import standby_capacity
 from standby.config.schema import Capacity, Config
 from standby.drift.inventory import RegionInventory
 from standby.drift.model import Finding
-from standby.report.run import RPO_NOT_APPLICABLE
+from standby.report.parts import RPO_NOT_APPLICABLE
 from standby.state import GroupRef, Manifest, RegionResources, RegionState, observe_capacity
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from standby.config.schema import Config
 from standby.drill.canary import CanaryReading
 from standby.drill.fingerprint import Difference
 from standby.failover.model import PROMOTE_DB
-from standby.report.run import (
+from standby.report.parts import (
     LAG_SOURCE,
     REPORT_SCHEMA_VERSION,
     RTO_SOURCE,

@@ -13,7 +13,7 @@ from standby.plan.calls import Call, step_calls
 from standby.plan.collect import Inputs
 from standby.plan.fallback import commands
 from standby.plan.lint import LintReport, lint
-from standby.report.run import RPO_NOT_APPLICABLE
+from standby.report.parts import RPO_NOT_APPLICABLE
 from standby.state import Assignment
 from standby.traffic_switch import switches
 

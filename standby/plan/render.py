@@ -14,7 +14,7 @@ from html import escape
 from standby.plan.calls import Call
 from standby.plan.document import PlanDoc, StepDoc
 from standby.report.html import CSS
-from standby.report.run import RPO_NOT_APPLICABLE
+from standby.report.parts import RPO_NOT_APPLICABLE
 
 MD_VOLATILE = "Generated: "
 HTML_VOLATILE = '<p class="meta volatile">'

@@ -9,7 +9,7 @@ import json
 from html import escape
 from typing import Any
 
-from standby.report.run import MET, NOT_APPLICABLE, NOT_MET, RPO_NOT_APPLICABLE, objective_status
+from standby.report.parts import MET, NOT_APPLICABLE, NOT_MET, RPO_NOT_APPLICABLE, objective_status
 
 WIDTH = 760
 LABEL = 110

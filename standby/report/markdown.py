@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from standby.report.run import MET, NOT_APPLICABLE, NOT_MET, RPO_NOT_APPLICABLE, objective_status
+from standby.report.parts import MET, NOT_APPLICABLE, NOT_MET, RPO_NOT_APPLICABLE, objective_status
 
 
 def _secs(value: float | None) -> str:

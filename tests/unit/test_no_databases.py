@@ -19,7 +19,8 @@ from standby.failover.planner import plan_failback, plan_failover
 from standby.provision import PlannedStack, Provisioner, replica_problems
 from standby.report.html import render_html
 from standby.report.markdown import render_markdown
-from standby.report.run import OBJECTIVE_STATUSES, RPO_NOT_APPLICABLE, build_run_report
+from standby.report.parts import OBJECTIVE_STATUSES, RPO_NOT_APPLICABLE
+from standby.report.run import build_run_report
 from standby.stacks import StackTarget
 from standby.state import Journal, StepRecord
 from standby.state.manifest import Manifest, RegionResources

@@ -16,7 +16,7 @@ from standby.config import load_config
 from standby.drill.report import build_report
 from standby.errors import ExitCode
 from standby.failover.status import LastRun, RunStatus
-from standby.report.run import OBJECTIVE_STATUSES
+from standby.report.parts import OBJECTIVE_STATUSES
 from standby.state import Assignment, Journal, StepRecord
 
 REPO = Path(__file__).resolve().parents[2]

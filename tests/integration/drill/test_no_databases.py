@@ -10,7 +10,7 @@ import pytest
 from standby.aws.session import SessionFactory
 from standby.drill.runner import DrillRunner
 from standby.failover.controller import Controller
-from standby.report.run import RPO_NOT_APPLICABLE
+from standby.report.parts import RPO_NOT_APPLICABLE
 from standby.state import RegionStates
 from tests.fakes.clock import FakeClock
 from tests.integration.failover.world import World, build_world

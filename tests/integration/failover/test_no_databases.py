@@ -12,7 +12,7 @@ from standby.aws.session import SessionFactory
 from standby.errors import PreflightFailed
 from standby.failover.builders import NO_DATABASES
 from standby.failover.controller import Controller
-from standby.report.run import RPO_NOT_APPLICABLE
+from standby.report.parts import RPO_NOT_APPLICABLE
 from standby.state import RegionStates
 from tests.fakes.clock import FakeClock
 from tests.integration.failover.world import World, build_world
