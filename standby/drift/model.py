@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from standby.errors import ExitCode
+from standby.state.roles import Assignment
 
 Status = Literal["drift", "ignored", "allowed", "unknown", "ok"]
 STATUSES: tuple[Status, ...] = ("drift", "ignored", "allowed", "unknown", "ok")
@@ -79,8 +80,7 @@ class DriftReport:
     """One drift run: its findings and check errors; ``drift/render.py`` writes it as text, JSON, JUnit and Markdown."""
 
     project: str
-    primary_region: str
-    standby_region: str
+    assignment: Assignment  # which region was primary and which standby when the checks ran
     checks: tuple[str, ...]
     findings: tuple[Finding, ...]
     errors: tuple[CheckError, ...] = ()
@@ -89,6 +89,14 @@ class DriftReport:
     started_at: float = 0.0
     seconds: float = 0.0
     fail_on_unknown: bool = False
+
+    @property
+    def primary_region(self) -> str:
+        return self.assignment.primary
+
+    @property
+    def standby_region(self) -> str:
+        return self.assignment.standby
 
     def of(self, status: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.status == status)

@@ -116,8 +116,7 @@ class DriftRun:
         judged = sorted(apply_ignores(findings, self.config.drift), key=lambda f: f.sort_key)
         return DriftReport(
             project=self.config.project.name,
-            primary_region=assignment.primary,
-            standby_region=assignment.standby,
+            assignment=assignment,
             checks=wanted,
             findings=tuple(judged),
             errors=tuple(errors),

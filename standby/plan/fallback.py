@@ -12,23 +12,7 @@ import shlex
 from standby import judgements as j
 from standby.config.schema import Config
 from standby.drill.isolated import DeleteCopy, DeleteDrillRecord, PromoteCopy, ShiftDrillRecord, VerifyDrill
-from standby.failover.model import (
-    Drain,
-    FailoverPlan,
-    FenceGroups,
-    FenceWrites,
-    Observation,
-    Preflight,
-    PromoteDb,
-    RecordRoles,
-    ReseedDb,
-    RestoreWrites,
-    ScaleGroup,
-    ShiftTraffic,
-    Step,
-    Verify,
-    WaitHealthy,
-)
+from standby.failover import model as m
 from standby.state.store import ROLES_KEY
 from standby.traffic_switch import METRIC, NAMESPACE, ROUTE53_REGION, switches
 
@@ -53,7 +37,7 @@ def _account_line(config: Config) -> list[str]:
     return [f"ACCOUNT={ACCOUNT}"]
 
 
-def change_batch(plan: FailoverPlan, step: ShiftTraffic, obs: Observation | None) -> dict[str, object] | None:
+def change_batch(plan: m.FailoverPlan, step: m.ShiftTraffic, obs: m.Observation | None) -> dict[str, object] | None:
     """The exact change batch of a records-mode shift, from the observed records; None when they were not read."""
     if obs is None or obs.records is None:
         return None
@@ -61,10 +45,10 @@ def change_batch(plan: FailoverPlan, step: ShiftTraffic, obs: Observation | None
     return {"Comment": f"manual failover: traffic to {step.activate}", "Changes": changes}
 
 
-def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | None = None) -> list[str]:
+def commands(config: Config, plan: m.FailoverPlan, step: m.Step, obs: m.Observation | None = None) -> list[str]:
     """What an operator runs for ``step`` by hand."""
     r = q(step.region)
-    if isinstance(step, Preflight):
+    if isinstance(step, m.Preflight):
         groups = [g for g in (obs.activate.groups if obs is not None else {})]
         dbs = list(obs.activate.databases) if obs is not None else []
         out = [f"aws sts get-caller-identity --region {r}"]
@@ -81,14 +65,14 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
                 '--start-time "$(date -u -d -10min +%FT%TZ)" --end-time "$(date -u +%FT%TZ)"'
             )
         return out
-    if isinstance(step, ScaleGroup):
+    if isinstance(step, m.ScaleGroup):
         t = step.target
         return [
             f"aws autoscaling update-auto-scaling-group --region {r} --auto-scaling-group-name "
             f"{q(step.autoscaling_group)} --min-size {t.min_size} --max-size {t.max_size} "
             f"--desired-capacity {t.desired_capacity}"
         ]
-    if isinstance(step, WaitHealthy):
+    if isinstance(step, m.WaitHealthy):
         out = [
             f"aws autoscaling describe-auto-scaling-groups --region {r} --auto-scaling-group-names "
             f"{q(step.autoscaling_group)} --query 'AutoScalingGroups[].Instances[].[InstanceId,LifecycleState,"
@@ -97,7 +81,7 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
         if step.target_group_arn:
             out.append(f"aws elbv2 describe-target-health --region {r} --target-group-arn {q(step.target_group_arn)}")
         return out
-    if isinstance(step, FenceWrites):
+    if isinstance(step, m.FenceWrites):
         fence = f"standby-{config.project.name}-fence"
         out = []
         for db in step.databases:
@@ -111,22 +95,22 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
                 "--vpc-security-group-ids $FENCE --apply-immediately",
             ]
         return out
-    if isinstance(step, RestoreWrites):
+    if isinstance(step, m.RestoreWrites):
         return [
             f"aws s3 ls s3://{bucket(config, step.record_in)}/notes/fence/ --region {q(step.record_in)}"
             "  # the groups a fence replaced, one note per database",
             f"aws rds modify-db-instance --region {r} --db-instance-identifier $DB "
             "--vpc-security-group-ids $GROUPS --apply-immediately",
         ]
-    if isinstance(step, Drain):
+    if isinstance(step, m.Drain):
         return [f"sleep {step.seconds:.0f}  # the records' TTL plus the drain time"]
-    if isinstance(step, FenceGroups):
+    if isinstance(step, m.FenceGroups):
         return [
             f"aws autoscaling update-auto-scaling-group --region {r} --auto-scaling-group-name {q(g)} "
             "--min-size 0 --desired-capacity 0"
             for g in step.groups
         ]
-    if isinstance(step, PromoteDb):
+    if isinstance(step, m.PromoteDb):
         return [
             f"aws rds promote-read-replica --region {r} --db-instance-identifier {q(step.identifier)} "
             "--backup-retention-period 1",
@@ -135,9 +119,9 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
             "--query 'DBInstances[0].[DBInstanceStatus,ReadReplicaSourceDBInstanceIdentifier]'"
             "  # promoted: available, and no source",
         ]
-    if isinstance(step, ShiftTraffic):
+    if isinstance(step, m.ShiftTraffic):
         return _shift(config, plan, step, obs)
-    if isinstance(step, Verify):
+    if isinstance(step, m.Verify):
         out = [
             f"aws autoscaling describe-auto-scaling-groups --region {r} --auto-scaling-group-names {q(g)}"
             for g, _ in step.groups
@@ -154,7 +138,7 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
                 f"aws route53 list-resource-record-sets --hosted-zone-id {q(step.zone_id)} --region {ROUTE53_REGION}"
             )
         return out
-    if isinstance(step, RecordRoles):
+    if isinstance(step, m.RecordRoles):
         roles = step.assignment
         doc = {"generation": "<the recorded generation + 1>", "primary": roles.primary, "standby": roles.standby}
         out = _account_line(config)
@@ -165,7 +149,7 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
                 f"--region {q(region)}  # changed_at: the epoch seconds now",
             ]
         return out
-    if isinstance(step, ReseedDb):
+    if isinstance(step, m.ReseedDb):
         stack = config.stacks[step.stack]
         return [
             f"aws rds create-db-snapshot --region {r} --db-instance-identifier <identifier> "
@@ -192,7 +176,7 @@ def commands(config: Config, plan: FailoverPlan, step: Step, obs: Observation | 
     raise KeyError(type(step).__name__)
 
 
-def _shift(config: Config, plan: FailoverPlan, step: ShiftTraffic, obs: Observation | None) -> list[str]:
+def _shift(config: Config, plan: m.FailoverPlan, step: m.ShiftTraffic, obs: m.Observation | None) -> list[str]:
     if step.mode == "health-check":
         demote = plan.demote if step.activate == plan.activate else plan.activate
         leaving = switches(config)[demote]

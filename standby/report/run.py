@@ -11,20 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from standby.config.schema import Config
-from standby.report.parts import (
-    LAG_SOURCE,
-    RTO_SOURCE,
-    Objectives,
-    PhaseTiming,
-    StepTiming,
-    has_databases,
-    not_applicable,
-    objective,
-    phase_timings,
-    replica_lag_at_promotion,
-    report_document,
-    step_timings,
-)
+from standby.report import parts
 from standby.state.journal import Journal
 
 # -- the failover's and failback's report ---------------------------------------------------------------------
@@ -68,9 +55,9 @@ class RunReport:
     finished_at: float
     status: str  # the journal's: complete | failed | paused | refused | running
     error: str | None
-    objectives: Objectives
-    phases: tuple[PhaseTiming, ...]
-    steps: tuple[StepTiming, ...]
+    objectives: parts.Objectives
+    phases: tuple[parts.PhaseTiming, ...]
+    steps: tuple[parts.StepTiming, ...]
     changes: tuple[Change, ...]
     timeline: tuple[Event, ...]
     paused_seconds: float  # time spent waiting for approvals (counted in the RTO: the recovery waited)
@@ -78,7 +65,7 @@ class RunReport:
     warnings: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return report_document(
+        return parts.report_document(
             self,
             kind=self.kind,
             mode=self.kind,
@@ -128,12 +115,12 @@ def build_run_report(
 ) -> RunReport:
     """The report of a failover or failback run as its journal tells it now (finished, failed or paused)."""
     finished = now if now is not None else time.time()
-    lag = replica_lag_at_promotion(journal)
-    rto = objective(journal.rto_seconds, config.objectives.rto_seconds, f"command {RTO_SOURCE}")
+    lag = parts.replica_lag_at_promotion(journal)
+    rto = parts.objective(journal.rto_seconds, config.objectives.rto_seconds, f"command {parts.RTO_SOURCE}")
     rpo = (
-        objective(lag, config.objectives.rpo_seconds, LAG_SOURCE if lag is not None else "not measured")
-        if has_databases(journal)
-        else not_applicable(config.objectives.rpo_seconds)
+        parts.objective(lag, config.objectives.rpo_seconds, parts.LAG_SOURCE if lag is not None else "not measured")
+        if parts.has_databases(journal)
+        else parts.not_applicable(config.objectives.rpo_seconds)
     )
     pending = journal.pending_approval
     return RunReport(
@@ -146,9 +133,9 @@ def build_run_report(
         finished_at=journal.ended_at if journal.ended_at is not None else finished,
         status=journal.status,
         error=error,
-        objectives=Objectives(rto=rto, rpo=rpo),
-        phases=phase_timings(journal, planning=True),
-        steps=step_timings((journal,), journal.origin),
+        objectives=parts.Objectives(rto=rto, rpo=rpo),
+        phases=parts.phase_timings(journal, planning=True),
+        steps=parts.step_timings((journal,), journal.origin),
         changes=tuple(
             Change(s.key, s.region, dict(s.before), dict(s.after))
             for s in journal.steps.values()

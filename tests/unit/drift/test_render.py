@@ -10,6 +10,7 @@ import pytest
 from standby.cli.render import Status, document
 from standby.drift.model import FINDING_KEYS, CheckError, DriftReport, Finding
 from standby.drift.render import REPORT_KEYS, render_junit, render_markdown, render_text, report_dict
+from standby.state import Assignment
 
 FINDINGS = (
     Finding(
@@ -75,8 +76,7 @@ FINDINGS = (
 def report(findings: tuple[Finding, ...] = FINDINGS, errors: tuple[CheckError, ...] = ()) -> DriftReport:
     return DriftReport(
         project="webapp",
-        primary_region="us-east-1",
-        standby_region="us-west-2",
+        assignment=Assignment("us-east-1", "us-west-2"),
         checks=("iac", "parity", "readiness"),
         findings=findings,
         errors=errors,
@@ -97,7 +97,7 @@ def test_exit_codes_parity_drift_and_errors() -> None:
     assert (report().status, report().exit_code) == ("drift", 3)
     failed = report(errors=(CheckError("iac", "us-east-1", "TerraformError", "terraform plan failed", 6),))
     assert (failed.status, failed.exit_code) == ("error", 6)
-    strict = DriftReport("p", "a", "b", ("readiness",), quiet, fail_on_unknown=True)
+    strict = DriftReport("p", Assignment("a", "b"), ("readiness",), quiet, fail_on_unknown=True)
     assert strict.exit_code == 3
 
 
