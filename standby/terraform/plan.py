@@ -68,6 +68,9 @@ class Plan:
     drift: tuple[ResourceChange, ...] = ()
     output_changes: tuple[str, ...] = ()
     errored: bool = False
+    # The plan's resources and outputs as they would be after the apply (unknown values left out); empty when
+    # the document has none.
+    planned_values: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], path: Path) -> Plan:
@@ -82,6 +85,7 @@ class Plan:
             drift=drift,
             output_changes=outputs,
             errored=bool(doc.get("errored", False)),
+            planned_values=doc.get("planned_values") or {},
         )
 
     def count(self, action: str) -> int:
