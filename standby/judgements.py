@@ -251,3 +251,24 @@ def targets_ready(group: str, target_group_arn: str, count: TargetCount, desired
     if count.healthy < desired:
         return Readiness(False, f"{group}: {count.healthy}/{desired} in-service instances healthy in {name}{extra}")
     return Readiness(True, f"{group}: {count.healthy} in-service instances healthy in {name}{extra}")
+
+
+def capacity_key_problems(region: str, declared: Iterable[str], found: Iterable[str]) -> list[str]:
+    """What refuses a run when the ``[capacity.*]`` names and the stack's groups differ: a failover would scale the
+    groups it finds to capacities it has no name for, and leave the declared ones unscaled. Empty when they match."""
+    declared, found = sorted(set(declared)), sorted(set(found))
+    missing = [name for name in declared if name not in found]
+    extra = [name for name in found if name not in declared]
+    if not missing and not extra:
+        return []
+    parts = []
+    if missing:
+        parts.append(f"no auto scaling group for [capacity.{'], [capacity.'.join(missing)}]")
+    if extra:
+        parts.append(f"group(s) {', '.join(extra)} found but not declared in [capacity.*]")
+    return [
+        f"the [capacity.*] groups ({', '.join(declared) or 'none'}) do not match the stack's groups in {region} "
+        f"({', '.join(found) or 'none found'}): {'; '.join(parts)}. Rename the [capacity.*] sections, tag each "
+        'auto scaling group standby:group = "NAME", or map autoscaling_group_names in [stacks.NAME.outputs] '
+        "(`standby inspect` shows what was found; docs/stacks.md)"
+    ]

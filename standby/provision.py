@@ -118,11 +118,28 @@ class Provisioner(StackWork):
                 hint=f"nothing was applied; make the standby's databases replicas of the primary's (the stack "
                 f"contract: {j.STACK_CONTRACT}), then run again",
             )
+        self._refuse_unmatched_groups(planned)
         if which == "all":
             glob = self._plan_global()
             if glob is not None:
                 planned.append(glob)
         return ProvisionPlan(assignment=self.assignment, stacks=tuple(planned))
+
+    def _refuse_unmatched_groups(self, planned: list[PlannedStack]) -> None:
+        """Refuse, before anything is applied, a region stack whose planned groups do not match ``[capacity.*]``:
+        its manifest would send a failover's capacity to groups it cannot name (docs/stacks.md)."""
+        name, _ = self.stacks.region_stack()
+        problems: list[str] = []
+        for stack in planned:
+            if stack.target.stack != name or stack.plan is None or not stack.plan.planned_values:
+                continue
+            findings = self.stacks.planned_findings(stack.target.label, stack.plan)
+            problems.extend(findings.refusals(self.config.capacity))
+        if problems:
+            raise PreflightFailed(
+                "provision refused before any change:\n" + "\n".join(f"  - {p}" for p in problems),
+                hint="`standby inspect` shows the groups standby finds in each region and where each key comes from",
+            )
 
     def _plan_one(self, target: StackTarget) -> PlannedStack:
         started = self.clock()

@@ -30,6 +30,7 @@ from standby.progress import Reporter, StreamReporter
 from standby.provision import Provisioner
 from standby.secrets import resolve_secrets
 from standby.stacks import Stacks, StackWork
+from standby.stacks.inspection import Inspection, inspect_stacks
 from standby.state import Assignment, RegionStates
 from standby.teardown import Teardown
 from standby.terraform import TerraformRunner, plugin_dir_from
@@ -145,6 +146,12 @@ class AppContext:
         (``iac``) also plans the stacks, with their secret variables."""
         stacks = self.stacks if iac else Stacks(self.loaded, self.runner, {})
         return DriftRun(self.loaded, self.sessions, self.states, stacks=stacks, reporter=self.reporter)
+
+    def inspection(self) -> Inspection:
+        """What standby finds in the region stack of each region, for the recorded role assignment. Reads outputs
+        and state only: no secret is resolved and nothing is planned."""
+        stacks = Stacks(self.loaded, self.runner, {})
+        return inspect_stacks(stacks, self.states.fast().assignment())
 
     def drill_runner(self) -> DrillRunner:
         return DrillRunner(self.controller(with_terraform=True))

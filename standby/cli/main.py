@@ -132,6 +132,7 @@ def _register() -> None:
         cmd_emulator,
         cmd_failover,
         cmd_init,
+        cmd_inspect,
         cmd_lint,
         cmd_plan,
         cmd_provision,
@@ -154,6 +155,7 @@ def _register() -> None:
     cli.add_command(cmd_lint.lint_command)
     cli.add_command(cmd_init.init)
     cli.add_command(cmd_destroy.destroy)
+    cli.add_command(cmd_inspect.inspect)
 
 
 _register()

@@ -126,6 +126,9 @@ _stack_name = matching(
     r"^[A-Za-z][A-Za-z0-9_-]{0,63}$",
     "a stack name of 1-64 letters, digits, '-' and '_', starting with a letter (it names directories and state files)",
 )
+_output_name = matching(
+    r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$", "a Terraform output name (letters, digits, '_' and '-', not a digit first)"
+)
 
 Region = Annotated[str, AfterValidator(_region)]
 AccountId = Annotated[str, AfterValidator(_account)]
@@ -135,6 +138,7 @@ RoleArn = Annotated[str, AfterValidator(_role_arn)]
 ExternalId = Annotated[str, AfterValidator(_external_id)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 StackName = Annotated[str, AfterValidator(_stack_name)]
+OutputName = Annotated[str, AfterValidator(_output_name)]
 PathText = Annotated[str, AfterValidator(_path_text)]
 TerraformValue = Annotated[Any, AfterValidator(_terraform_value)]
 BackendValue = Annotated[str, AfterValidator(_backend_value)]

@@ -26,6 +26,7 @@ from standby.config.fields import (
     EnvName,
     ExternalId,
     GroupSize,
+    OutputName,
     PathText,
     ProfileName,
     ProjectName,
@@ -146,6 +147,18 @@ class TerraformSettings(StrictModel):
     )
 
 
+# The outputs standby reads from a region stack (docs/stacks.md); [stacks.NAME.outputs] maps them to a stack's own.
+ContractOutput = Literal[
+    "autoscaling_group_names",
+    "target_group_arns",
+    "lb_dns_names",
+    "lb_zone_ids",
+    "db_instance_identifiers",
+    "db_instance_arns",
+    "ssm_parameter_names",
+]
+
+
 class Stack(StrictModel):
     path: PathText = Field(description="The root module's directory; it must declare a backend.")
     scope: Literal["region", "global"] = "region"
@@ -159,6 +172,11 @@ class Stack(StrictModel):
     backend_config: dict[str, BackendValue] = Field(
         default_factory=dict,
         description="-backend-config values; they may use {project}, {stack}, {region} and {key} (stack-region).",
+    )
+    outputs: dict[ContractOutput, OutputName] = Field(
+        default_factory=dict,
+        description="Contract output -> the stack's own output that holds it (e.g. autoscaling_group_names = "
+        '"my_asgs"), where discovery in the state is ambiguous.',
     )
 
 
@@ -232,6 +250,10 @@ class Config(StrictModel):
                             f" found {region!r}",
                         )
                     )
+            if stack.outputs and stack.scope != "region":
+                problems.append(
+                    (("stacks", name, "outputs"), "only a region stack's outputs are read: expected scope = 'region'")
+                )
         if sum(1 for s in self.stacks.values() if s.scope == "global") > 1:
             problems.append((("stacks",), "expected at most one stack with scope = 'global'"))
         return problems

@@ -63,6 +63,7 @@ def _checks(
         problems.append(f"no manifest in {region}'s control store: run `standby provision` first")
         return problems, warnings
     resources = manifest.region(region)
+    problems.extend(j.capacity_key_problems(region, config.capacity, resources.groups))
     if not resources.groups:
         problems.append(f"the manifest lists no auto scaling groups in {region}")
     for group, ref in resources.groups.items():

@@ -1,5 +1,5 @@
 """The stacks standby runs, laid out per region: targets, workspaces, the variables standby injects, and the
-stacks' outputs read into the manifest.
+stacks' outputs read into the manifest — completed by what discovery finds in their state (docs/stacks.md).
 
 Pure layout and variables are plain functions (``layout``, ``outputs``); ``Stacks`` (``project``) adds the I/O
 through the one Terraform runner. The databases' re-seed is a targeted replace that touches nothing else
@@ -8,7 +8,11 @@ them). Provision, failover (re-seeding), drift and drills all use this package t
 them imports another for stack layout. Provisioning and teardown both hold a ``StackWork`` (``work``).
 """
 
+from standby.stacks.declared import DeclaredVariables, read_declared_variables
+from standby.stacks.discovery import GROUP_TAG, Findings, discover
 from standby.stacks.layout import (
+    INJECTED_GLOBAL_VARIABLES,
+    INJECTED_REGION_VARIABLES,
     StackTarget,
     global_stack,
     global_variables,
@@ -34,7 +38,12 @@ from standby.stacks.work import StackWork
 __all__ = [
     "FINAL_SNAPSHOT_PREFIX",
     "FINAL_SNAPSHOT_TIMEOUT_SECONDS",
+    "GROUP_TAG",
+    "INJECTED_GLOBAL_VARIABLES",
+    "INJECTED_REGION_VARIABLES",
+    "DeclaredVariables",
     "FinalSnapshot",
+    "Findings",
     "ManagedDatabase",
     "Reseed",
     "ReseedRefused",
@@ -43,6 +52,7 @@ __all__ = [
     "Stacks",
     "build_manifest",
     "databases_in_state",
+    "discover",
     "dns_refs",
     "ensure_final_snapshot",
     "final_snapshot_id",
@@ -50,6 +60,7 @@ __all__ = [
     "global_stack",
     "global_variables",
     "project_tags",
+    "read_declared_variables",
     "region_resources",
     "region_stack",
     "region_variables",

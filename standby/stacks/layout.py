@@ -9,6 +9,7 @@ from typing import Any
 from standby.capacity import capacities_for
 from standby.config.schema import Config, LoadedConfig, Role, Stack
 from standby.errors import StandbyError, UsageError
+from standby.stacks.declared import DeclaredVariables
 from standby.state.roles import Assignment
 from standby.terraform import Workspace
 
@@ -46,13 +47,45 @@ def workspace_for(loaded: LoadedConfig, stack_name: str, stack: Stack, region: s
     )
 
 
+# The variables standby injects (docs/stacks.md): each is optional, passed only when the stack declares it.
+INJECTED_REGION_VARIABLES = ("project", "role", "region", "primary_region", "standby_region", "capacity", "tags")
+INJECTED_GLOBAL_VARIABLES = (
+    "project",
+    "zone_name",
+    "record_names",
+    "ttl",
+    "routing_policy",
+    "endpoints",
+    "tags",
+    "health_check_ids_override",
+    "evicted_regions",
+)
+# Without it, standby sizes the stack's groups through the AWS API only (failover, failback), never through Terraform.
+CAPACITY_VARIABLE = "capacity"
+
+
+def only_declared(
+    variables: dict[str, Any], injected: Iterable[str], declared: DeclaredVariables | None
+) -> dict[str, Any]:
+    """``variables`` without the injected ones the stack does not declare (the configured ones are kept)."""
+    if declared is None:
+        return variables
+    return {k: v for k, v in variables.items() if k not in injected or declared.declares(k)}
+
+
 def project_tags(config: Config) -> dict[str, str]:
     return {**config.project.tags, "standby:project": config.project.name}
 
 
 def region_variables(
-    config: Config, stack: Stack, region: str, assignment: Assignment, secrets: Mapping[str, str]
+    config: Config,
+    stack: Stack,
+    region: str,
+    assignment: Assignment,
+    secrets: Mapping[str, str],
+    declared: DeclaredVariables | None = None,
 ) -> dict[str, Any]:
+    """The region stack's variables: the configured ones, its secrets, and the injected ones it declares."""
     role = assignment.role_of(region)
     capacities = capacities_for(role == "primary", config.capacity, config.scale)
     variables: dict[str, Any] = {**stack.vars, **stack.region_vars.get(region, {}), **secrets}
@@ -65,7 +98,7 @@ def region_variables(
         capacity={group: capacity.model_dump() for group, capacity in capacities.items()},
         tags=project_tags(config),
     )
-    return variables
+    return only_declared(variables, INJECTED_REGION_VARIABLES, declared)
 
 
 def global_variables(
@@ -75,6 +108,7 @@ def global_variables(
     region_outputs: Mapping[str, Mapping[str, Any]],
     switch_health_checks: Mapping[str, str] | None = None,
     evicted_regions: Iterable[str] = (),
+    declared: DeclaredVariables | None = None,
 ) -> dict[str, Any] | None:
     """Variables of the global (DNS) stack, or None while a region has not published its load balancer yet.
 
@@ -105,7 +139,7 @@ def global_variables(
         variables["health_check_ids_override"] = dict(switch_health_checks)
     if evicted_regions:  # a failover deleted these regions' failover records: provisioning must not bring them back
         variables["evicted_regions"] = sorted(evicted_regions)
-    return variables
+    return only_declared(variables, INJECTED_GLOBAL_VARIABLES, declared)
 
 
 def select_regions(which: str, assignment: Assignment) -> tuple[str, ...]:

@@ -6,6 +6,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from standby.config.schema import LoadedConfig, Stack
+from standby.errors import StandbyError
+from standby.stacks.declared import DeclaredVariables, read_declared_variables
+from standby.stacks.discovery import Findings, covered_by_outputs, discover
 from standby.stacks.layout import (
     StackTarget,
     global_stack,
@@ -18,7 +21,7 @@ from standby.stacks.outputs import build_manifest
 from standby.stacks.reseed import ManagedDatabase, Reseed, ReseedRefused, databases_in_state
 from standby.state.manifest import Manifest
 from standby.state.roles import Assignment
-from standby.terraform import TerraformRunner, Workspace
+from standby.terraform import Plan, TerraformRunner, Workspace
 
 
 class Stacks:
@@ -32,6 +35,7 @@ class Stacks:
         self.config = loaded.config
         self.runner = runner
         self.secrets = dict(secrets)
+        self._declared: dict[str, DeclaredVariables] = {}
 
     # layout
 
@@ -41,6 +45,12 @@ class Stacks:
 
     def global_stack(self) -> tuple[str, Stack] | None:
         return global_stack(self.config)
+
+    def declared_variables(self, name: str) -> DeclaredVariables:
+        """The variables stack ``name``'s root module declares (read once per stack)."""
+        if name not in self._declared:
+            self._declared[name] = read_declared_variables(self.loaded.resolve(self.config.stacks[name].path))
+        return self._declared[name]
 
     def workspace(self, name: str, region: str | None) -> Workspace:
         return workspace_for(self.loaded, name, self.config.stacks[name], region)
@@ -59,7 +69,9 @@ class Stacks:
                         region=region,
                         role=assignment.role_of(region),
                         workspace=workspace_for(self.loaded, name, stack, region),
-                        variables=region_variables(self.config, stack, region, assignment, secrets),
+                        variables=region_variables(
+                            self.config, stack, region, assignment, secrets, self.declared_variables(name)
+                        ),
                     )
                 )
         return targets
@@ -77,7 +89,13 @@ class Stacks:
             return None
         name, stack = found
         variables = global_variables(
-            self.config, stack, assignment, region_outputs, switch_health_checks, evicted_regions
+            self.config,
+            stack,
+            assignment,
+            region_outputs,
+            switch_health_checks,
+            evicted_regions,
+            self.declared_variables(name),
         )
         if variables is None:
             return None
@@ -86,14 +104,41 @@ class Stacks:
     # outputs
 
     def region_outputs(self, regions: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-        """The region stack's outputs in each region."""
-        name, _ = self.region_stack()
+        """The region stack's outputs in each region, the contract's completed by discovery in its state when
+        the stack does not give them all (the state is read only then)."""
         outputs: dict[str, dict[str, Any]] = {}
         for region in regions:
-            workspace = self.workspace(name, region)
-            self.runner.init(workspace, reuse=True)  # only reads the state: an initialised data dir will do
-            outputs[region] = self.runner.output(workspace)
+            raw = self.contract_outputs(region)
+            if covered_by_outputs(raw):
+                outputs[region] = raw
+            else:
+                outputs[region] = {**self.findings(region, outputs=raw).contract_outputs(), **raw}  # outputs first
         return outputs
+
+    def contract_outputs(self, region: str) -> dict[str, Any]:
+        """The region stack's outputs in ``region``, with those [stacks.NAME.outputs] maps under their contract
+        names."""
+        name, stack = self.region_stack()
+        workspace = self.workspace(name, region)
+        self.runner.init(workspace, reuse=True)  # only reads the state: an initialised data dir will do
+        return mapped_outputs(name, stack, self.runner.output(workspace))
+
+    def findings(self, region: str, *, outputs: Mapping[str, Any] | None = None) -> Findings:
+        """What the region stack holds in ``region``: its contract outputs first, then its state (``show -json``)."""
+        name, _ = self.region_stack()
+        if outputs is None:
+            outputs = self.contract_outputs(region)
+        state = self.runner.show_state(self.workspace(name, region))
+        return discover(region, outputs, state, self.config.capacity)
+
+    def planned_findings(self, region: str, plan: Plan) -> Findings:
+        """What the region stack will hold in ``region`` once ``plan`` is applied (values unknown until the apply
+        are missing), from the plan's ``planned_values``."""
+        name, stack = self.region_stack()
+        planned = plan.planned_values
+        outputs = {k: v.get("value") for k, v in (planned.get("outputs") or {}).items() if "value" in v}
+        mapped = mapped_outputs(name, stack, outputs, strict=False)  # an output unknown until the apply is missing
+        return discover(region, mapped, {"values": planned}, self.config.capacity)
 
     def global_outputs(self) -> dict[str, Any] | None:
         found = self.global_stack()
@@ -156,3 +201,20 @@ class Stacks:
             before_apply(reseed)
         self.runner.apply(self.workspace(reseed.stack, region), reseed.plan)
         return reseed
+
+
+def mapped_outputs(name: str, stack: Stack, outputs: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
+    """``outputs`` with each output [stacks.NAME.outputs] maps copied under its contract name; a mapped output
+    the stack does not have is an error naming the ones it has (``strict``), else left out."""
+    mapped = dict(outputs)
+    for contract, own in stack.outputs.items():
+        if own not in outputs and not strict:
+            continue
+        if own not in outputs:
+            raise StandbyError(
+                f"[stacks.{name}.outputs] maps {contract} to the output {own!r}, which the stack does not have "
+                f"(its outputs: {', '.join(sorted(outputs)) or 'none'})",
+                hint="fix the output name in standby.toml, or apply the stack so that the output exists",
+            )
+        mapped[contract] = outputs[own]
+    return mapped

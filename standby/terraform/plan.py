@@ -97,6 +97,9 @@ class Plan:
     resources: tuple[PlannedResource, ...] = ()
     # The plan's ``prior_state`` (``{"values": {"root_module": ...}}``): the state as refreshed by the plan.
     prior_state: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    # The plan's resources and outputs as they would be after the apply (unknown values left out); empty when
+    # the document has none.
+    planned_values: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], path: Path) -> Plan:
@@ -113,6 +116,7 @@ class Plan:
             errored=bool(doc.get("errored", False)),
             resources=planned_resources((doc.get("planned_values") or {}).get("root_module")),
             prior_state=doc.get("prior_state"),
+            planned_values=doc.get("planned_values") or {},
         )
 
     def count(self, action: str) -> int:

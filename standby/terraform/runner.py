@@ -309,10 +309,18 @@ class TerraformRunner:
             raise TerraformError(argv, done.returncode, f"expected a JSON state object, got: {done.stdout[:200]!r}")
         return doc
 
-    def state_resources(self, workspace: Workspace) -> list[tuple[str, str]]:
-        """(address, type) of every managed resource in the workspace's state."""
+    def show_state(self, workspace: Workspace) -> dict[str, Any]:
+        """The workspace's state as ``terraform show -json`` prints it: typed values per resource, modules nested
+        under ``values.root_module.child_modules`` (``{}`` when there is no state yet)."""
         argv = self.argv(workspace, "show", json=IsFlagged)
         doc = _parse_json(self._run(workspace, argv), argv)
+        if not isinstance(doc, dict):
+            raise TerraformError(argv, 0, f"expected a JSON state document, got: {str(doc)[:200]!r}")
+        return doc
+
+    def state_resources(self, workspace: Workspace) -> list[tuple[str, str]]:
+        """(address, type) of every managed resource in the workspace's state."""
+        doc = self.show_state(workspace)
         found: list[tuple[str, str]] = []
 
         def walk(module: dict[str, Any]) -> None:

@@ -85,7 +85,7 @@ def test_unknown_key_lists_the_expected_keys() -> None:
     text = VALID.replace('path = "stack"', 'path = "stack"\nvarz = {}')
     assert problems_of(text) == [
         "standby.toml:10: stacks.region.varz: unknown key; expected one of: "
-        "path, scope, vars, region_vars, secrets, backend_config"
+        "path, scope, vars, region_vars, secrets, backend_config, outputs"
     ]
 
 
