@@ -1,5 +1,9 @@
 """Run a plan's steps in dependency order, independent steps concurrently, journaling every transition.
 
+The whole journal is saved when the run starts, pauses and ends; a step's start and end append its record
+(``JournalStore.record``), written before the step is reported started or done, so a crashed run's journal never
+shows a step done whose dependencies it does not.
+
 Steps already done in the journal (a resumed run) are not run again. When a step fails, no new step starts;
 those running finish; the rest are marked not-run; the run's status is failed and StepFailed is raised, with a
 hint naming the command that resumes this kind of run. An interruption (Ctrl-C, or any exception raised while
@@ -68,7 +72,12 @@ class Executor:
             return self.journal.steps[step.key]
 
     def _save(self) -> None:
+        """The whole journal: when the run starts, pauses or ends."""
         self.store.save(self.journal)
+
+    def _save_step(self, step: Step) -> None:
+        """One step's record, appended: at its start and end (the bytes written stay linear in the steps)."""
+        self.store.record(self.journal, step.key)
 
     def execute(self, plan: FailoverPlan) -> Journal:
         steps = {s.key: s for s in plan.steps}
@@ -160,7 +169,7 @@ class Executor:
             rec.started_at = clock.now()
             rec.attempts += 1
             rec.error = None
-        self._save()
+        self._save_step(step)
         self.report(Event(step.region, step.key, "started", detail=step.intent))
         try:
             # The plan's nochange is what the observation said before the run; earlier steps may have changed
@@ -171,7 +180,7 @@ class Executor:
                 rec.status = "failed"
                 rec.ended_at = clock.now()
                 rec.error = err.message if isinstance(err, StandbyError) else f"{type(err).__name__}: {err}"
-            self._save()
+            self._save_step(step)
             log.debug("step %s failed", step.key, exc_info=True)
             self.report(Event(step.region, step.key, "failed", rec.seconds, rec.error or ""))
             raise
@@ -181,7 +190,7 @@ class Executor:
             rec.detail = outcome.detail
             rec.before = outcome.before
             rec.after = outcome.after
-        self._save()
+        self._save_step(step)
         status = "complete" if outcome.status == "complete" else f"skipped: {outcome.detail}"
         detail = outcome.detail if outcome.status == "complete" else ""
         self.report(Event(step.region, step.key, status, rec.seconds, detail))

@@ -1,7 +1,16 @@
 """The run journal: every step's start and end, what was observed before and after, errors, and the RTO.
 
-Saved after every change to a local file and to the control store of the region being activated, so that a
-crashed or failed run can be resumed from either, on this machine or another.
+Kept in a local file and in the control store of the region being activated, so that a crashed or failed run
+can be resumed from either, on this machine or another. Two kinds of write, so that the bytes written grow with
+the number of steps, not with its square:
+
+- ``JournalStore.save``: the whole document (``runs/<run_id>.json``), when a run starts, pauses, ends or is
+  refused. It says how many step records it includes (``step_records``).
+- ``JournalStore.record``: one step's record, appended at each step start and end, numbered: a line of
+  ``runs/<run_id>.steps.jsonl`` locally, an object ``run-steps/<run_id>/<number>.json`` in the control store.
+
+Loading reads the document and applies the records numbered after it, in order; a document without records (a
+whole-document journal of an older version) loads as it is.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +45,9 @@ log = logging.getLogger(__name__)
 
 JOURNAL_SCHEMA = 1
 DONE = ("complete", "skipped")
+JOURNALS_PREFIX = "runs/"  # whole documents, in the control store
+STEP_RECORDS_PREFIX = "run-steps/"  # step records, one object each: run-steps/<run_id>/<number>.json
+RECORD_READERS = 16  # concurrent reads of a run's step records from the control store
 
 # A run id names its journal file: `20261128T000000Z-failover-ab12`, a drill's `...-drill-full-ab12`, and the
 # runs a drill starts after its measured one (`...-drill-full-ab12-failback`, `...-drill-isolated-ab12-restore`).
@@ -116,6 +130,8 @@ class Journal:
     # Approval points (``[failover] approve_before``), oldest first: {"slug", "steps", "paused_at",
     # "approved_at", "approved_by"}; the last one is pending while its ``approved_at`` is None.
     approvals: list[dict[str, Any]] = field(default_factory=list)
+    # The step records (numbered from 1, appended between whole saves) that this document includes.
+    step_records: int = 0
 
     def done_keys(self) -> set[str]:
         return {k for k, s in self.steps.items() if s.status in DONE}
@@ -183,6 +199,8 @@ def _shape_problem(doc: Any) -> str | None:
     for name in _TEXT_FIELDS:
         if not isinstance(doc.get(name), str):
             return f"{name!r} is missing or not a string"
+    if isinstance(doc.get("step_records", 0), bool) or not isinstance(doc.get("step_records", 0), int):
+        return "'step_records' is not a number"
     for name in ("started_at", "ended_at", "command_started_at"):
         value = doc.get(name)
         if (value is not None or name == "started_at") and (
@@ -213,6 +231,15 @@ def _private_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _private_append(path: Path, text: str) -> None:
+    """Append ``text`` to ``path`` in one write, creating it readable by its owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
 class JournalStore:
     """Saves a journal locally and in a control store; thread-safe; remote failures are logged, not fatal."""
 
@@ -222,19 +249,44 @@ class JournalStore:
         self._lock = threading.Lock()
 
     def key(self, run_id: str) -> str:
-        return f"runs/{run_id}.json"
+        return f"{JOURNALS_PREFIX}{run_id}.json"
+
+    def record_key(self, run_id: str, number: int) -> str:
+        return f"{STEP_RECORDS_PREFIX}{run_id}/{number:08d}.json"
+
+    def _path(self, run_id: str) -> Path:
+        return self.local_dir / f"{_safe_name(run_id)}.json"
+
+    def _records_path(self, run_id: str) -> Path:
+        return self.local_dir / f"{_safe_name(run_id)}.steps.jsonl"
 
     def save(self, journal: Journal) -> None:
+        """The whole document, locally then remotely; the local step records it now includes are dropped."""
         with self._lock:
             doc = journal.to_dict()
             self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = self.local_dir / f"{_safe_name(journal.run_id)}.json"
-            _private_write(path, json.dumps(doc, indent=2, sort_keys=True, default=str))
-            if self.remote is not None:
-                try:
-                    self.remote.put(self.key(journal.run_id), doc)
-                except (ClientError, BotoCoreError) as err:
-                    log.warning("journal %s not saved in %s: %s", journal.run_id, self.remote.region, err)
+            _private_write(self._path(journal.run_id), json.dumps(doc, indent=2, sort_keys=True, default=str))
+            self._records_path(journal.run_id).unlink(missing_ok=True)
+            self._put(self.key(journal.run_id), doc, journal.run_id)
+
+    def record(self, journal: Journal, step_key: str) -> None:
+        """Append ``journal``'s record of one step, numbered after the last: a line locally (under the lock), an
+        object of its own remotely (outside it: records of steps running at once are written at once)."""
+        with self._lock:
+            journal.step_records += 1
+            number = journal.step_records
+            doc = {"number": number, "step": asdict(journal.steps[step_key])}
+            self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_append(self._records_path(journal.run_id), json.dumps(doc, sort_keys=True, default=str) + "\n")
+        self._put(self.record_key(journal.run_id, number), doc, journal.run_id)
+
+    def _put(self, key: str, doc: dict[str, Any], run_id: str) -> None:
+        if self.remote is None:
+            return
+        try:
+            self.remote.put(key, doc)
+        except (ClientError, BotoCoreError) as err:
+            log.warning("journal %s not saved in %s: %s", run_id, self.remote.region, err)
 
     def load(self, run_id: str) -> Journal | None:
         """The journal of ``run_id`` (checked to be a run id first), local or remote; None when there is none.
@@ -242,7 +294,7 @@ class JournalStore:
         JournalUnreadable when the one found is not valid JSON or not a journal."""
         path = self.local_dir / f"{check_run_id(run_id)}.json"
         if path.exists():
-            return _read_local(path)
+            return self._with_local_records(_read_local(path))
         if self.remote is not None:
             key = self.key(run_id)
             try:
@@ -250,21 +302,21 @@ class JournalStore:
             except ValueError as err:
                 raise JournalUnreadable(f"s3://{self.remote.bucket}/{key}", f"not valid JSON ({err})") from err
             if doc is not None:
-                return Journal.parse(doc, f"s3://{self.remote.bucket}/{key}")
+                return self._with_remote_records(Journal.parse(doc, f"s3://{self.remote.bucket}/{key}"))
         return None
 
     def latest(self) -> Journal | None:
         """The most recent journal, local or remote; unreadable journals are skipped with a warning."""
-        candidates: list[Journal] = []
+        candidates: list[tuple[Journal, bool]] = []  # (document, read from the control store)
         if self.local_dir.exists():
             for path in self.local_dir.glob("*.json"):
                 try:
-                    candidates.append(_read_local(path))
+                    candidates.append((_read_local(path), False))
                 except JournalUnreadable as err:
                     log.warning("skipped: %s", err.message)
         if self.remote is not None:
             try:
-                keys = self.remote.keys("runs/")
+                keys = [k for k in self.remote.keys(JOURNALS_PREFIX) if "/" not in k[len(JOURNALS_PREFIX) :]]
             except (ClientError, BotoCoreError):
                 keys = []
             if keys:
@@ -273,12 +325,83 @@ class JournalStore:
                 try:
                     doc = self.remote.get(key)
                     if doc is not None:
-                        candidates.append(Journal.parse(doc, source))
+                        candidates.append((Journal.parse(doc, source), True))
                 except ValueError as err:
                     log.warning("skipped: the journal %s is unreadable: not valid JSON (%s)", source, err)
                 except JournalUnreadable as err:
                     log.warning("skipped: %s", err.message)
-        return max(candidates, key=lambda j: j.started_at, default=None)
+        for journal, remote in sorted(candidates, key=lambda c: c[0].started_at, reverse=True):
+            try:
+                return self._with_remote_records(journal) if remote else self._with_local_records(journal)
+            except JournalUnreadable as err:
+                log.warning("skipped: %s", err.message)
+        return None
+
+    def _with_local_records(self, journal: Journal) -> Journal:
+        path = self._records_path(journal.run_id)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return journal
+        except (OSError, UnicodeDecodeError) as err:
+            raise JournalUnreadable(str(path), str(err)) from err
+        docs = []
+        for n, line in enumerate(lines, 1):
+            try:
+                docs.append(json.loads(line))
+            except ValueError as err:
+                if n == len(lines):  # a write cut short by a crash: that step's record was never reported
+                    log.warning("the last step record of %s is incomplete and ignored", path)
+                    continue
+                raise JournalUnreadable(str(path), f"line {n} is not valid JSON ({err})") from err
+        return apply_records(journal, docs, str(path))
+
+    def _with_remote_records(self, journal: Journal) -> Journal:
+        remote = self.remote
+        if remote is None:
+            return journal
+        prefix = f"{STEP_RECORDS_PREFIX}{journal.run_id}/"
+        try:
+            keys = [k for k in remote.keys(prefix) if _record_number(k) > journal.step_records]
+        except (ClientError, BotoCoreError) as err:
+            log.warning("step records of %s unreadable in %s: %s", journal.run_id, remote.region, err)
+            return journal
+        if not keys:
+            return journal
+        source = f"s3://{remote.bucket}/{prefix}"
+        try:
+            with ThreadPoolExecutor(max_workers=min(RECORD_READERS, len(keys))) as pool:
+                docs = [d for d in pool.map(remote.get, keys) if d is not None]
+        except ValueError as err:
+            raise JournalUnreadable(source, f"a step record is not valid JSON ({err})") from err
+        return apply_records(journal, docs, source)
+
+
+def _record_number(key: str) -> int:
+    """The number of a step record's object key (0 for a key that is not one)."""
+    name = key.rsplit("/", 1)[-1].removesuffix(".json")
+    return int(name) if name.isdigit() else 0
+
+
+def apply_records(journal: Journal, docs: Iterable[Any], source: str) -> Journal:
+    """``journal`` with the step records numbered after those it includes applied in order (each record is the
+    whole state of one step at that point); JournalUnreadable names ``source`` for a malformed record."""
+    numbered: list[tuple[int, dict[str, Any]]] = []
+    for doc in docs:
+        number = doc.get("number") if isinstance(doc, dict) else None
+        step = doc.get("step") if isinstance(doc, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool) or not isinstance(step, dict):
+            raise JournalUnreadable(source, "a step record is not {number, step}")
+        if number > journal.step_records:
+            numbered.append((number, step))
+    for number, step in sorted(numbered, key=lambda r: r[0]):
+        try:
+            record = StepRecord(**step)
+        except TypeError as err:
+            raise JournalUnreadable(source, f"step record {number}: {err}") from err
+        journal.steps[record.key] = record
+        journal.step_records = number
+    return journal
 
 
 def _read_local(path: Path) -> Journal:
