@@ -136,6 +136,7 @@ class SimulatedAws:
         self.over_limit: Counter[str] = Counter()
         self.journal_bytes = 0
         self.journal_saves = 0
+        self.journal_by_prefix: Counter[str] = Counter()  # bytes of whole documents (runs/) and step records
         self._lock = threading.Lock()
         self._emulator = threading.Lock()
         self._known: dict[tuple[str, str], set[str]] = {}  # group -> instance ids before its scale-out
@@ -168,8 +169,10 @@ class SimulatedAws:
             if operation == "ChangeResourceRecordSets":
                 self.zones_changed.setdefault(self.phase, set()).add(str(params.get("HostedZoneId", "")))
             if service == "s3" and operation == "PutObject" and str(params.get("Key", "")).startswith(JOURNAL_KEYS):
-                self.journal_bytes += len(params.get("Body") or b"")
+                size = len(params.get("Body") or b"")
+                self.journal_bytes += size
                 self.journal_saves += 1
+                self.journal_by_prefix[str(params["Key"]).split("/", 1)[0]] += size
 
     def _settle(self, region: str, service: str, operation: str, params: Mapping[str, Any], response: Any) -> None:
         now = self.clock.now()
@@ -281,7 +284,11 @@ def run_size(count: int, scale: float, model: LatencyModel, max_parallel: int | 
                 journal = ctl.execute(planned)
                 return measure(count, planned.plan, journal, sim, model, plan_seconds) | {
                     "max_parallel": loaded.config.failover.max_parallel,
-                    "journal": {"saves": sim.journal_saves, "bytes_uploaded": sim.journal_bytes},
+                    "journal": {
+                        "saves": sim.journal_saves,
+                        "bytes_uploaded": sim.journal_bytes,
+                        "bytes_by_prefix": dict(sim.journal_by_prefix),
+                    },
                     "real": {
                         "setup_seconds": round(setup_seconds, 1),
                         "run_seconds": round(time.perf_counter() - real, 1),

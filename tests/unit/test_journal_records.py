@@ -29,6 +29,11 @@ class DictStore:
         self.bytes_put += len(body)
         self.docs[key] = json.loads(body)
 
+    def put_text(self, key: str, text: str, content_type: str) -> None:
+        assert content_type == "application/json"
+        self.bytes_put += len(text)
+        self.docs[key] = json.loads(text)
+
     def get(self, key: str) -> Any | None:
         return self.docs.get(key)
 
