@@ -62,7 +62,7 @@ TABLE_END = "<!-- end of bench.failover results -->"
 SIZES = "1,10,100,500,1000"
 QUICK_SIZES = "1,10,100"
 TARGET_RATIO = 1.05
-JOURNAL_KEYS = ("runs/", "run-steps/")  # the control store's journal documents and step records
+JOURNAL_KEYS = ("runs/", "run-steps/")  # journal documents; run-steps/: step records of an earlier form, none now
 SERVICES = ("autoscaling", "elbv2", "rds", "route53", "s3", "dynamodb", "sts", "cloudwatch", "ec2", "service-quotas")
 
 
