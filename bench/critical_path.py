@@ -1,8 +1,8 @@
-"""The critical path of a run: the longest chain of step durations through the plan's dependencies.
+"""Longest chains through a plan's dependencies: of measured step durations, or of any costs per step.
 
-Pure functions of (step spans, depends_on). With unlimited workers and no overhead between steps, a run would take
-exactly its critical path; the ratio wall / critical path measures what the executor adds (waiting for a free
-worker, bookkeeping between steps).
+Pure functions of (step spans or costs, depends_on). The chain of measured spans says where a run spent its time;
+it is no yardstick of the run, since time lost inside a step (a queue, a lock, a journal save) lengthens the
+span too: bench.bound builds the run's lower bound from the latency model instead, with ``longest_chain``.
 """
 
 from __future__ import annotations
@@ -32,20 +32,30 @@ def chain_ends(spans: Mapping[str, Span], depends: Mapping[str, Sequence[str]]) 
 
     Raises ValueError on a dependency without a span or on a cycle.
     """
+    return chain_end_times({k: s.seconds for k, s in spans.items()}, depends, missing="span")
+
+
+def chain_end_times(
+    costs: Mapping[str, float], depends: Mapping[str, Sequence[str]], *, missing: str = "cost"
+) -> dict[str, float]:
+    """For each step, the longest chain of ``costs`` through ``depends`` that ends with it.
+
+    Raises ValueError on a dependency without a cost (``missing`` names what it lacks) or on a cycle.
+    """
     ends: dict[str, float] = {}
-    for root in spans:
+    for root in costs:
         stack: list[tuple[str, bool]] = [(root, False)]
         visiting: set[str] = set()
         while stack:
             key, expanded = stack.pop()
             if key in ends:
                 continue
-            if key not in spans:
-                raise ValueError(f"step {key!r} is a dependency but has no span")
+            if key not in costs:
+                raise ValueError(f"step {key!r} is a dependency but has no {missing}")
             deps = depends.get(key, ())
             if expanded:
                 visiting.discard(key)
-                ends[key] = max((ends[d] for d in deps), default=0.0) + spans[key].seconds
+                ends[key] = max((ends[d] for d in deps), default=0.0) + costs[key]
                 continue
             if key in visiting:
                 raise ValueError(f"dependency cycle through step {key!r}")
@@ -61,13 +71,20 @@ def chain_ends(spans: Mapping[str, Span], depends: Mapping[str, Sequence[str]]) 
 
 def critical_path(spans: Mapping[str, Span], depends: Mapping[str, Sequence[str]]) -> CriticalPath:
     """The longest chain of step durations, and its steps (ties: the first step in ``spans`` order)."""
-    if not spans:
+    return longest_chain({k: s.seconds for k, s in spans.items()}, depends, missing="span")
+
+
+def longest_chain(
+    costs: Mapping[str, float], depends: Mapping[str, Sequence[str]], *, missing: str = "cost"
+) -> CriticalPath:
+    """The longest chain of ``costs`` through ``depends``, and its steps (ties: the first in ``costs`` order)."""
+    if not costs:
         return CriticalPath(0.0, ())
-    ends = chain_ends(spans, depends)
-    last = max(spans, key=lambda k: ends[k])
+    ends = chain_end_times(costs, depends, missing=missing)
+    last = max(costs, key=lambda k: ends[k])
     chain = [last]
     while True:
-        deps = [d for d in depends.get(chain[-1], ()) if d in spans]
+        deps = [d for d in depends.get(chain[-1], ()) if d in costs]
         if not deps:
             break
         chain.append(max(deps, key=lambda d: ends[d]))

@@ -1,7 +1,8 @@
-"""Benchmark: failover wall time against the critical path of its steps, on simulated AWS latencies.
+"""Benchmark: failover wall time against its lower bound on simulated AWS latencies.
 
-For 1, 10, 100 and 500 auto scaling groups per region (moto in-process, one fresh world per size), the real
-Controller plans and executes a failover with simulated latencies on a scaled clock (bench.simclock):
+For 1, 10, 100, 500 and 1,000 auto scaling groups per region (moto in-process, one fresh world per size), the
+real Controller plans and executes a failover with simulated latencies on a scaled clock (bench.simclock), with
+the config's own timeouts (nothing raised for the benchmark):
 
 - every API call first sleeps its modelled latency (LatencyModel: e.g. UpdateAutoScalingGroup 0.3 s, describes
   0.1 s, S3 0.05 s + size / 20 MB/s), then runs on moto in zero simulated time;
@@ -9,17 +10,20 @@ Controller plans and executes a failover with simulated latencies on a scaled cl
   (the describe answer is rewritten), a Route53 change stays PENDING for ``dns_insync`` seconds, and a promoted
   replica is ``modifying`` for ``promotion`` seconds (300 s here), then ``available`` with its replica link gone
   on both sides (as on AWS; moto keeps it ``available`` and linked);
-- standby's own CPU time (e.g. serialising its journal on every save) counts 1:1 on the simulated clock.
+- standby's own CPU time (e.g. serialising its journal) counts 1:1 on the simulated clock.
 
-It prints, per size: the run's wall time, the critical path (the longest chain of step durations through the
-plan's depends_on, from the journal), their ratio (target <= 1.05), the RTO, when all capacity was healthy
-against the earliest it could be, API calls per group, Route53 change calls per hosted zone touched, and calls
-that AWS would refuse (documented request limits that the emulator does not enforce).
+It prints, per size: the wall time (planning included: the command's start to the journal's end), the lower
+bound (bench.bound: the longest chain of the steps' modelled minimum costs through the plan's depends_on, from
+the latency model alone, never from measured spans), their ratio, planning time, API calls (planning included)
+per group, journal bytes written to the control store, and Route53 change calls; also the RTO and calls that AWS
+would refuse (documented request limits that the emulator does not enforce).
 
-    .venv/bin/python -m bench.failover [--quick | --sizes 1,10,100,500] [--scale 0.01] [--max-parallel 64,1024]
+    .venv/bin/python -m bench.failover [--quick | --sizes 1,10,100,500,1000] [--json] [--scale 0.01]
+                                       [--max-parallel 64,1024]
 
---quick runs 1, 10 and 100 groups (about 2 minutes); the 500-group case alone takes about 13 minutes on 2 cores,
-most of it standby's own CPU serialising its journal. Figures go to bench/results/failover.json.
+--quick runs 1, 10 and 100 groups. --json prints one object per size (groups, wall_s, lower_bound_s, ratio,
+planning_s, api_calls, calls_per_group, journal_bytes, route53_changes) instead of the table. Every run writes
+its figures to bench/results/failover.json and its table into bench/README.md (between the marker comments).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.critical_path import Span, chain_ends, critical_path, start_lags
+from bench.bound import bound_ends, bound_graph, lower_bound
+from bench.critical_path import Span, start_lags
 from bench.example import REPO, example_config_text
 from bench.failover_world import PRIMARY_CAPACITY, build_world, group_names
 from bench.simclock import ScaledClock
@@ -47,10 +52,17 @@ from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, load_config
 from standby.failover.controller import Controller
 from standby.failover.model import SHIFT_TRAFFIC, WAIT_HEALTHY
+from standby.state import RegionStates
 from standby.state.journal import Journal
 
 RESULTS = REPO / "bench" / "results" / "failover.json"
+README = REPO / "bench" / "README.md"
+TABLE_START = "<!-- bench.failover results: written by `python -m bench.failover`, replaced on each run -->"
+TABLE_END = "<!-- end of bench.failover results -->"
+SIZES = "1,10,100,500,1000"
+QUICK_SIZES = "1,10,100"
 TARGET_RATIO = 1.05
+JOURNAL_KEYS = ("runs/", "run-steps/")  # journal documents; run-steps/: step records of an earlier form, none now
 SERVICES = ("autoscaling", "elbv2", "rds", "route53", "s3", "dynamodb", "sts", "cloudwatch", "ec2", "service-quotas")
 
 
@@ -124,6 +136,7 @@ class SimulatedAws:
         self.over_limit: Counter[str] = Counter()
         self.journal_bytes = 0
         self.journal_saves = 0
+        self.journal_by_prefix: Counter[str] = Counter()  # bytes of whole documents (runs/) and step records
         self._lock = threading.Lock()
         self._emulator = threading.Lock()
         self._known: dict[tuple[str, str], set[str]] = {}  # group -> instance ids before its scale-out
@@ -155,9 +168,11 @@ class SimulatedAws:
                 self.over_limit[reason] += 1
             if operation == "ChangeResourceRecordSets":
                 self.zones_changed.setdefault(self.phase, set()).add(str(params.get("HostedZoneId", "")))
-            if service == "s3" and operation == "PutObject" and str(params.get("Key", "")).startswith("runs/"):
-                self.journal_bytes += len(params.get("Body") or b"")
+            if service == "s3" and operation == "PutObject" and str(params.get("Key", "")).startswith(JOURNAL_KEYS):
+                size = len(params.get("Body") or b"")
+                self.journal_bytes += size
                 self.journal_saves += 1
+                self.journal_by_prefix[str(params["Key"]).split("/", 1)[0]] += size
 
     def _settle(self, region: str, service: str, operation: str, params: Mapping[str, Any], response: Any) -> None:
         now = self.clock.now()
@@ -221,14 +236,13 @@ class SimulatedAws:
 # -- one size -------------------------------------------------------------------------------------------------
 
 
-def bench_config(home: Path, groups: Sequence[str], model: LatencyModel, max_parallel: int | None) -> LoadedConfig:
-    """The example's config with ``groups`` as its capacity groups, and a fence time box long enough never to
-    fire (it is measured in real time, not on the injected clock)."""
+def bench_config(home: Path, groups: Sequence[str], max_parallel: int | None) -> LoadedConfig:
+    """The example's config with ``groups`` as its capacity groups; its timeouts are the config's own."""
     path = home / "standby.toml"
     path.write_text(example_config_text(None, home / "state"))
     loaded = load_config(path)
     config = loaded.config
-    failover_updates: dict[str, Any] = {"fence_timeout_seconds": 3600}
+    failover_updates: dict[str, Any] = {}
     if max_parallel is not None:
         failover_updates["max_parallel"] = max_parallel
     config = config.model_copy(
@@ -250,12 +264,13 @@ def run_size(count: int, scale: float, model: LatencyModel, max_parallel: int | 
         with mock_aws():
             clock = ScaledClock(scale, start=time.time())
             try:
-                loaded = bench_config(home, group_names(count), model, max_parallel)
+                loaded = bench_config(home, group_names(count), max_parallel)
                 target = Target(None, emulator=True)
                 build_world(SessionFactory(target=target), loaded.config, group_names(count), taken_at=clock.now())
                 setup_seconds = time.perf_counter() - real_started
                 sim = SimulatedAws(clock, model)
-                ctl = Controller(loaded, SessionFactory(target=target, on_client=sim), clock=clock)
+                sessions = SessionFactory(target=target, on_client=sim)
+                ctl = Controller(loaded, sessions, RegionStates.of(loaded, sessions), clock=clock)
                 for region in (loaded.config.regions.primary, loaded.config.regions.standby):
                     for service in SERVICES:  # client creation is CPU the product pays once: not in the figures
                         ctl.sessions.client(service, region)
@@ -267,9 +282,13 @@ def run_size(count: int, scale: float, model: LatencyModel, max_parallel: int | 
                 sim.phase = "execute"
                 frozen, busy, real = clock.frozen_real_seconds, clock.busy_seconds, time.perf_counter()
                 journal = ctl.execute(planned)
-                return measure(count, planned.plan, journal, sim, plan_seconds) | {
+                return measure(count, planned.plan, journal, sim, model, plan_seconds) | {
                     "max_parallel": loaded.config.failover.max_parallel,
-                    "journal": {"saves": sim.journal_saves, "bytes_uploaded": sim.journal_bytes},
+                    "journal": {
+                        "saves": sim.journal_saves,
+                        "bytes_uploaded": sim.journal_bytes,
+                        "bytes_by_prefix": dict(sim.journal_by_prefix),
+                    },
                     "real": {
                         "setup_seconds": round(setup_seconds, 1),
                         "run_seconds": round(time.perf_counter() - real, 1),
@@ -283,7 +302,12 @@ def run_size(count: int, scale: float, model: LatencyModel, max_parallel: int | 
         shutil.rmtree(home, ignore_errors=True)
 
 
-def measure(count: int, plan: Any, journal: Journal, sim: SimulatedAws, plan_seconds: float) -> dict[str, Any]:
+def measure(
+    count: int, plan: Any, journal: Journal, sim: SimulatedAws, model: LatencyModel, plan_seconds: float
+) -> dict[str, Any]:
+    """The figures of one run: wall time (planning included) against the model's lower bound of the plan, and
+    what the run cost. The bound comes from the plan and the model only: the journal's spans serve diagnostics
+    (waits to start, step durations), never the bound."""
     depends = {s.key: s.depends_on for s in plan.steps}
     spans = {
         k: Span(r.started_at, r.ended_at)
@@ -291,14 +315,14 @@ def measure(count: int, plan: Any, journal: Journal, sim: SimulatedAws, plan_sec
         if r.started_at is not None and r.ended_at is not None
     }
     assert journal.ended_at is not None
-    wall = journal.ended_at - journal.started_at
-    path = critical_path(spans, depends)
-    ends = chain_ends(spans, depends)
+    wall = journal.ended_at - journal.origin  # the command's start: planning included
+    bound = lower_bound(plan.steps, model)
+    costs, _ = bound_graph(plan.steps, model)
+    ends = bound_ends(plan.steps, model)
     lags = start_lags(spans, depends, journal.started_at)
     waits = [k for k in spans if journal.steps[k].slug == WAIT_HEALTHY]
-    execute_ops = sim.operations("execute")
-    calls = sum(execute_ops.values())
-    changes = [c for c in sim.calls if c[0] == "execute" and c[3] == "ChangeResourceRecordSets"]
+    calls = sum(sim.operations("execute").values()) + sum(sim.operations("plan").values())
+    changes = [c for c in sim.calls if c[3] == "ChangeResourceRecordSets"]
     by_slug: dict[str, list[float]] = {}
     for key, span in spans.items():
         by_slug.setdefault(journal.steps[key].slug, []).append(span.seconds)
@@ -306,27 +330,78 @@ def measure(count: int, plan: Any, journal: Journal, sim: SimulatedAws, plan_sec
         "groups": count,
         "steps": len(plan.steps),
         "status": journal.status,
-        "plan_seconds": round(plan_seconds, 1),
-        "wall_seconds": round(wall, 1),
-        "critical_path_seconds": round(path.seconds, 1),
-        "ratio": round(wall / path.seconds, 3) if path.seconds else None,
-        "critical_path": list(path.chain),
+        "wall_s": round(wall, 1),
+        "lower_bound_s": round(bound.seconds, 1),
+        "ratio": round(wall / bound.seconds, 3) if bound.seconds else None,
+        "planning_s": round(plan_seconds, 1),
+        "api_calls": calls,
+        "calls_per_group": round(calls / count, 1),
+        "journal_bytes": sim.journal_bytes,
+        "route53_changes": sum(sim.calls[c] for c in changes),
+        "lower_bound_chain": {k: round(costs[k], 2) for k in bound.chain},  # step -> its modelled minimum cost
         "rto_seconds": round(journal.rto_seconds, 1) if journal.rto_seconds is not None else None,
-        "capacity_healthy_seconds": round(max(spans[k].end for k in waits) - journal.started_at, 1) if waits else None,
+        "capacity_healthy_seconds": round(max(spans[k].end for k in waits) - journal.origin, 1) if waits else None,
         "capacity_healthy_bound_seconds": round(max(ends[k] for k in waits), 1) if waits else None,
         "max_start_lag_seconds": round(max(lags.values(), default=0.0), 1),
-        "critical_path_lag_seconds": round(sum(max(0.0, lags[k]) for k in path.chain), 1),
-        "critical_path_lags": {k: round(lags[k], 1) for k in path.chain},
+        "bound_chain_lags": {k: round(lags[k], 1) for k in bound.chain if k in lags},
         "step_seconds": {slug: {"max": round(max(v), 1), "count": len(v)} for slug, v in by_slug.items()},
         "shift_traffic_seconds": round(spans[SHIFT_TRAFFIC].seconds, 1) if SHIFT_TRAFFIC in spans else None,
-        "calls": calls,
-        "calls_per_group": round(calls / count, 1),
         "plan_calls": sum(sim.operations("plan").values()),
-        "operations": dict(execute_ops.most_common()),
-        "route53_change_calls": sum(sim.calls[c] for c in changes),
-        "hosted_zones_touched": len(sim.zones_changed.get("execute", ())),
+        "operations": dict((sim.operations("plan") + sim.operations("execute")).most_common()),
+        "hosted_zones_touched": len(set().union(*sim.zones_changed.values())) if sim.zones_changed else 0,
         "over_aws_limits": dict(sim.over_limit),
     }
+
+
+JSON_FIELDS = (
+    "groups",
+    "wall_s",
+    "lower_bound_s",
+    "ratio",
+    "planning_s",
+    "api_calls",
+    "calls_per_group",
+    "journal_bytes",
+    "route53_changes",
+)
+
+
+def json_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What ``--json`` prints: per size, the figures of JSON_FIELDS (and the workers when several were run)."""
+    several = len({r["max_parallel"] for r in rows}) > 1
+    return [{f: r[f] for f in JSON_FIELDS} | ({"max_parallel": r["max_parallel"]} if several else {}) for r in rows]
+
+
+def markdown_table(doc: Mapping[str, Any]) -> str:
+    """The results table of bench/README.md: one row per size, then how and where it was measured."""
+    lines = [
+        "| groups | workers | wall | lower bound | ratio | planning | API calls | calls/group "
+        "| journal bytes | bytes/group | Route53 changes |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in doc["sizes"]:
+        lines.append(
+            f"| {r['groups']:,} | {r['max_parallel']} | {r['wall_s']:.1f} s | {r['lower_bound_s']:.1f} s "
+            f"| {r['ratio']:.3f} | {r['planning_s']:.1f} s | {r['api_calls']:,} | {r['calls_per_group']:.1f} "
+            f"| {r['journal_bytes']:,} | {r['journal_bytes'] / r['groups']:,.0f} | {r['route53_changes']} |"
+        )
+    load = doc["machine"]["loadavg"]
+    lines += [
+        "",
+        f"`{doc['command']}` on {doc['machine']['cpus']} CPUs (load average {load[0]:.1f} at the end), "
+        f"{doc['date']}; model: {doc['model']}; 1 simulated second = {doc['scale'] * 1000:.0f} ms real.",
+    ]
+    return "\n".join(lines)
+
+
+def with_table(readme: str, table: str) -> str:
+    """``readme`` with the text between the results markers replaced by ``table`` (the markers appended at the
+    end when missing)."""
+    block = f"{TABLE_START}\n{table}\n{TABLE_END}"
+    start, end = readme.find(TABLE_START), readme.find(TABLE_END)
+    if start < 0 or end < start:
+        return readme.rstrip("\n") + "\n\n" + block + "\n"
+    return readme[:start] + block + readme[end + len(TABLE_END) :]
 
 
 # -- the run --------------------------------------------------------------------------------------------------
@@ -339,49 +414,49 @@ def render(doc: dict[str, Any]) -> str:
         f"1 simulated second = {doc['scale'] * 1000:.0f} ms real; {doc['machine']['cpus']} CPUs, load average "
         f"{doc['machine']['loadavg'][0]:.1f}",
         "",
-        f"{'groups':>6} {'workers':>7} {'steps':>6} {'wall':>8} {'crit.path':>10} {'ratio':>6} {'RTO':>8} "
-        f"{'healthy':>8} {'bound':>7} {'plan':>6} {'calls':>6} {'/group':>7} {'R53 chg/zones':>14} {'real':>6}",
+        f"{'groups':>6} {'workers':>7} {'steps':>6} {'wall':>8} {'bound':>8} {'ratio':>6} {'plan':>6} {'RTO':>8} "
+        f"{'healthy':>8} {'bound':>7} {'calls':>6} {'/group':>7} {'journal':>10} {'/group':>7} {'R53':>4} "
+        f"{'real':>6}",
     ]
     for r in rows:
         lines.append(
-            f"{r['groups']:>6} {r['max_parallel']:>7} {r['steps']:>6} {r['wall_seconds']:>7.1f}s "
-            f"{r['critical_path_seconds']:>9.1f}s {r['ratio']:>6.3f} {r['rto_seconds'] or 0:>7.1f}s "
+            f"{r['groups']:>6} {r['max_parallel']:>7} {r['steps']:>6} {r['wall_s']:>7.1f}s "
+            f"{r['lower_bound_s']:>7.1f}s {r['ratio']:>6.3f} {r['planning_s']:>5.1f}s {r['rto_seconds'] or 0:>7.1f}s "
             f"{r['capacity_healthy_seconds'] or 0:>7.1f}s {r['capacity_healthy_bound_seconds'] or 0:>6.1f}s "
-            f"{r['plan_seconds']:>5.1f}s {r['calls']:>6} {r['calls_per_group']:>7.1f} "
-            f"{r['route53_change_calls']:>8}/{r['hosted_zones_touched']:<5} {r['real']['run_seconds']:>5.0f}s"
+            f"{r['api_calls']:>6} {r['calls_per_group']:>7.1f} {r['journal_bytes'] / 1e6:>8.2f}MB "
+            f"{r['journal_bytes'] / r['groups'] / 1e3:>5.1f}kB {r['route53_changes']:>4} "
+            f"{r['real']['run_seconds']:>5.0f}s"
         )
     worst = max(rows, key=lambda r: r["ratio"])
     verdict = "within" if worst["ratio"] <= TARGET_RATIO else "ABOVE"
+    largest = max(rows, key=lambda r: (r["groups"], -r["ratio"]))
     lines += [
         "",
-        f"worst ratio wall/critical path: {worst['ratio']:.3f} at {worst['groups']} groups, "
+        f"worst ratio wall/lower bound: {worst['ratio']:.3f} at {worst['groups']} groups, "
         f"{worst['max_parallel']} workers ({verdict} the {TARGET_RATIO} target)",
-        "workers: [failover] max_parallel; wall: journal start -> end (lock, steps, journal saves); critical path: "
-        "the longest chain of step durations through depends_on; RTO: start -> traffic moved and capacity healthy; "
-        "healthy: all wait-healthy steps done, against the earliest their chains allow (bound); plan: observation "
-        "before the run; calls: API calls of the run (plan excluded); real: real seconds of the run.",
-        "A wait to start is the time between a step's dependencies ending and the step starting: waiting for a free "
-        "worker, or for its dependencies' final journal saves (one at a time, under the journal's lock).",
+        "wall: the command's start (planning included) -> the journal's end; bound: the longest chain of the steps' "
+        "modelled minimum costs (API latencies and settle times) through depends_on, planning included; RTO: start "
+        "-> traffic moved and capacity healthy; healthy: all wait-healthy steps done, against the earliest the model "
+        "allows (bound); calls: API calls, planning included; journal: bytes written to the control store; R53: "
+        "ChangeResourceRecordSets calls; real: real seconds of the run.",
+        f"lower bound at {largest['groups']} groups: "
+        + " -> ".join(f"{k} {cost:.1f}s" for k, cost in largest["lower_bound_chain"].items()),
         "",
     ]
     for r in rows:
         j = r["journal"]
         lines.append(
-            f"{r['groups']:>4} groups, {r['max_parallel']:>4} workers: waits on the critical path: "
-            + (
-                ", ".join(f"{k} {lag:.1f}s" for k, lag in r["critical_path_lags"].items() if lag >= 1.0)
-                or "none over 1s"
-            )
-            + f"; longest wait to start {r['max_start_lag_seconds']:.1f}s; journal {j['saves']} saves, "
-            f"{j['bytes_uploaded'] / 1e6:.1f} MB; standby CPU {r['real']['busy_seconds']:.1f}s, "
+            f"{r['groups']:>4} groups, {r['max_parallel']:>4} workers: waits to start on the bound's chain: "
+            + (", ".join(f"{k} {lag:.1f}s" for k, lag in r["bound_chain_lags"].items() if lag >= 1.0) or "none over 1s")
+            + f"; longest wait to start {r['max_start_lag_seconds']:.1f}s; journal {j['saves']} writes, "
+            f"{j['bytes_uploaded'] / 1e6:.2f} MB; standby CPU {r['real']['busy_seconds']:.1f}s, "
             f"emulator {r['real']['frozen_seconds']:.1f}s (real)"
         )
-    largest = max(rows, key=lambda r: (r["groups"], -r["ratio"]))
     lines += [
         "",
         f"step durations at {largest['groups']} groups, {largest['max_parallel']} workers (longest of each kind): "
         + ", ".join(f"{slug} {v['max']:.1f}s x{v['count']}" for slug, v in largest["step_seconds"].items()),
-        "API calls of that run (per group):",
+        "API calls of that run, planning included (per group):",
     ]
     for op, n in largest["operations"].items():
         lines.append(f"  {op:45} {n:>7} {n / largest['groups']:>8.2f}")
@@ -399,22 +474,32 @@ METHOD = (
     "in zero simulated time (the clock stands still while any thread is inside the emulator). Outside the emulator, "
     "the clock advances 1:1 while the process uses the CPU (standby's own work: executor, journal serialisation, "
     "botocore before sending) and 1/scale while it is idle (waiting). Wall time and step spans are read from the "
-    "same clock. Approximate where standby's CPU overlaps an emulator call (not counted), and on a loaded machine "
-    "(time the process waits for a CPU counts as idle, i.e. magnified)."
+    "same clock; the lower bound is computed from the plan and the model alone. Approximate where standby's CPU "
+    "overlaps an emulator call (not counted), and on a loaded machine (time the process waits for a CPU counts as "
+    "idle, i.e. magnified)."
 )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.failover", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,10,100,500", help="numbers of auto scaling groups per region")
-    parser.add_argument("--quick", action="store_true", help="sizes 1,10,100 (about 2 minutes)")
+    parser.add_argument("--sizes", default=SIZES, help=f"numbers of auto scaling groups per region (default {SIZES})")
+    parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}")
+    parser.add_argument("--json", action="store_true", help="print the figures of each size as JSON, not the table")
     parser.add_argument("--scale", type=float, default=0.01, help="real seconds per simulated second")
     parser.add_argument(
         "--max-parallel", default="", help="executor workers, e.g. 64,1024 (default: the config's [failover] value)"
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the waits' jitter")
-    args = parser.parse_args(argv)
-    sizes = [int(s) for s in ("1,10,100" if args.quick else args.sizes).split(",") if s.strip()]
+    return parser.parse_args(argv)
+
+
+def sizes_of(args: argparse.Namespace) -> list[int]:
+    return [int(s) for s in (QUICK_SIZES if args.quick else args.sizes).split(",") if s.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = sizes_of(args)
     workers: list[int | None] = [int(w) for w in args.max_parallel.split(",") if w.strip()] or [None]
     os.environ.pop("AWS_ENDPOINT_URL", None)  # moto in-process answers AWS's own endpoints
     model = LatencyModel()
@@ -426,12 +511,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             r = run_size(count, args.scale, model, max_parallel)
             results.append(r)
             print(
-                f"  {r['status']}: wall {r['wall_seconds']}s, critical path {r['critical_path_seconds']}s, "
-                f"ratio {r['ratio']}, real {r['real']['run_seconds']}s (setup {r['real']['setup_seconds']}s)",
+                f"  {r['status']}: wall {r['wall_s']}s, lower bound {r['lower_bound_s']}s, ratio {r['ratio']}, "
+                f"journal {r['journal_bytes']:,} bytes, real {r['real']['run_seconds']}s "
+                f"(setup {r['real']['setup_seconds']}s)",
                 file=sys.stderr,
                 flush=True,
             )
     doc = {
+        "command": "python -m bench.failover " + " ".join(sys.argv[1:] if argv is None else argv),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "model": model.describe(),
         "latency_model": asdict(model),
         "scale": args.scale,
@@ -440,10 +528,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "method": METHOD,
         "sizes": results,
     }
-    print(render(doc))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(doc, indent=2, default=str) + "\n")
-    print(f"\nfigures written to {RESULTS.relative_to(REPO)}")
+    README.write_text(with_table(README.read_text(encoding="utf-8"), markdown_table(doc)), encoding="utf-8")
+    if args.json:
+        print(json.dumps(json_rows(results), indent=2))
+    else:
+        print(render(doc))
+        print(f"\nfigures written to {RESULTS.relative_to(REPO)}, the table to {README.relative_to(REPO)}")
     return 0
 
 

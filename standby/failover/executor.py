@@ -1,5 +1,11 @@
 """Run a plan's steps in dependency order, independent steps concurrently, journaling every transition.
 
+The whole journal is saved (awaited) when the run starts, pauses and ends, on every way out: a failed step, an
+interruption, an approval point. A step's start and end append its record locally (``JournalStore.record``, no API
+call), written before the step is reported started or done, so a crashed run's local journal never shows a step done
+whose dependencies it does not. While the steps run, the store's background saver uploads the journal to the control
+store at most once per interval (``JournalStore.saving``), never making a step wait.
+
 Steps already done in the journal (a resumed run) are not run again. When a step fails, no new step starts;
 those running finish; the rest are marked not-run; the run's status is failed and StepFailed is raised, with a
 hint naming the command that resumes this kind of run. An interruption (Ctrl-C, or any exception raised while
@@ -68,7 +74,12 @@ class Executor:
             return self.journal.steps[step.key]
 
     def _save(self) -> None:
+        """The whole journal: when the run starts, pauses or ends."""
         self.store.save(self.journal)
+
+    def _save_step(self, step: Step) -> None:
+        """One step's record, appended locally at its start and end; uploaded by the background saver."""
+        self.store.record(self.journal, step.key)
 
     def execute(self, plan: FailoverPlan) -> Journal:
         steps = {s.key: s for s in plan.steps}
@@ -82,42 +93,43 @@ class Executor:
         held: list[Step] = []  # ready steps that wait for an approval: once there is one, nothing new starts
         approved = self.journal.approved_slugs
         self._save()
-        try:
-            with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
-                while True:
-                    if not failed and not held:
-                        started = {s.key for s in running.values()}
-                        ready = [
-                            step
-                            for key, step in steps.items()
-                            if key not in done and key not in started and all(d in done for d in step.depends_on)
-                        ]
-                        held = [s for s in ready if s.slug in self.approve_before and s.slug not in approved]
-                        for step in [] if held else ready:
-                            running[pool.submit(self._one, step)] = step
-                    if not running:
-                        break
-                    finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        step = running.pop(future)
-                        error = future.exception()
-                        if error is None:
-                            done.add(step.key)
-                        else:
-                            failed.append((step.key, error))
-        except BaseException as interruption:
-            # Ctrl-C (or a signal turned into an exception) while steps ran: the pool has let the running steps
-            # finish; the journal says where the run stopped, then the interruption goes on to the caller.
-            for future, step in running.items():
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    done.add(step.key)
-            self._finish(steps, done | {k for k, _ in failed}, failed=True)
-            log.warning("run %s interrupted (%s)", self.journal.run_id, type(interruption).__name__)
-            raise
-        if held and not failed:
-            self._pause(held)
-            return self.journal
-        self._finish(steps, done | {k for k, _ in failed}, failed=bool(failed))
+        with self.store.saving(self.journal):
+            try:
+                with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
+                    while True:
+                        if not failed and not held:
+                            started = {s.key for s in running.values()}
+                            ready = [
+                                step
+                                for key, step in steps.items()
+                                if key not in done and key not in started and all(d in done for d in step.depends_on)
+                            ]
+                            held = [s for s in ready if s.slug in self.approve_before and s.slug not in approved]
+                            for step in [] if held else ready:
+                                running[pool.submit(self._one, step)] = step
+                        if not running:
+                            break
+                        finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                        for future in finished:
+                            step = running.pop(future)
+                            error = future.exception()
+                            if error is None:
+                                done.add(step.key)
+                            else:
+                                failed.append((step.key, error))
+            except BaseException as interruption:
+                # Ctrl-C (or a signal turned into an exception) while steps ran: the pool has let the running steps
+                # finish; the journal says where the run stopped, then the interruption goes on to the caller.
+                for future, step in running.items():
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        done.add(step.key)
+                self._finish(steps, done | {k for k, _ in failed}, failed=True)
+                log.warning("run %s interrupted (%s)", self.journal.run_id, type(interruption).__name__)
+                raise
+            if held and not failed:
+                self._pause(held)
+                return self.journal
+            self._finish(steps, done | {k for k, _ in failed}, failed=bool(failed))
         if failed:
             key, error = failed[0]
             message = error.message if isinstance(error, StandbyError) else f"{type(error).__name__}: {error}"
@@ -160,7 +172,7 @@ class Executor:
             rec.started_at = clock.now()
             rec.attempts += 1
             rec.error = None
-        self._save()
+        self._save_step(step)
         self.report(Event(step.region, step.key, "started", detail=step.intent))
         try:
             # The plan's nochange is what the observation said before the run; earlier steps may have changed
@@ -171,7 +183,7 @@ class Executor:
                 rec.status = "failed"
                 rec.ended_at = clock.now()
                 rec.error = err.message if isinstance(err, StandbyError) else f"{type(err).__name__}: {err}"
-            self._save()
+            self._save_step(step)
             log.debug("step %s failed", step.key, exc_info=True)
             self.report(Event(step.region, step.key, "failed", rec.seconds, rec.error or ""))
             raise
@@ -181,7 +193,7 @@ class Executor:
             rec.detail = outcome.detail
             rec.before = outcome.before
             rec.after = outcome.after
-        self._save()
+        self._save_step(step)
         status = "complete" if outcome.status == "complete" else f"skipped: {outcome.detail}"
         detail = outcome.detail if outcome.status == "complete" else ""
         self.report(Event(step.region, step.key, status, rec.seconds, detail))

@@ -13,7 +13,9 @@ seconds (``ScaledClock``): its waits (a DNS drain, polls) pass quickly against t
 
 The process exits with status 137 (as after SIGKILL), from whichever thread made the call: a crash mid-run, with
 no `finally` run and no lock released. The run lock's heartbeats (UpdateItem) are neither counted nor recorded:
-their number depends on timing, not on what the run does.
+their number depends on timing, not on what the run does. For the same reason the journal's background uploads
+are switched off (their number depends on how long the run takes): the journal is uploaded when a run starts,
+pauses and ends, and a resume here reads the local journal, which has every step.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from standby.aws.session import SessionFactory
 from standby.cli import context
 from standby.cli.main import main
 from standby.failover.controller import Controller
+from standby.state import journal
 from standby.state.lock import TTL_ENV
 from tests.fakes.aws_faults import is_read_only
 
@@ -147,6 +150,7 @@ def install(on_client: Callable[[Any], None]) -> None:
 
 def install_killer(where: str) -> None:
     install(hook_for(where))
+    journal.SAVE_INTERVAL_SECONDS = 86400.0  # no background uploads: the calls do not depend on timing
     scale = os.environ.get(CLOCK_SCALE_ENV)
     if scale:
         context.Controller = scaled_controller(float(scale))  # type: ignore[misc]

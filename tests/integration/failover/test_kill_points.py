@@ -26,7 +26,7 @@ from standby.cli import context
 from standby.cli.main import main
 from standby.config import load_config
 from standby.emulator import reset_endpoint
-from standby.state import RegionStates
+from standby.state import JournalStore, RegionStates
 from standby.state.lock import TTL_ENV, read_holder
 from tests.fakes.run_cli_with_faults import CLOCK_SCALE_ENV, KILLED, scaled_controller
 from tests.integration.failover.world import World, build_world
@@ -96,8 +96,9 @@ def test_a_failover_killed_after_any_mutating_call_converges(
         assert len(journals) <= 1, f"point {k} {point}: {journals}"
         if journals:
             run_id = journals[0].stem
-            before = json.loads(journals[0].read_text())
-            done_before = {key: s["attempts"] for key, s in before["steps"].items() if s["status"] == "complete"}
+            before = JournalStore(runs, None).load(run_id)  # the document and the step records appended since
+            assert before is not None, f"point {k} {point}"
+            done_before = {key: s.attempts for key, s in before.steps.items() if s.status == "complete"}
             code = main([*args[:3], "--resume", run_id, "--yes"])
         else:
             done_before = {}

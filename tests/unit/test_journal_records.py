@@ -1,0 +1,335 @@
+"""JournalStore: whole documents when a run starts and ends, appended local step records between (their changed
+fields only), uploaded by one background saver at most once per interval; loads merge them."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from standby.state import journal as journal_module
+from standby.state.journal import Journal, JournalStore, JournalUnreadable, StepRecord
+
+RUN = "20261128T000000Z-failover-ab12"
+
+
+class DictStore:
+    """A control store in memory: documents by key, every put counted with its size."""
+
+    bucket = "standby-test"
+    region = "us-west-2"
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Any] = {}
+        self.bytes_put = 0
+        self.puts = 0
+
+    def put(self, key: str, document: Any) -> None:
+        body = json.dumps(document, indent=2, sort_keys=True, default=str)
+        self.bytes_put += len(body)
+        self.docs[key] = json.loads(body)
+
+    def put_text(self, key: str, text: str, content_type: str) -> None:
+        assert content_type == "application/json"
+        self.puts += 1
+        self.bytes_put += len(text)
+        self.docs[key] = json.loads(text)
+
+    def get(self, key: str) -> Any | None:
+        return self.docs.get(key)
+
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.docs if k.startswith(prefix))
+
+
+def new_journal(steps: int) -> Journal:
+    journal = Journal(RUN, "failover", "us-west-2", "us-east-1", started_at=1000.0)
+    for i in range(steps):
+        journal.steps[f"s{i}"] = StepRecord(f"s{i}", "scale-out", "us-west-2")
+    return journal
+
+
+def run_steps(store: JournalStore, journal: Journal, keys: list[str]) -> None:
+    """Start and end each step as the executor does: the change, then its record."""
+    for n, key in enumerate(keys):
+        rec = journal.steps[key]
+        rec.status, rec.started_at, rec.attempts = "running", 1000.0 + n, rec.attempts + 1
+        store.record(journal, key)
+        rec.status, rec.ended_at, rec.after = "complete", 1001.0 + n, {"desired_capacity": 4}
+        store.record(journal, key)
+
+
+def test_step_records_are_appended_locally_without_an_upload_and_merged_on_load(tmp_path: Path) -> None:
+    remote = DictStore()
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(3)
+    store.save(journal)
+    run_steps(store, journal, ["s0", "s1"])
+    assert journal.step_records == 4
+    assert remote.puts == 1 and list(remote.docs) == [f"runs/{RUN}.json"]  # the start's save only
+    assert json.loads((tmp_path / "runs" / f"{RUN}.json").read_text())["steps"]["s0"]["status"] == "pending"
+    local = store.load(RUN)
+    assert local is not None and local.to_dict() == journal.to_dict()
+    from_remote = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
+    assert from_remote is not None and from_remote.steps["s0"].status == "pending"  # lags until the next upload
+
+
+def test_a_step_record_holds_only_the_fields_that_changed(tmp_path: Path) -> None:
+    store = JournalStore(tmp_path / "runs", None)
+    journal = new_journal(1)
+    store.save(journal)
+    run_steps(store, journal, ["s0"])
+    lines = [json.loads(line) for line in (tmp_path / "runs" / f"{RUN}.steps.jsonl").read_text().splitlines()]
+    assert lines == [
+        {"number": 1, "key": "s0", "set": {"status": "running", "started_at": 1000.0, "attempts": 1}},
+        {"number": 2, "key": "s0", "set": {"status": "complete", "ended_at": 1001.0, "after": {"desired_capacity": 4}}},
+    ]
+
+
+def test_the_background_saver_coalesces_records_into_one_upload_per_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "SAVE_INTERVAL_SECONDS", 0.05)
+    remote = DictStore()
+    uploaded = threading.Event()
+    put_text = remote.put_text
+
+    def put_and_tell(key: str, text: str, content_type: str) -> None:
+        put_text(key, text, content_type)
+        uploaded.set()
+
+    remote.put_text = put_and_tell  # type: ignore[method-assign]
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(3)
+    store.save(journal)
+    uploaded.clear()
+    with store.saving(journal):
+        run_steps(store, journal, ["s0", "s1", "s2"])
+        assert uploaded.wait(5)
+        from_remote = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
+        assert from_remote is not None and from_remote.to_dict() == journal.to_dict()
+        assert remote.puts == 2  # the start's save, then one upload of the six records
+        uploaded.clear()
+        assert not uploaded.wait(0.3)  # nothing changed: nothing uploaded
+    assert f"run-steps/{RUN}" not in "".join(remote.docs)
+
+
+def test_a_failed_background_upload_is_retried_at_the_next_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "SAVE_INTERVAL_SECONDS", 0.05)
+    remote = DictStore()
+    failures = [ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "PutObject")]
+    put_text = remote.put_text
+
+    def flaky_put(key: str, text: str, content_type: str) -> None:
+        if failures:
+            raise failures.pop()
+        put_text(key, text, content_type)
+
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(1)
+    store.save(journal)
+    remote.put_text = flaky_put  # type: ignore[method-assign]
+    with store.saving(journal):
+        run_steps(store, journal, ["s0"])
+        for _ in range(100):
+            if remote.docs[f"runs/{RUN}.json"]["steps"]["s0"]["status"] == "complete":
+                break
+            threading.Event().wait(0.05)
+    assert not failures  # the first upload failed; a later one carried the records
+    assert remote.docs[f"runs/{RUN}.json"]["steps"]["s0"]["status"] == "complete"
+
+
+def test_an_upload_in_flight_never_blocks_a_step_and_the_final_save_lands_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "SAVE_INTERVAL_SECONDS", 0.05)
+    remote = DictStore()
+    in_flight, release = threading.Event(), threading.Event()
+    put_text = remote.put_text
+
+    def slow_put(key: str, text: str, content_type: str) -> None:
+        if not in_flight.is_set():
+            in_flight.set()
+            assert release.wait(5)
+        put_text(key, text, content_type)
+
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(2)
+    store.save(journal)
+    remote.put_text = slow_put  # type: ignore[method-assign]
+    with store.saving(journal):
+        run_steps(store, journal, ["s0"])
+        assert in_flight.wait(5)
+        began = time.monotonic()
+        run_steps(store, journal, ["s1"])  # recorded while the upload hangs
+        assert time.monotonic() - began < 1
+        journal.status = "complete"
+        threading.Timer(0.2, release.set).start()
+        store.save(journal)  # waits for the upload in flight, then uploads the end
+    doc = remote.docs[f"runs/{RUN}.json"]
+    assert doc["status"] == "complete" and doc["steps"]["s1"]["status"] == "complete" and doc["step_records"] == 4
+
+
+def test_a_final_save_behind_a_hung_upload_gives_up_after_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "SAVE_INTERVAL_SECONDS", 0.05)
+    monkeypatch.setattr(journal_module, "FINAL_SAVE_WAIT_SECONDS", 0.2)
+    remote = DictStore()
+    in_flight, release = threading.Event(), threading.Event()
+
+    def hung_put(key: str, text: str, content_type: str) -> None:
+        in_flight.set()
+        release.wait(5)
+
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(1)
+    store.save(journal)
+    remote.put_text = hung_put  # type: ignore[method-assign]
+    try:
+        with store.saving(journal):
+            run_steps(store, journal, ["s0"])
+            assert in_flight.wait(5)
+            journal.status = "complete"
+            began = time.monotonic()
+            store.save(journal)
+            assert time.monotonic() - began < 2
+    finally:
+        release.set()
+    assert remote.docs[f"runs/{RUN}.json"]["status"] == "running"  # neither later upload landed
+    assert store.load(RUN).status == "complete"  # type: ignore[union-attr]  # the local copy has it all
+
+
+def test_a_whole_save_includes_the_records_and_drops_the_local_ones(tmp_path: Path) -> None:
+    remote = DictStore()
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(2)
+    store.save(journal)
+    run_steps(store, journal, ["s0", "s1"])
+    journal.status = "complete"
+    store.save(journal)
+    assert not (tmp_path / "runs" / f"{RUN}.steps.jsonl").exists()
+    doc = json.loads((tmp_path / "runs" / f"{RUN}.json").read_text())
+    assert doc["status"] == "complete" and doc["step_records"] == 4 and doc["steps"]["s1"]["status"] == "complete"
+    for reader in (store, JournalStore(tmp_path / "elsewhere", remote)):  # type: ignore[arg-type]
+        loaded = reader.load(RUN)
+        assert loaded is not None and loaded.to_dict() == journal.to_dict()
+
+
+def test_a_resumed_run_numbers_its_records_after_the_loaded_ones(tmp_path: Path) -> None:
+    remote = DictStore()
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(3)
+    store.save(journal)
+    run_steps(store, journal, ["s0"])
+    journal.status = "failed"
+    store.save(journal)
+    resumed = JournalStore(tmp_path / "other", remote).load(RUN)  # type: ignore[arg-type]
+    assert resumed is not None and resumed.step_records == 2
+    again = JournalStore(tmp_path / "other", remote)  # type: ignore[arg-type]
+    again.save(resumed)
+    run_steps(again, resumed, ["s1"])
+    loaded = again.load(RUN)
+    assert loaded is not None and loaded.step_records == 4
+    assert {k: s.status for k, s in loaded.steps.items()} == {"s0": "complete", "s1": "complete", "s2": "pending"}
+
+
+def test_bytes_written_grow_linearly_with_the_steps(tmp_path: Path) -> None:
+    def written(steps: int) -> tuple[int, int]:
+        remote = DictStore()
+        store = JournalStore(tmp_path / f"runs-{steps}", remote)  # type: ignore[arg-type]
+        journal = new_journal(steps)
+        store.save(journal)
+        run_steps(store, journal, list(journal.steps))
+        store.save(journal)
+        local = sum(p.stat().st_size for p in (tmp_path / f"runs-{steps}").iterdir())
+        return remote.bytes_put, local
+
+    small, large = written(50), written(500)
+    assert large[0] < 12 * small[0]  # whole documents at every step would be ~100 times more
+    assert large[0] / 500 < 2000  # bytes per step in the control store
+    assert large[1] < 12 * small[1]  # the local document and records
+    assert large[1] / 500 < 2000
+
+
+def test_an_older_whole_document_journal_loads_as_it_is(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    doc = new_journal(1).to_dict()
+    del doc["step_records"]
+    doc["steps"]["s0"]["status"] = "complete"
+    (runs / f"{RUN}.json").write_text(json.dumps(doc, indent=2))
+    loaded = JournalStore(runs, None).load(RUN)
+    assert loaded is not None and loaded.steps["s0"].status == "complete" and loaded.step_records == 0
+    remote = DictStore()
+    remote.docs[f"runs/{RUN}.json"] = doc
+    from_remote = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
+    assert from_remote is not None and from_remote.steps["s0"].status == "complete"
+
+
+def test_a_record_cut_short_by_a_crash_is_ignored_one_in_the_middle_is_an_error(tmp_path: Path) -> None:
+    store = JournalStore(tmp_path / "runs", None)
+    journal = new_journal(2)
+    store.save(journal)
+    run_steps(store, journal, ["s0"])
+    records = tmp_path / "runs" / f"{RUN}.steps.jsonl"
+    assert records.stat().st_mode & 0o777 == 0o600
+    with records.open("a") as out:
+        out.write('{"number": 3, "step": {"key": "s1", "sl')
+    loaded = store.load(RUN)
+    assert loaded is not None and loaded.steps["s0"].status == "complete" and loaded.steps["s1"].status == "pending"
+    with records.open("a") as out:
+        out.write("\n" + json.dumps({"number": 4, "step": {"key": "s1"}}) + "\n")
+    with pytest.raises(JournalUnreadable, match="line 3 is not valid JSON"):
+        store.load(RUN)
+
+
+def test_latest_reads_the_uploaded_document_from_the_control_store_and_folds_local_records(tmp_path: Path) -> None:
+    remote = DictStore()
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(1)
+    store.save(journal)
+    run_steps(store, journal, ["s0"])
+    assert JournalStore(tmp_path / "runs", None).latest().steps["s0"].status == "complete"  # type: ignore[union-attr]
+    journal.status = "complete"
+    store.save(journal)
+    latest = JournalStore(tmp_path / "elsewhere", remote).latest()  # type: ignore[arg-type]
+    assert latest is not None and latest.steps["s0"].status == "complete"
+
+
+def test_whole_step_records_of_an_earlier_form_apply_and_run_steps_objects_are_ignored(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    journal = new_journal(2)
+    (runs / f"{RUN}.json").write_text(json.dumps(journal.to_dict()))
+    whole = StepRecord("s0", "scale-out", "us-west-2", status="complete", attempts=1)
+    (runs / f"{RUN}.steps.jsonl").write_text(json.dumps({"number": 1, "step": whole.__dict__}) + "\n")
+    loaded = JournalStore(runs, None).load(RUN)
+    assert loaded is not None and loaded.steps["s0"] == whole and loaded.step_records == 1
+    remote = DictStore()
+    remote.docs[f"runs/{RUN}.json"] = journal.to_dict()
+    remote.docs[f"run-steps/{RUN}/00000001.json"] = {"number": 1, "step": whole.__dict__}
+    loaded_remotely = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
+    latest = JournalStore(tmp_path / "third", remote).latest()  # type: ignore[arg-type]
+    for found in (loaded_remotely, latest):
+        assert found is not None and found.steps["s0"].status == "pending" and found.step_records == 0
+
+
+def test_step_records_stay_private_with_a_permissive_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        store = JournalStore(tmp_path / "runs", None)
+        journal = new_journal(1)
+        run_steps(store, journal, ["s0"])
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "runs").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "runs" / f"{RUN}.steps.jsonl").stat().st_mode & 0o777 == 0o600
