@@ -22,6 +22,7 @@ from bench.failover import (
 )
 from standby.config.schema import Capacity
 from standby.failover import model as m
+from standby.state import Assignment
 from standby.state.journal import Journal, StepRecord
 
 WEST, EAST = "us-west-2", "us-east-1"
@@ -74,7 +75,9 @@ def failover_plan(groups: int = 1, drain: float = 90.0) -> list[m.Step]:
             activate=WEST,
         ),
         m.Verify(key="verify", slug="verify", region=WEST, depends_on=("shift-traffic",), activate=WEST),
-        m.RecordRoles(key="record", slug="record", region=WEST, depends_on=("verify",), primary=WEST, standby=EAST),
+        m.RecordRoles(
+            key="record", slug="record", region=WEST, depends_on=("verify",), assignment=Assignment(WEST, EAST)
+        ),
         m.Drain(key="drain", slug="drain", region=EAST, depends_on=("shift-traffic", "verify"), seconds=drain),
         m.FenceGroups(key="fence-primary", slug="fence-primary", region=EAST, depends_on=("drain",), groups=("a",)),
     ]
