@@ -27,7 +27,8 @@ from standby.errors import StandbyError, StepFailed
 from standby.failover.model import FailoverPlan, Step
 from standby.failover.steps import Outcome, StepContext, run_step
 from standby.progress import Event, Reporter, silent
-from standby.state.journal import DONE, Journal, JournalStore, StepRecord
+from standby.state.journal import DONE, Journal, StepRecord
+from standby.state.journal_store import JournalStore
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """Standby's own records, one seam per region: see README.md."""
 
-from standby.state.journal import Journal, JournalStore, StepRecord
+from standby.state.journal import Journal, StepRecord
+from standby.state.journal_store import JournalStore
 from standby.state.lock import RunLock
 from standby.state.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
 from standby.state.notes import EVICTED_RECORD, PRIOR_CAPACITY, Notes, evicted_record_name

@@ -22,7 +22,7 @@ from standby.aws.budget import Budget
 from standby.aws.session import SessionFactory
 from standby.config.schema import Capacity, Config, LoadedConfig
 from standby.errors import StandbyError
-from standby.state.journal import JournalStore
+from standby.state.journal_store import JournalStore
 from standby.state.lock import DEFAULT_TTL_SECONDS, RunLock, finished_mark
 from standby.state.manifest import CapacitySnapshot, Manifest
 from standby.state.notes import EVICTED_RECORD, Notes

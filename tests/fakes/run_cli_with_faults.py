@@ -34,7 +34,7 @@ from standby.aws.session import SessionFactory
 from standby.cli import context
 from standby.cli.main import main
 from standby.failover.controller import Controller
-from standby.state import journal
+from standby.state import journal_store
 from standby.state.lock import TTL_ENV
 from tests.fakes.aws_faults import is_read_only
 
@@ -150,7 +150,7 @@ def install(on_client: Callable[[Any], None]) -> None:
 
 def install_killer(where: str) -> None:
     install(hook_for(where))
-    journal.SAVE_INTERVAL_SECONDS = 86400.0  # no background uploads: the calls do not depend on timing
+    journal_store.SAVE_INTERVAL_SECONDS = 86400.0  # no background uploads: the calls do not depend on timing
     scale = os.environ.get(CLOCK_SCALE_ENV)
     if scale:
         context.Controller = scaled_controller(float(scale))  # type: ignore[misc]

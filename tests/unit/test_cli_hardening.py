@@ -26,10 +26,10 @@ from standby.owner import operator, user_name
 from standby.state.journal import (
     RUN_ID_PATTERN,
     Journal,
-    JournalStore,
     JournalUnreadable,
     check_run_id,
 )
+from standby.state.journal_store import JournalStore
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "webapp" / "standby.toml"

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from standby.state import journal as journal_module
-from standby.state.journal import Journal, JournalStore, JournalUnreadable, StepRecord
+from standby.state import journal_store as journal_module
+from standby.state.journal import Journal, JournalUnreadable, StepRecord
+from standby.state.journal_store import JournalStore
 
 RUN = "20261128T000000Z-failover-ab12"
 

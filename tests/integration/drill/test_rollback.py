@@ -29,7 +29,7 @@ from standby.failover.executor import Executor
 from standby.failover.model import FailoverPlan, Step
 from standby.failover.steps import HANDLERS, Outcome, StepContext
 from standby.state import Journal, RegionStates
-from standby.state.journal import JournalStore
+from standby.state.journal_store import JournalStore
 from tests.fakes.aws_faults import FailOperation, combine
 from tests.fakes.clock import FakeClock
 

@@ -1,0 +1,277 @@
+"""Where the run journal is written, and how.
+
+Kept in a local file and in the control store of the region being activated, so that a crashed or failed run
+can be resumed from either, on this machine or another. The writes are shaped so that a step never waits on the
+control store and the bytes written grow with the number of steps, not with its square:
+
+- ``JournalStore.save``: the whole document, when a run starts, pauses, ends or is refused: locally
+  (``runs/<run_id>.json``) and, compact, in the control store (``runs/<run_id>.json``), awaited for at most
+  ``FINAL_SAVE_WAIT_SECONDS`` behind a background save in flight; a failed upload is logged, not fatal. The
+  document says how many step records it includes (``step_records``).
+- ``JournalStore.record``: at each step start and end, a numbered record appended to ``runs/<run_id>.steps.jsonl``
+  (0600): the step's key and only the fields that changed since the last record of that step (its whole record
+  the first time). No API call: the local copy is the complete truth for a resume on this machine.
+- ``JournalStore.saving``: while a run executes, one background saver uploads the whole document (the last
+  saved one with the records since applied) at most once every ``SAVE_INTERVAL_SECONDS``, and only when records
+  arrived meanwhile, coalescing them all. An upload in flight never blocks a step; a failed one is logged and
+  retried at the next interval.
+
+The trade-off: a resume from another machine reads the control store's document, which may lag the local one by up
+to one interval (and, after a crash, miss that interval's records). Steps are idempotent and each is judged again
+from AWS state when it runs, so a resume from a slightly stale journal re-runs at most the last interval's steps.
+
+Loading reads the document and applies the local records numbered after it, in order. A document without records
+(a whole-document journal of an older version) loads as it is; records whose line holds a whole step (``step``,
+an earlier form) apply as they are; step records stored one object each under ``run-steps/`` (an earlier form)
+are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from standby.state.journal import (
+    JOURNALS_PREFIX,
+    Journal,
+    JournalUnreadable,
+    apply_records,
+    check_run_id,
+    safe_name,
+)
+from standby.state.store import ControlStore
+
+log = logging.getLogger(__name__)
+
+# While a run executes, its document is uploaded at most once per interval (when steps changed meanwhile): a
+# resume from another machine may miss up to this many seconds of steps, and runs them again.
+SAVE_INTERVAL_SECONDS = 5.0
+# How long a save when a run starts, pauses or ends waits for a background upload still in flight.
+FINAL_SAVE_WAIT_SECONDS = 30.0
+
+
+def _private_write(path: Path, text: str) -> None:
+    """Write ``path`` atomically, readable by its owner only (0600)."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(tmp, 0o600)  # a leftover .tmp of another mode keeps its mode through O_TRUNC
+    os.replace(tmp, path)
+
+
+def _compact(doc: Any) -> str:
+    """JSON without indentation (C-encoded, about half the bytes of the indented form)."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _private_append(path: Path, text: str) -> None:
+    """Append ``text`` to ``path`` in one write, creating it readable by its owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+class JournalStore:
+    """Saves a journal locally and in a control store; thread-safe; remote failures are logged, not fatal.
+
+    For each run it keeps a copy of the last whole document with the step records since applied: the reference
+    a record's changed fields are taken against, and what the background saver uploads."""
+
+    def __init__(self, local_dir: Path, remote: ControlStore | None) -> None:
+        self.local_dir = local_dir
+        self.remote = remote
+        self._lock = threading.Lock()  # the local files and the copies
+        self._upload = threading.Lock()  # one upload at a time, so an older document never lands after a newer
+        self._copies: dict[str, Journal] = {}
+        self._versions: dict[str, int] = {}  # per run: bumped by every save and record
+        self._uploaded: dict[str, int] = {}  # per run: the version the control store holds
+
+    def key(self, run_id: str) -> str:
+        return f"{JOURNALS_PREFIX}{run_id}.json"
+
+    def _path(self, run_id: str) -> Path:
+        return self.local_dir / f"{safe_name(run_id)}.json"
+
+    def _records_path(self, run_id: str) -> Path:
+        return self.local_dir / f"{safe_name(run_id)}.steps.jsonl"
+
+    def save(self, journal: Journal) -> None:
+        """The whole document, locally then remotely (awaited, bounded); the local step records it now includes
+        are dropped."""
+        with self._lock:
+            doc = journal.to_dict()
+            self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_write(self._path(journal.run_id), json.dumps(doc, indent=2, sort_keys=True, default=str))
+            self._records_path(journal.run_id).unlink(missing_ok=True)
+            self._copies[journal.run_id] = Journal.from_dict(doc)
+            self._bump(journal.run_id)
+        self._upload_latest(journal.run_id, wait=FINAL_SAVE_WAIT_SECONDS)
+
+    def record(self, journal: Journal, step_key: str) -> None:
+        """Append ``journal``'s record of one step, numbered after the last, as a local line: the fields that
+        changed since the step's last record (all of them the first time). The control store gets it with the
+        next background upload (``saving``) or whole save."""
+        with self._lock:
+            journal.step_records += 1
+            number = journal.step_records
+            step = asdict(journal.steps[step_key])
+            copy = self._copies.get(journal.run_id)
+            known = copy.steps.get(step_key) if copy is not None else None
+            changes = step if known is None else {k: v for k, v in step.items() if getattr(known, k) != v}
+            line = {"number": number, "key": step_key, "set": changes}
+            self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_append(self._records_path(journal.run_id), _compact(line) + "\n")
+            if copy is not None:
+                apply_records(copy, [line], "the journal being written")
+                self._bump(journal.run_id)
+
+    @contextmanager
+    def saving(self, journal: Journal) -> Iterator[None]:
+        """While the block runs, upload ``journal``'s document in the background when step records arrived,
+        at most once every ``SAVE_INTERVAL_SECONDS``; nothing without a control store. The last upload is the
+        caller's ``save`` when the run ends or pauses (inside the block or after it)."""
+        if self.remote is None:
+            yield
+            return
+        stop = threading.Event()
+        saver = threading.Thread(
+            target=self._save_periodically, args=(journal.run_id, stop), name="journal-saver", daemon=True
+        )
+        saver.start()
+        try:
+            yield
+        finally:
+            stop.set()  # not joined: an upload in flight finishes on its own; the final save waits for it
+
+    def _save_periodically(self, run_id: str, stop: threading.Event) -> None:
+        while not stop.wait(SAVE_INTERVAL_SECONDS):
+            try:
+                self._upload_latest(run_id, wait=0)
+            except Exception:  # the saver lives on: the next interval tries again
+                log.warning("journal %s not saved: the background save failed", run_id, exc_info=True)
+
+    def _bump(self, run_id: str) -> None:
+        self._versions[run_id] = self._versions.get(run_id, 0) + 1
+
+    def _upload_latest(self, run_id: str, *, wait: float) -> None:
+        """Upload the run's copy when the control store's is older: the newest version at the time the upload
+        starts. ``wait``: how long to wait for an upload in flight (0: leave it to the next interval)."""
+        remote = self.remote
+        if remote is None:
+            return
+        acquired = self._upload.acquire(timeout=wait) if wait > 0 else self._upload.acquire(blocking=False)
+        if not acquired:
+            if wait > 0:
+                log.warning(
+                    "journal %s not saved in %s: an earlier save still in flight after %.1f s",
+                    run_id,
+                    remote.region,
+                    wait,
+                )
+            return
+        try:
+            with self._lock:
+                version = self._versions.get(run_id, 0)
+                copy = self._copies.get(run_id)
+                if copy is None or version <= self._uploaded.get(run_id, 0):
+                    return
+                doc = copy.to_dict()
+            try:
+                remote.put_text(self.key(run_id), _compact(doc), "application/json")
+            except (ClientError, BotoCoreError) as err:
+                log.warning("journal %s not saved in %s: %s", run_id, remote.region, err)
+                return
+            with self._lock:
+                self._uploaded[run_id] = max(version, self._uploaded.get(run_id, 0))
+        finally:
+            self._upload.release()
+
+    def load(self, run_id: str) -> Journal | None:
+        """The journal of ``run_id`` (checked to be a run id first), local or remote; None when there is none.
+
+        JournalUnreadable when the one found is not valid JSON or not a journal."""
+        path = self.local_dir / f"{check_run_id(run_id)}.json"
+        if path.exists():
+            return self._with_local_records(_read_local(path))
+        if self.remote is not None:
+            key = self.key(run_id)
+            try:
+                doc = self.remote.get(key)
+            except ValueError as err:
+                raise JournalUnreadable(f"s3://{self.remote.bucket}/{key}", f"not valid JSON ({err})") from err
+            if doc is not None:
+                return Journal.parse(doc, f"s3://{self.remote.bucket}/{key}")
+        return None
+
+    def latest(self) -> Journal | None:
+        """The most recent journal, local or remote; unreadable journals are skipped with a warning."""
+        candidates: list[tuple[Journal, bool]] = []  # (document, read from the control store)
+        if self.local_dir.exists():
+            for path in self.local_dir.glob("*.json"):
+                try:
+                    candidates.append((_read_local(path), False))
+                except JournalUnreadable as err:
+                    log.warning("skipped: %s", err.message)
+        if self.remote is not None:
+            try:
+                keys = [k for k in self.remote.keys(JOURNALS_PREFIX) if "/" not in k[len(JOURNALS_PREFIX) :]]
+            except (ClientError, BotoCoreError):
+                keys = []
+            if keys:
+                key = max(keys)
+                source = f"s3://{self.remote.bucket}/{key}"
+                try:
+                    doc = self.remote.get(key)
+                    if doc is not None:
+                        candidates.append((Journal.parse(doc, source), True))
+                except ValueError as err:
+                    log.warning("skipped: the journal %s is unreadable: not valid JSON (%s)", source, err)
+                except JournalUnreadable as err:
+                    log.warning("skipped: %s", err.message)
+        for journal, remote in sorted(candidates, key=lambda c: c[0].started_at, reverse=True):
+            try:
+                return journal if remote else self._with_local_records(journal)
+            except JournalUnreadable as err:
+                log.warning("skipped: %s", err.message)
+        return None
+
+    def _with_local_records(self, journal: Journal) -> Journal:
+        path = self._records_path(journal.run_id)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return journal
+        except (OSError, UnicodeDecodeError) as err:
+            raise JournalUnreadable(str(path), str(err)) from err
+        docs = []
+        for n, line in enumerate(lines, 1):
+            try:
+                docs.append(json.loads(line))
+            except ValueError as err:
+                if n == len(lines):  # a write cut short by a crash: that step's record was never reported
+                    log.warning("the last step record of %s is incomplete and ignored", path)
+                    continue
+                raise JournalUnreadable(str(path), f"line {n} is not valid JSON ({err})") from err
+        return apply_records(journal, docs, str(path))
+
+
+def _read_local(path: Path) -> Journal:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise JournalUnreadable(str(path), str(err)) from err
+    except ValueError as err:
+        raise JournalUnreadable(str(path), f"not valid JSON ({err})") from err
+    return Journal.parse(doc, str(path))
