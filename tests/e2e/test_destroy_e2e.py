@@ -1,10 +1,15 @@
 """`standby destroy` with the real terraform against the emulator, on the smallest stack there is (one SSM
-parameter per region, ``stacks/ssm``): a provisioned project is torn down except its primary."""
+parameter per region, ``stacks/ssm``): a provisioned project is torn down except its primary.
+
+Provisioning refuses a stack whose groups do not match ``[capacity.*]``, so the copy of the stack this test applies
+names the example's one group in the ``autoscaling_group_names`` output (no group is created: only teardown is
+under test)."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,12 +28,22 @@ EAST, WEST = "us-east-1", "us-west-2"
 PARAMETER = "/runner-test/{}"
 
 
+GROUP_OUTPUT = """
+output "autoscaling_group_names" {
+  value = { web = "params-web-${var.region}" }
+}
+"""
+
+
 def project_config(tmp_path: Path, endpoint: str) -> Path:
     """The example's project with one region stack (the SSM parameter) and no DNS stack."""
+    stack = tmp_path / "params-stack"
+    shutil.copytree(STACK, stack)
+    (stack / "groups.tf").write_text(GROUP_OUTPUT)
     text = (REPO / "examples" / "webapp" / "standby.toml").read_text()
     text = text.replace('state_dir = ".standby"', f'state_dir = "{tmp_path / "state"}"')
     text = text.replace('endpoint = "emulator"', f'endpoint = "{endpoint}"')
-    stacks = f'[stacks.params]\npath = "{STACK}"\nscope = "region"\nvars = {{ value = "v1" }}\n\n'
+    stacks = f'[stacks.params]\npath = "{stack}"\nscope = "region"\nvars = {{ value = "v1" }}\n\n'
     text, count = re.subn(r"(?ms)^\[stacks\.region\].*?(?=^\[capacity)", stacks, text)
     assert count == 1, "examples/webapp/standby.toml no longer declares its stacks before [capacity]"
     path = tmp_path / "standby.toml"
