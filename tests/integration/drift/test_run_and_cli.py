@@ -105,6 +105,11 @@ def test_the_scope_comes_from_terraform_outputs_without_a_manifest(
     binary.chmod(0o755)
     monkeypatch.setenv("FAKE_TF_LOG", str(tmp_path / "tf.log"))
     monkeypatch.setenv("FAKE_TF_OUTPUT", json.dumps(outputs))
+    # The outputs do not give the whole contract, so standby reads the state (``show -json``) for the rest: it
+    # holds nothing more here, and the outputs keep their precedence.
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"format_version": "1.0", "values": {"root_module": {"resources": []}}}))
+    monkeypatch.setenv("FAKE_TF_SHOW", str(state))
     report = DriftRun(
         loaded, sessions, RegionStates.of(loaded, sessions), Stacks(loaded, TerraformRunner(str(binary)), {})
     ).run(["parity"])
