@@ -94,7 +94,6 @@ class Plan:
     drift: tuple[ResourceChange, ...] = ()
     output_changes: tuple[str, ...] = ()
     errored: bool = False
-    resources: tuple[PlannedResource, ...] = ()
     # The plan's ``prior_state`` (``{"values": {"root_module": ...}}``): the state as refreshed by the plan.
     prior_state: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     # The plan's resources and outputs as they would be after the apply (unknown values left out); empty when
@@ -114,7 +113,6 @@ class Plan:
             drift=drift,
             output_changes=outputs,
             errored=bool(doc.get("errored", False)),
-            resources=planned_resources((doc.get("planned_values") or {}).get("root_module")),
             prior_state=doc.get("prior_state"),
             planned_values=doc.get("planned_values") or {},
         )
@@ -146,8 +144,12 @@ class Plan:
             text += f" (outputs only: {', '.join(self.output_changes)})"
         return text
 
+    def resources(self) -> tuple[PlannedResource, ...]:
+        """Every managed resource of ``planned_values``, changed or not, modules included."""
+        return planned_resources(self.planned_values.get("root_module"))
+
     def of_type(self, resource_type: str) -> tuple[PlannedResource, ...]:
-        return tuple(r for r in self.resources if r.type == resource_type)
+        return tuple(r for r in self.resources() if r.type == resource_type)
 
     def creates(self, address: str) -> bool:
         """The plan creates this resource (new, or replaced)."""

@@ -25,7 +25,7 @@ from standby.stacks import StackTarget
 from standby.state import Journal, StepRecord
 from standby.state.manifest import Manifest, RegionResources
 from standby.state.roles import Assignment
-from standby.terraform import Plan, PlannedResource, ResourceChange, Workspace
+from standby.terraform import Plan, ResourceChange, Workspace
 from tests.unit.test_failover_planner import EAST, NOW, WEST, group, manifest, observation, plan, records
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,24 +131,24 @@ def test_unreplicated_databases(primary, replicas, unreplicated) -> None:
 def _planned(region: str, role: str, *dbs: tuple[str, str | None, bool]) -> PlannedStack:
     """A region stack's plan holding databases (identifier, replicate_source_db, created by this plan)."""
     resources = tuple(
-        PlannedResource(
-            f"module.database[0].aws_db_instance.this{i}",
-            "aws_db_instance",
-            {
-                "identifier": name,
-                "replicate_source_db": source,
-            },
-        )
+        {
+            "address": f"module.database[0].aws_db_instance.this{i}",
+            "mode": "managed",
+            "type": "aws_db_instance",
+            "values": {"identifier": name, "replicate_source_db": source},
+        }
         for i, (name, source, _) in enumerate(dbs)
     )
     changes = tuple(
-        ResourceChange(r.address, "aws_db_instance", "this", ("create",))
+        ResourceChange(r["address"], "aws_db_instance", "this", ("create",))
         for r, (_, _, created) in zip(resources, dbs, strict=True)
         if created
     )
     workspace = Workspace(f"region/{region}", Path("."), Path("."))
     target = StackTarget("region", "region", region, role, workspace, {})  # type: ignore[arg-type]
-    return PlannedStack(target, Plan(Path("plan"), changes, resources=resources))
+    return PlannedStack(
+        target, Plan(Path("plan"), changes, planned_values={"root_module": {"resources": list(resources)}})
+    )
 
 
 ARN = f"arn:aws:rds:{EAST}:1:db:webapp-db"
