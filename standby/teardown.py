@@ -10,8 +10,10 @@ destroyed in the reverse of their declaration order (provision applies them in t
 
 Every stack is planned first (``plan -destroy``: the exact resources Terraform would destroy) and the saved plan is
 what is applied, so nothing is destroyed that was not shown; a plan that went stale meanwhile is refused by
-Terraform. The caller holds the run lock around planning and destroying, so that no failover starts meanwhile; the
-lock tables go last, after that lock is released (``remove_lock_tables``).
+Terraform. A database the plans would destroy with its data and no final snapshot (not a replica, and
+``skip_final_snapshot = true``) refuses the whole teardown before anything is destroyed. The caller holds the run
+lock around planning and destroying, so that no failover starts meanwhile; the lock tables go last, after that lock
+is released (``remove_lock_tables``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from standby.config.schema import Config
-from standby.errors import StandbyError
+from standby.errors import PreflightFailed, StandbyError
 from standby.progress import Event
 from standby.stacks import StackTarget, StackWork, global_stack
 from standby.state import Assignment
@@ -103,6 +105,24 @@ class Removed:
     detail: str = ""
 
 
+def unsnapshotted_databases(planned: PlannedStage) -> list[str]:
+    """The databases ``planned`` would destroy with their data and no final snapshot (pure): an instance that is not
+    a replica and whose configuration says ``skip_final_snapshot = true``. A replica's data lives in its source.
+    Judged from the state the destroy plan starts from (its ``prior_state``)."""
+    if planned.plan is None:
+        return []
+    doomed = set(planned.doomed)
+    return [
+        f"database {r.values.get('identifier') or r.address} in {planned.stage.label} ({r.address}) would be "
+        "destroyed without a final snapshot (skip_final_snapshot = true)"
+        for r in planned.plan.prior_resources()
+        if r.type == "aws_db_instance"
+        and r.address in doomed
+        and not r.values.get("replicate_source_db")
+        and r.values.get("skip_final_snapshot") is True
+    ]
+
+
 def kept_parts(assignment: Assignment, *, include_primary: bool, keep_control_stores: bool) -> tuple[str, ...]:
     kept = []
     if not include_primary:
@@ -122,6 +142,13 @@ class Teardown(StackWork):
             self.config, self.assignment, include_primary=include_primary, keep_control_stores=keep_control_stores
         )
         planned = tuple(self._plan_stage(stage) for stage in stages)
+        unprotected = [problem for stage in planned for problem in unsnapshotted_databases(stage)]
+        if unprotected:
+            raise PreflightFailed(
+                "destroy refused before any change:\n" + "\n".join(f"  - {p}" for p in unprotected),
+                hint="nothing was destroyed; set skip_final_snapshot = false (with a final_snapshot_identifier) on "
+                "those databases and apply, or snapshot them yourself and remove them with Terraform",
+            )
         kept = kept_parts(self.assignment, include_primary=include_primary, keep_control_stores=keep_control_stores)
         return TeardownPlan(self.assignment, planned, kept)
 

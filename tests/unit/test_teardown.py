@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from standby.config import load_config
-from standby.errors import TerraformError
+from standby.errors import PreflightFailed, TerraformError
 from standby.progress import RecordingReporter
 from standby.stacks import Stacks
 from standby.state.roles import Assignment
@@ -88,9 +88,15 @@ def destroy_plan(*addresses: str) -> dict:
 class DestroyingTerraform:
     """An injectable ``execute``: each workspace's ``plan -destroy`` shows its resources; records every apply."""
 
-    def __init__(self, resources: Mapping[str, Sequence[str]], outputs: Mapping[str, dict]) -> None:
+    def __init__(
+        self,
+        resources: Mapping[str, Sequence[str]],
+        outputs: Mapping[str, dict],
+        prior: Mapping[str, list] | None = None,
+    ) -> None:
         self.resources = resources  # TF_DATA_DIR's workspace key -> addresses
         self.outputs = outputs
+        self.prior = prior or {}  # workspace key -> the prior_state's root module resources
         self.calls: list[tuple[str, str]] = []  # (verb, workspace key)
         self.fail_apply_of: str | None = None
 
@@ -101,7 +107,10 @@ class DestroyingTerraform:
         if verb == "plan":
             assert "-destroy" in argv
         if verb == "show":
-            return Completed(tuple(argv), 0, json.dumps(destroy_plan(*self.resources.get(key, ()))), "", 0.0)
+            doc = destroy_plan(*self.resources.get(key, ()))
+            if key in self.prior:
+                doc["prior_state"] = {"values": {"root_module": {"resources": self.prior[key]}}}
+            return Completed(tuple(argv), 0, json.dumps(doc), "", 0.0)
         if verb == "output":
             return Completed(tuple(argv), 0, json.dumps(self.outputs.get(key, {})), "", 0.0)
         if verb == "apply" and key == self.fail_apply_of:
@@ -231,3 +240,29 @@ def test_destroy_json_names_each_stage_by_part_region_and_stack_first(loaded, te
         ("seconds", 1.3),
         ("detail", "bucket"),
     ]
+
+
+def database(address: str, identifier: str, *, skip_final_snapshot: bool, source: str | None = None) -> dict:
+    values = {"identifier": identifier, "skip_final_snapshot": skip_final_snapshot, "replicate_source_db": source}
+    return {"address": address, "mode": "managed", "type": "aws_db_instance", "values": values}
+
+
+def test_a_database_destroyed_without_a_final_snapshot_refuses_the_teardown(loaded) -> None:
+    removed: list[str] = []
+    outputs = {f"region-{EAST}": lb_outputs(EAST), f"region-{WEST}": lb_outputs(WEST)}
+    prior = {
+        # The standby's replica: its data lives in the primary's; skipping its snapshot loses nothing.
+        f"region-{WEST}": [database("aws_db_instance.this", "db", skip_final_snapshot=True, source="arn:db")],
+        f"region-{EAST}": [database("aws_db_instance.this", "db", skip_final_snapshot=True)],
+    }
+    resources = {f"region-{WEST}": ["aws_db_instance.this"], f"region-{EAST}": ["aws_db_instance.this"]}
+    terraform = DestroyingTerraform(resources, outputs, prior)
+    work = teardown(loaded, terraform, removed)
+    with pytest.raises(PreflightFailed, match=rf"database db in {EAST} .* without a final snapshot") as raised:
+        work.plan(include_primary=True)
+    assert WEST not in str(raised.value)
+    assert not [c for c in terraform.calls if c[0] == "apply"] and removed == []
+
+    kept = DestroyingTerraform(resources, outputs, {**prior, f"region-{EAST}": [database(
+        "aws_db_instance.this", "db", skip_final_snapshot=False)]})  # fmt: skip
+    assert teardown(loaded, kept, []).plan(include_primary=True).destroys == 2
