@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from standby import judgements as j
+from standby.aws import autoscaling
 from standby.aws.session import SessionFactory
+from standby.capacity import capacities_for
+from standby.config.schema import Capacity
 from standby.errors import PreflightFailed, StandbyError
 from standby.progress import Event
 from standby.stacks import StackTarget, StackWork, select_regions, workspace_for
@@ -205,7 +208,16 @@ class Provisioner(StackWork):
         snapshot = observe_capacity(sessions, self.assignment.primary, manifest)
         self.states[self.assignment.standby].save_capacity_snapshot(snapshot)
         self.report(Event(self.assignment.standby, "record", "complete", detail="manifest and capacity snapshot"))
+        if not self.stacks.sizes_groups_through_terraform():
+            self._warm_standby(sessions, manifest)
         return manifest
+
+    def _warm_standby(self, sessions: SessionFactory, manifest: Manifest) -> None:
+        region = self.assignment.standby
+        groups = {key: g.autoscaling_group for key, g in manifest.region(region).groups.items()}
+        wanted = capacities_for(False, self.config.capacity, self.config.scale)
+        for key, status, detail in warm_standby_groups(sessions.client("autoscaling", region), groups, wanted):
+            self.report(Event(region, "warm-standby", status, detail=f"{key}: {detail}"))
 
     def _apply_one(self, planned: PlannedStack) -> AppliedStack:
         target = planned.target
@@ -243,3 +255,32 @@ class Provisioner(StackWork):
                 hint="run `standby provision` again to review and confirm the DNS plan",
             )
         return self._apply_one(fresh)
+
+
+def warm_standby_groups(
+    client: Any, groups: Mapping[str, str], wanted: Mapping[str, Capacity]
+) -> list[tuple[str, str, str]]:
+    """Raise the standby's groups (capacity key -> auto scaling group name) to their warm desired capacity, for a
+    stack that leaves their size to standby (it declares no ``capacity``), within each group's own max_size.
+    Nothing is lowered: provisioning scales nothing in. Returns (key, status, detail) per group acted on:
+    ``complete`` when raised, ``capped`` when max_size keeps it below the wanted capacity."""
+    states = {s.name: s for s in autoscaling.describe_groups(client, sorted(set(groups.values())))}
+    done: list[tuple[str, str, str]] = []
+    for key, capacity in sorted(wanted.items()):
+        state = states.get(groups.get(key, ""))
+        if state is None:
+            continue
+        desired = min(capacity.desired_capacity, state.max_size)
+        if desired < capacity.desired_capacity:
+            done.append(
+                (
+                    key,
+                    "capped",
+                    f"{state.name}'s max_size {state.max_size} is below the standby's desired "
+                    f"{capacity.desired_capacity}: raise max_size in the stack",
+                )
+            )
+        if state.desired_capacity < desired:
+            autoscaling.set_capacity(client, state.name, desired=desired)
+            done.append((key, "complete", f"{state.name}: desired {state.desired_capacity} -> {desired}"))
+    return done

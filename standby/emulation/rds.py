@@ -9,6 +9,11 @@ Promoting an instance that is not a read replica, or one not ``available`` (e.g.
 refused with ``InvalidDBInstanceState`` (HTTP 400), as AWS refuses it.
 
 The emulator can also publish ``AWS/RDS ReplicaLag`` for replicas from a modelled lag (off by default).
+
+An instance created without VpcSecurityGroupIds gets, as on AWS, the default security group of its DB subnet
+group's VPC in its own region. moto gives it the default VPC's group instead, and a read replica the source's
+groups: for a cross-region replica, ids that do not exist in the replica's region. moto also looks a cross-region
+replica's DB subnet group up in the source's region; here it is the replica's own region's.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any
 
 from moto.cloudwatch.models import MetricDatum
 from moto.core.common_models import CloudWatchMetricProvider
+from moto.ec2.models import ec2_backends
 from moto.rds.exceptions import DBInstanceNotFoundError, RDSClientError
-from moto.rds.models import RDSBackend, rds_backends
+from moto.rds.models import DBInstance, RDSBackend, rds_backends
 
 from standby.emulation.state import EmulationState
 
@@ -220,6 +226,42 @@ def install(state: EmulationState) -> RdsEmulation:
     def promote_read_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
         return emulation.promote(self, db_kwargs)
 
+    original_create = RDSBackend.create_db_instance
+    original_replica = RDSBackend.create_db_instance_read_replica
+
+    def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
+        given = bool(db_kwargs.get("vpc_security_group_ids"))
+        created = original_create(self, db_kwargs)
+        if not given and created.db_cluster_identifier is None:
+            _default_security_group(created)
+        return created
+
+    def create_db_instance_read_replica(self: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
+        given = bool(db_kwargs.get("vpc_security_group_ids"))
+        # moto resolves the subnet group's name before the replica has moved to its own region: in the source's.
+        subnet_group = db_kwargs.pop("db_subnet_group_name", None)
+        replica = original_replica(self, db_kwargs)
+        if subnet_group:
+            replica.db_subnet_group_name = subnet_group  # resolved in the replica's region now
+        if not given:
+            _default_security_group(replica)
+        return replica
+
     RDSBackend.describe_db_instances = describe_db_instances  # type: ignore[method-assign]
     RDSBackend.promote_read_replica = promote_read_replica  # type: ignore[method-assign]
+    RDSBackend.create_db_instance = create_db_instance  # type: ignore[method-assign]
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica  # type: ignore[method-assign]
     return emulation
+
+
+def _default_security_group(instance: DBInstance) -> None:
+    """Give ``instance`` the default security group of its subnet group's VPC (else of the default VPC), in its
+    own region, as AWS does when no VpcSecurityGroupIds are given."""
+    ec2 = ec2_backends[instance.account_id][instance.region]
+    subnet_group = getattr(instance, "db_subnet_group", None)
+    vpc_id = subnet_group.vpc_id if subnet_group is not None else getattr(ec2.default_vpc, "id", None)
+    if vpc_id is None:
+        return
+    group = ec2.get_default_security_group(vpc_id)
+    if group is not None:
+        instance.vpc_security_group_ids = [group.id]

@@ -21,7 +21,8 @@ from standby.state.roles import Assignment
 
 CAPACITY_NOT_DECLARED = (
     f"the stack declares no `{CAPACITY_VARIABLE}` variable: standby sizes its groups through the AWS API only "
-    "(failover and failback scale them); `standby provision` leaves their sizes to the stack"
+    "(failover and failback scale them; `standby provision` raises the standby's to their [scale] capacity and "
+    "leaves the primary's to the stack)"
 )
 
 

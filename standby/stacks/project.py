@@ -10,6 +10,7 @@ from standby.errors import StandbyError
 from standby.stacks.declared import DeclaredVariables, read_declared_variables
 from standby.stacks.discovery import Findings, covered_by_outputs, discover
 from standby.stacks.layout import (
+    CAPACITY_VARIABLE,
     StackTarget,
     global_stack,
     global_variables,
@@ -51,6 +52,11 @@ class Stacks:
         if name not in self._declared:
             self._declared[name] = read_declared_variables(self.loaded.resolve(self.config.stacks[name].path))
         return self._declared[name]
+
+    def sizes_groups_through_terraform(self) -> bool:
+        """Whether the region stack declares the ``capacity`` variable (or may: its files could not be read)."""
+        name, _ = self.region_stack()
+        return self.declared_variables(name).declares(CAPACITY_VARIABLE)
 
     def workspace(self, name: str, region: str | None) -> Workspace:
         return workspace_for(self.loaded, name, self.config.stacks[name], region)

@@ -166,3 +166,62 @@ def test_promoted_instance_stops_publishing_replica_lag(emu: str) -> None:
     time.sleep(0.3)
     assert describe(rds, "rep")["DBInstanceStatus"] == "available"
     assert _lag(cloudwatch, "rep") == []
+
+
+def _subnet_group(endpoint: str, region: str, name: str) -> str:
+    """A VPC of its own with a DB subnet group in it; returns the VPC's id."""
+    ec2 = client(endpoint, "ec2", region)
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate("ab")
+    ]
+    client(endpoint, "rds", region).create_db_subnet_group(
+        DBSubnetGroupName=name, DBSubnetGroupDescription=name, SubnetIds=subnets
+    )
+    return vpc
+
+
+def _default_group(endpoint: str, region: str, vpc: str) -> str:
+    groups = client(endpoint, "ec2", region).describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    return str(groups[0]["GroupId"])
+
+
+def test_instances_without_security_groups_get_their_own_vpcs_default_group(emu: str) -> None:
+    east_vpc, west_vpc = _subnet_group(emu, EAST, "orders"), _subnet_group(emu, WEST, "orders")
+    east, west = client(emu, "rds", EAST), client(emu, "rds", WEST)
+    east.create_db_instance(
+        DBInstanceIdentifier="src",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        MasterUsername="admin1",
+        MasterUserPassword="password1",
+        AllocatedStorage=20,
+        DBSubnetGroupName="orders",
+    )
+    source_arn = describe(east, "src")["DBInstanceArn"]
+    west.create_db_instance_read_replica(
+        DBInstanceIdentifier="rep", SourceDBInstanceIdentifier=source_arn, DBSubnetGroupName="orders"
+    )
+
+    def groups(rds: Any, identifier: str) -> list[str]:
+        return [g["VpcSecurityGroupId"] for g in describe(rds, identifier)["VpcSecurityGroups"]]
+
+    # The subnet group's VPC's default group, each in its own region (moto: the default VPC's; the replica the
+    # source's ids, which do not exist in us-west-2).
+    assert groups(east, "src") == [_default_group(emu, EAST, east_vpc)]
+    assert groups(west, "rep") == [_default_group(emu, WEST, west_vpc)]
+    assert describe(west, "rep")["DBSubnetGroup"]["VpcId"] == west_vpc  # its own region's subnet group
+    # Groups that are given are kept.
+    given = client(emu, "ec2", WEST).create_security_group(GroupName="db", Description="db", VpcId=west_vpc)
+    west.create_db_instance_read_replica(
+        DBInstanceIdentifier="rep2",
+        SourceDBInstanceIdentifier=source_arn,
+        DBSubnetGroupName="orders",
+        VpcSecurityGroupIds=[given["GroupId"]],
+    )
+    assert groups(west, "rep2") == [given["GroupId"]]

@@ -1,6 +1,7 @@
 # A "bring your own" region stack, written the way a team writes its own: its own names, an auto scaling group
-# in a local module and one at the top level, an ALB, a database replicated across regions, and no output
-# made for standby. It declares only some of the variables standby injects (no `capacity`, no `tags`).
+# in a local module and one at the top level, an ALB, and no output made for standby. It declares only some of
+# the variables standby injects (no `capacity`, no `tags`). Its database, replicated across regions, is in
+# orders.tf: the end-to-end test runs the stack without that file first, then adds it.
 terraform {
   required_version = ">= 1.5"
   backend "local" {}
@@ -21,21 +22,9 @@ variable "role" {
   type = string
 }
 
-variable "primary_region" {
-  type = string
-}
-
-variable "db_password" {
-  type      = string
-  sensitive = true
-  default   = "not-a-secret-1"
-}
-
 provider "aws" {
   region = var.region
 }
-
-data "aws_caller_identity" "current" {}
 
 data "aws_availability_zones" "here" {
   state = "available"
@@ -100,7 +89,7 @@ module "web" {
   subnet_ids         = aws_subnet.public[*].id
   launch_template_id = aws_launch_template.app.id
   target_group_arns  = [aws_lb_target_group.site.arn]
-  size               = local.is_primary ? 1 : 0
+  size               = local.is_primary ? 2 : 0
 }
 
 # Background workers: named its own way, keyed by its tag.
@@ -124,29 +113,6 @@ resource "aws_autoscaling_group" "queue_consumers" {
 
   lifecycle {
     ignore_changes = [desired_capacity]
-  }
-}
-
-resource "aws_db_subnet_group" "orders" {
-  name       = "${var.project}-orders"
-  subnet_ids = aws_subnet.public[*].id
-}
-
-resource "aws_db_instance" "orders" {
-  identifier          = "${var.project}-orders"
-  instance_class      = "db.t3.micro"
-  allocated_storage   = 20
-  replicate_source_db = local.is_primary ? null : "arn:aws:rds:${var.primary_region}:${data.aws_caller_identity.current.account_id}:db:${var.project}-orders"
-  engine              = local.is_primary ? "postgres" : null
-  username            = local.is_primary ? "orders" : null
-  password            = local.is_primary ? var.db_password : null
-
-  db_subnet_group_name = aws_db_subnet_group.orders.name
-  skip_final_snapshot  = true
-  apply_immediately    = true
-
-  lifecycle {
-    ignore_changes = [replicate_source_db]
   }
 }
 
