@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from standby.aws.documents import texts
 from standby.aws.errors import error_code, is_not_found
 from standby.aws.paging import paged
 from standby.aws.permissions import requires
@@ -37,11 +38,14 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
     """The one reading of an instance's document; ``_settings`` builds on it."""
     return DbInstance(
         identifier=doc["DBInstanceIdentifier"],
-        arn=doc.get("DBInstanceArn", ""),
-        status=doc.get("DBInstanceStatus", ""),
-        engine=doc.get("Engine", ""),
-        engine_version=doc.get("EngineVersion", ""),
-        instance_class=doc.get("DBInstanceClass", ""),
+        **texts(
+            doc,
+            arn="DBInstanceArn",
+            status="DBInstanceStatus",
+            engine="Engine",
+            engine_version="EngineVersion",
+            instance_class="DBInstanceClass",
+        ),
         replica_source=doc.get("ReadReplicaSourceDBInstanceIdentifier") or None,
         replicas=tuple(doc.get("ReadReplicaDBInstanceIdentifiers") or ()),
         parameter_groups=tuple(p.get("DBParameterGroupName", "") for p in doc.get("DBParameterGroups") or ()),
@@ -165,10 +169,9 @@ def _snapshot(doc: dict[str, Any]) -> DbSnapshot:
     created = doc.get("SnapshotCreateTime")
     return DbSnapshot(
         identifier=doc["DBSnapshotIdentifier"],
-        instance=doc.get("DBInstanceIdentifier", ""),
-        status=doc.get("Status", ""),
-        arn=doc.get("DBSnapshotArn", ""),
-        snapshot_type=doc.get("SnapshotType", ""),
+        **texts(
+            doc, instance="DBInstanceIdentifier", status="Status", arn="DBSnapshotArn", snapshot_type="SnapshotType"
+        ),
         created_at=created.timestamp() if hasattr(created, "timestamp") else None,
     )
 
