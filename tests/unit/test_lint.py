@@ -22,10 +22,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def step_types() -> set[type]:
+    """The step kinds a plan holds: every subclass of Step that none subclasses (``GroupStep`` only shares fields)."""
     found = set()
     for module in (model, isolated):
         for _, obj in inspect.getmembers(module, inspect.isclass):
-            if issubclass(obj, Step) and obj is not Step and obj.__module__ == module.__name__:
+            if issubclass(obj, Step) and not obj.__subclasses__() and obj.__module__ == module.__name__:
                 found.add(obj)
     return found
 
