@@ -57,16 +57,25 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
     )
 
 
+IDS_PER_FILTER = 100  # DescribeDBInstances filters take at most 100 values
+
+
 def _instance_docs(client: Any, identifiers: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The documents of the named instances, one call each; a missing identifier is left out, not an error."""
-    for identifier in identifiers:
+    """The documents of the named instances; a missing identifier is left out, not an error. One identifier is
+    described by name; several (identifiers or ARNs) by a ``db-instance-id`` filter of at most 100 a call, paged,
+    so that the calls do not grow with the instances."""
+    unique = sorted(set(identifiers))
+    if len(unique) == 1:
         try:
-            docs = client.describe_db_instances(DBInstanceIdentifier=identifier).get("DBInstances") or []
+            yield from client.describe_db_instances(DBInstanceIdentifier=unique[0]).get("DBInstances") or []
         except ClientError as err:
-            if is_not_found(err):
-                continue
-            raise
-        yield from docs
+            if not is_not_found(err):
+                raise
+        return
+    for start in range(0, len(unique), IDS_PER_FILTER):
+        chunk = unique[start : start + IDS_PER_FILTER]
+        named = [{"Name": "db-instance-id", "Values": chunk}]
+        yield from paged(client, "describe_db_instances", "DBInstances", Filters=named)
 
 
 @requires("rds:DescribeDBInstances")
