@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,17 +40,44 @@ def check_promotion(client: Any, identifier: str) -> PromotionCheck:
     return PromotionCheck(found[0], j.promotion_state(found[0]))
 
 
+# (auto scaling group, its target group or None, desired): one group's capacity as a wait judges it
+CapacityWanted = tuple[str, str | None, int]
+TARGET_HEALTH_WORKERS = 16  # DescribeTargetHealth is one target group a call: these many at a time
+
+
 def check_capacity(asg: Any, elb: Any, group: str, target_group_arn: str | None, desired: int) -> j.Readiness:
     """Describe a group (and its target group's targets) and judge it against ``desired``: only healthy targets that
     are the group's InService instances count (a load balancer keeps stale targets after a scale-in)."""
-    found = autoscaling.describe_groups(asg, [group])
-    if not found:
-        return j.Readiness(False, f"auto scaling group {group} not found", found=False)
-    healthy = None
-    if target_group_arn and elb is not None:
-        targets = elbv2.describe_targets(elb, target_group_arn)
-        healthy = j.healthy_in_service(found[0].in_service_ids, [(t.id, t.state) for t in targets]).healthy
-    return j.capacity_ready(found[0], desired, healthy)
+    wanted = (group, target_group_arn, desired)
+    return check_capacities(asg, elb, [wanted])[wanted]
+
+
+def check_capacities(asg: Any, elb: Any, asked: Iterable[CapacityWanted]) -> dict[CapacityWanted, j.Readiness]:
+    """``check_capacity`` of many groups at once: the groups described together (50 names a call), then the targets
+    of only those target groups whose group has its instances in service and healthy (nothing else can make it
+    ready), several at a time."""
+    wanted = list(dict.fromkeys(asked))
+    found = {g.name: g for g in autoscaling.describe_groups(asg, sorted({w[0] for w in wanted}))}
+    readings: dict[CapacityWanted, j.Readiness] = {}
+    targets_wanted: list[CapacityWanted] = []
+    for w in wanted:
+        group, target_group_arn, desired = w
+        if group not in found:
+            readings[w] = j.Readiness(False, f"auto scaling group {group} not found", found=False)
+            continue
+        readings[w] = j.capacity_ready(found[group], desired, None)
+        if readings[w].ready and target_group_arn and elb is not None:
+            targets_wanted.append(w)
+    arns = sorted({w[1] for w in targets_wanted if w[1]})
+    if arns:
+        with ThreadPoolExecutor(min(len(arns), TARGET_HEALTH_WORKERS), thread_name_prefix="targets") as pool:
+            targets = dict(zip(arns, pool.map(lambda arn: elbv2.describe_targets(elb, arn), arns), strict=True))
+        for w in targets_wanted:
+            group, arn, desired = w
+            states = [(t.id, t.state) for t in targets[arn or ""]]
+            healthy = j.healthy_in_service(found[group].in_service_ids, states).healthy
+            readings[w] = j.capacity_ready(found[group], desired, healthy)
+    return readings
 
 
 def read_replica_lag(client: Any, identifier: str, now: float) -> float | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,19 +51,30 @@ def _group_state(doc: dict[str, Any]) -> GroupState:
     )
 
 
+NAMES_PER_DESCRIBE = 50  # DescribeAutoScalingGroups takes at most 50 names a call
+
+
 @requires("autoscaling:DescribeAutoScalingGroups")
 def describe_groups(client: Any, names: Sequence[str] | None = None) -> list[GroupState]:
-    """Groups by name (all groups when names is None), paging through every result."""
+    """Groups by name (all groups when names is None), 50 names a call, paging through every result; missing
+    names are left out."""
+    return [_group_state(doc) for doc in _group_docs(client, names)]
+
+
+def _group_docs(client: Any, names: Sequence[str] | None) -> Iterator[dict[str, Any]]:
+    """The documents of the named groups (every group when None), in calls of at most 50 names, paged."""
     paginator = client.get_paginator("describe_auto_scaling_groups")
-    kwargs: dict[str, Any] = {}
-    if names is not None:
-        if not names:
-            return []
-        kwargs["AutoScalingGroupNames"] = list(names)
-    groups: list[GroupState] = []
-    for page in paginator.paginate(**kwargs):
-        groups.extend(_group_state(doc) for doc in page.get("AutoScalingGroups") or [])
-    return groups
+    if names is None:
+        calls: list[dict[str, Any]] = [{}]
+    else:
+        unique = sorted(set(names))
+        calls = [
+            {"AutoScalingGroupNames": unique[i : i + NAMES_PER_DESCRIBE]}
+            for i in range(0, len(unique), NAMES_PER_DESCRIBE)
+        ]
+    for kwargs in calls:
+        for page in paginator.paginate(**kwargs):
+            yield from page.get("AutoScalingGroups") or []
 
 
 @requires("autoscaling:UpdateAutoScalingGroup", "autoscaling:SetDesiredCapacity")
@@ -109,17 +120,11 @@ class GroupSpec:
 def describe_group_specs(client: Any, names: Sequence[str]) -> list[GroupSpec]:
     """Groups by name (50 names per call), paging through every result; missing names are left out."""
     specs: list[GroupSpec] = []
-    unique = sorted(set(names))
-    paginator = client.get_paginator("describe_auto_scaling_groups")
-    for start in range(0, len(unique), 50):
-        for page in paginator.paginate(AutoScalingGroupNames=unique[start : start + 50]):
-            for doc in page.get("AutoScalingGroups") or []:
-                template = (
-                    doc.get("LaunchTemplate")
-                    or (doc.get("MixedInstancesPolicy") or {})
-                    .get("LaunchTemplate", {})
-                    .get("LaunchTemplateSpecification")
-                    or {}
-                )
-                specs.append(GroupSpec(_group_state(doc), template.get("Version"), doc.get("HealthCheckType")))
+    for doc in _group_docs(client, names):
+        template = (
+            doc.get("LaunchTemplate")
+            or (doc.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification")
+            or {}
+        )
+        specs.append(GroupSpec(_group_state(doc), template.get("Version"), doc.get("HealthCheckType")))
     return specs

@@ -31,21 +31,33 @@ def describe_vpcs(client: Any) -> list[Vpc]:
 
 
 @requires("ec2:DescribeLaunchTemplateVersions")
-def launch_template_instance_type(client: Any, template_id: str) -> str | None:
-    """The instance type of a launch template's default version."""
-    versions = client.describe_launch_template_versions(LaunchTemplateId=template_id, Versions=["$Default"])
-    for version in versions.get("LaunchTemplateVersions") or []:
-        return (version.get("LaunchTemplateData") or {}).get("InstanceType")
-    return None
+def default_instance_types(client: Any, template_ids: Sequence[str]) -> dict[str, str | None]:
+    """Launch template id -> the instance type of its default version, for every id asked that exists.
+
+    A number of calls that does not grow with the templates asked: one template is described by its id; several
+    (the API takes one id per call) by one describe of every template's ``$Default`` version in the region, paged
+    by 200, keeping the ones asked."""
+    wanted = sorted(set(template_ids))
+    if not wanted:
+        return {}
+    if len(wanted) == 1:
+        params: dict[str, Any] = {"LaunchTemplateId": wanted[0], "Versions": ["$Default"]}
+    else:
+        params = {"Versions": ["$Default"], "MaxResults": 200}
+    found: dict[str, str | None] = {}
+    for doc in paged(client, "describe_launch_template_versions", "LaunchTemplateVersions", **params):
+        if doc.get("LaunchTemplateId") in wanted:
+            found[doc["LaunchTemplateId"]] = (doc.get("LaunchTemplateData") or {}).get("InstanceType")
+    return found
 
 
 @requires("ec2:DescribeInstanceTypes")
 def vcpus_of(client: Any, instance_types: list[str]) -> dict[str, int]:
-    if not instance_types:
-        return {}
+    """Instance type -> default vCPUs, 100 types per call (the API's limit), paged."""
     result: dict[str, int] = {}
-    for doc in paged(client, "describe_instance_types", "InstanceTypes", InstanceTypes=sorted(set(instance_types))):
-        result[doc["InstanceType"]] = int((doc.get("VCpuInfo") or {}).get("DefaultVCpus", 0))
+    for chunk in _chunks(sorted(set(instance_types)), 100):
+        for doc in paged(client, "describe_instance_types", "InstanceTypes", InstanceTypes=chunk):
+            result[doc["InstanceType"]] = int((doc.get("VCpuInfo") or {}).get("DefaultVCpus", 0))
     return result
 
 

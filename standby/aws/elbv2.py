@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from standby.aws.documents import texts
 from standby.aws.paging import paged
 from standby.aws.permissions import requires
 
@@ -17,15 +18,6 @@ class LoadBalancer:
     dns_name: str
     zone_id: str
     state: str
-
-
-@dataclass(frozen=True)
-class TargetHealth:
-    """How many of a target group's registered targets are healthy: a count (``Target`` is one target's state)."""
-
-    target_group_arn: str
-    healthy: int
-    total: int
 
 
 def _load_balancer(doc: dict[str, Any]) -> LoadBalancer:
@@ -41,16 +33,6 @@ def _load_balancer(doc: dict[str, Any]) -> LoadBalancer:
 @requires("elasticloadbalancing:DescribeLoadBalancers")
 def describe_load_balancers(client: Any) -> list[LoadBalancer]:
     return [_load_balancer(doc) for doc in paged(client, "describe_load_balancers", "LoadBalancers")]
-
-
-@requires("elasticloadbalancing:DescribeTargetHealth")
-def describe_target_health(client: Any, target_group_arns: Sequence[str]) -> list[TargetHealth]:
-    result = []
-    for arn in target_group_arns:
-        docs = client.describe_target_health(TargetGroupArn=arn).get("TargetHealthDescriptions") or []
-        healthy = sum(1 for d in docs if (d.get("TargetHealth") or {}).get("State") == "healthy")
-        result.append(TargetHealth(arn, healthy, len(docs)))
-    return result
 
 
 @dataclass(frozen=True)
@@ -74,6 +56,25 @@ def describe_targets(client: Any, target_group_arn: str) -> list[Target]:
         )
         for d in docs
     ]
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    """How many of a target group's registered targets are healthy: a count (``Target`` is one target's state)."""
+
+    target_group_arn: str
+    healthy: int
+    total: int
+
+
+@requires("elasticloadbalancing:DescribeTargetHealth")
+def describe_target_health(client: Any, target_group_arns: Sequence[str]) -> list[TargetHealth]:
+    """Each target group's count of healthy targets, from its targets as ``describe_targets`` reads them."""
+    result = []
+    for arn in target_group_arns:
+        targets = describe_targets(client, arn)
+        result.append(TargetHealth(arn, sum(1 for t in targets if t.state == "healthy"), len(targets)))
+    return result
 
 
 # -- drift inventory: target groups, load balancers and their listeners --------------------------------------
@@ -165,10 +166,7 @@ def describe_target_groups(client: Any, arns: Sequence[str]) -> list[TargetGroup
 def _load_balancer_settings(doc: dict[str, Any]) -> LoadBalancerSettings:
     return LoadBalancerSettings(
         arn=doc["LoadBalancerArn"],
-        name=doc.get("LoadBalancerName", ""),
-        type=doc.get("Type", ""),
-        scheme=doc.get("Scheme", ""),
-        dns_name=doc.get("DNSName", ""),
+        **texts(doc, name="LoadBalancerName", type="Type", scheme="Scheme", dns_name="DNSName"),
         security_group_ids=tuple(sorted(doc.get("SecurityGroups") or ())),
     )
 

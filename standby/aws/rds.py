@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from standby.aws.documents import texts
 from standby.aws.errors import error_code, is_not_found
 from standby.aws.paging import paged
 from standby.aws.permissions import requires
@@ -37,11 +38,14 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
     """The one reading of an instance's document; ``_settings`` builds on it."""
     return DbInstance(
         identifier=doc["DBInstanceIdentifier"],
-        arn=doc.get("DBInstanceArn", ""),
-        status=doc.get("DBInstanceStatus", ""),
-        engine=doc.get("Engine", ""),
-        engine_version=doc.get("EngineVersion", ""),
-        instance_class=doc.get("DBInstanceClass", ""),
+        **texts(
+            doc,
+            arn="DBInstanceArn",
+            status="DBInstanceStatus",
+            engine="Engine",
+            engine_version="EngineVersion",
+            instance_class="DBInstanceClass",
+        ),
         replica_source=doc.get("ReadReplicaSourceDBInstanceIdentifier") or None,
         replicas=tuple(doc.get("ReadReplicaDBInstanceIdentifiers") or ()),
         parameter_groups=tuple(p.get("DBParameterGroupName", "") for p in doc.get("DBParameterGroups") or ()),
@@ -53,16 +57,25 @@ def _instance(doc: dict[str, Any]) -> DbInstance:
     )
 
 
+IDS_PER_FILTER = 100  # DescribeDBInstances filters take at most 100 values
+
+
 def _instance_docs(client: Any, identifiers: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The documents of the named instances, one call each; a missing identifier is left out, not an error."""
-    for identifier in identifiers:
+    """The documents of the named instances; a missing identifier is left out, not an error. One identifier is
+    described by name; several (identifiers or ARNs) by a ``db-instance-id`` filter of at most 100 a call, paged,
+    so that the calls do not grow with the instances."""
+    unique = sorted(set(identifiers))
+    if len(unique) == 1:
         try:
-            docs = client.describe_db_instances(DBInstanceIdentifier=identifier).get("DBInstances") or []
+            yield from client.describe_db_instances(DBInstanceIdentifier=unique[0]).get("DBInstances") or []
         except ClientError as err:
-            if is_not_found(err):
-                continue
-            raise
-        yield from docs
+            if not is_not_found(err):
+                raise
+        return
+    for start in range(0, len(unique), IDS_PER_FILTER):
+        chunk = unique[start : start + IDS_PER_FILTER]
+        named = [{"Name": "db-instance-id", "Values": chunk}]
+        yield from paged(client, "describe_db_instances", "DBInstances", Filters=named)
 
 
 @requires("rds:DescribeDBInstances")
@@ -165,10 +178,9 @@ def _snapshot(doc: dict[str, Any]) -> DbSnapshot:
     created = doc.get("SnapshotCreateTime")
     return DbSnapshot(
         identifier=doc["DBSnapshotIdentifier"],
-        instance=doc.get("DBInstanceIdentifier", ""),
-        status=doc.get("Status", ""),
-        arn=doc.get("DBSnapshotArn", ""),
-        snapshot_type=doc.get("SnapshotType", ""),
+        **texts(
+            doc, instance="DBInstanceIdentifier", status="Status", arn="DBSnapshotArn", snapshot_type="SnapshotType"
+        ),
         created_at=created.timestamp() if hasattr(created, "timestamp") else None,
     )
 

@@ -32,11 +32,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Marker:
-    """One canary write: its key, its sequence number and when it was written (the RPO estimate's evidence)."""
+    """One canary write: its key and when it was written (the RPO estimate's evidence)."""
 
     key: str
-    seq: int
     written_at: float
+
+    @classmethod
+    def arrived(cls, key: str, document: Any) -> Marker | None:
+        """The marker as the document that arrived under ``key`` says it (its own timestamp, not what was meant to
+        be written); None when the document is not a marker."""
+        if not isinstance(document, dict) or "written_at" not in document:
+            return None
+        return cls(key, float(document["written_at"]))
 
 
 @dataclass(frozen=True)
@@ -143,17 +150,15 @@ class Canary:
         key = f"{self.run_prefix}{self._seq:06d}.json"
         document = {"run_id": self.run_id, "seq": self._seq, "written_at": now, "region": self.primary_region}
         s3.put_json(self._writer, self.primary_bucket, key, document)
-        self._written[key] = Marker(key, self._seq, now)
+        self._written[key] = Marker(key, now)
         self._seq += 1
 
     def _poll(self, now: float) -> None:
         fresh = [k for k in s3.list_keys(self._reader, self.standby_bucket, self.run_prefix) if k not in self._arrived]
         for key in fresh:
-            # Read what arrived on the standby side (not what we meant to write): the marker's own timestamp.
-            document = s3.get_json(self._reader, self.standby_bucket, key)
-            if not isinstance(document, dict) or "written_at" not in document:
-                continue
-            self._arrived[key] = (now, Marker(key, int(document.get("seq", -1)), float(document["written_at"])))
+            marker = Marker.arrived(key, s3.get_json(self._reader, self.standby_bucket, key))
+            if marker is not None:
+                self._arrived[key] = (now, marker)
 
     def wait_replicated(self, timeout: float) -> bool:
         """Before the measured part: wait (on the clock) until the first marker reaches the standby bucket."""

@@ -3,6 +3,7 @@ demoted region (time-boxed, never waited on beyond its budget)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from standby.aws.session import SessionFactory
 from standby.clock import Clock
 from standby.config.schema import Capacity, Config
 from standby.errors import StepFailed
+from standby.failover.capacity_polls import CapacityPolls
 from standby.state import Notes, RegionStates
 
 AWS_ERRORS = (ClientError, BotoCoreError)
@@ -43,6 +45,16 @@ class StepContext:
     clock: Clock
     run_id: str
     reseed: Reseeder | None = None
+    _capacity_polls: dict[str, CapacityPolls] = field(default_factory=dict, repr=False)
+    _polls_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def capacity_polls(self, region: str) -> CapacityPolls:
+        """The capacity readings shared by this run's wait-healthy steps in ``region`` (one describe per round)."""
+        with self._polls_lock:
+            if region not in self._capacity_polls:
+                asg, elb = self.sessions.client("autoscaling", region), self.sessions.client("elbv2", region)
+                self._capacity_polls[region] = CapacityPolls(asg, elb, self.clock)
+            return self._capacity_polls[region]
 
     def notes(self, region: str) -> Notes:
         return self.states[region].notes()

@@ -112,21 +112,25 @@ class PromoteDb(Step):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ScaleGroup(Step):
-    """Set an Auto Scaling group's capacity to ``target`` (a scale-out records the prior capacity first)."""
+class GroupStep(Step):
+    """What the steps on one capacity group have: its name in ``[capacity]`` and its auto scaling group."""
 
     group: str
     autoscaling_group: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleGroup(GroupStep):
+    """Set an Auto Scaling group's capacity to ``target`` (a scale-out records the prior capacity first)."""
+
     target: Capacity
     restore_prior: bool = False  # scale back to the capacity recorded before standby changed it
 
 
 @dataclass(frozen=True, kw_only=True)
-class WaitHealthy(Step):
+class WaitHealthy(GroupStep):
     """Wait until a group has ``desired`` instances in service behind healthy targets."""
 
-    group: str
-    autoscaling_group: str
     target_group_arn: str | None
     desired: int
     timeout_seconds: float = 900.0

@@ -177,15 +177,14 @@ def _quota(sessions: SessionFactory, region: str) -> float | None:
 
 
 def _vcpus(sessions: SessionFactory, region: str, obs: RegionObservation) -> dict[str, int]:
+    """Auto scaling group -> vCPUs of one instance of its launch template's default version: one describe of the
+    templates and one of their instance types, however many groups."""
     client: Any = sessions.client("ec2", region)
+    templates = {name: g.launch_template_id for name, g in obs.groups.items() if g.launch_template_id}
     try:
-        types = {
-            name: ec2.launch_template_instance_type(client, g.launch_template_id)
-            for name, g in obs.groups.items()
-            if g.launch_template_id
-        }
+        types = ec2.default_instance_types(client, list(templates.values()))
         per_type = ec2.vcpus_of(client, [t for t in types.values() if t])
     except AWS_ERRORS as err:
         log.info("instance sizes unknown in %s: %s", region, _short(err))
         return {}
-    return {name: per_type.get(t or "", 0) for name, t in types.items()}
+    return {name: per_type.get(types.get(template) or "", 0) for name, template in templates.items()}

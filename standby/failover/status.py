@@ -8,7 +8,7 @@ region is down. A report is written however a run ends and never hides how it en
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from standby.config.schema import LoadedConfig
@@ -33,6 +33,12 @@ class LastRun:
     rto_seconds: float | None
     steps: dict[str, str]  # step key -> its status
 
+    @classmethod
+    def told_by(cls, journal: Journal) -> LastRun:
+        """The run as its journal tells it: the journal's fields of these names, each step by its status."""
+        told = {f.name: getattr(journal, f.name) for f in fields(cls) if f.name != "steps"}
+        return cls(**told, steps={key: step.status for key, step in journal.steps.items()})
+
 
 @dataclass(frozen=True)
 class RunStatus:
@@ -52,17 +58,7 @@ def run_status(current: Assignment, home: Assignment, latest: Journal | None) ->
         standby=current.standby,
         home=home,
         failed_over=current != home,
-        last_run=None
-        if latest is None
-        else LastRun(
-            run_id=latest.run_id,
-            kind=latest.kind,
-            status=latest.status,
-            started_at=latest.started_at,
-            ended_at=latest.ended_at,
-            rto_seconds=latest.rto_seconds,
-            steps={k: s.status for k, s in latest.steps.items()},
-        ),
+        last_run=None if latest is None else LastRun.told_by(latest),
     )
 
 

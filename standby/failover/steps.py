@@ -123,11 +123,11 @@ def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
 
 
 def run_wait_healthy(ctx: StepContext, step: WaitHealthy) -> Outcome:
-    client = ctx.sessions.client("autoscaling", step.region)
-    lb = ctx.sessions.client("elbv2", step.region)
+    """Wait on the region's shared capacity readings: every wait there is answered by the same describes."""
+    polls = ctx.capacity_polls(step.region)
 
     def probe() -> j.Readiness | None:
-        readiness = probes.check_capacity(client, lb, step.autoscaling_group, step.target_group_arn, step.desired)
+        readiness = polls.readiness(step.autoscaling_group, step.target_group_arn, step.desired)
         if not readiness.found:
             raise StepFailed(readiness.reason)
         if not readiness.ready:

@@ -234,7 +234,7 @@ PLAN_CALLS: tuple[CallSpec, ...] = (
     _call(sts.caller_account, ACTIVATE),
     _call(cloudwatch.latest_metric, ACTIVATE),
     _call(servicequotas.quota_value, ACTIVATE),
-    _call(ec2.launch_template_instance_type, ACTIVATE),
+    _call(ec2.default_instance_types, ACTIVATE),
     _call(ec2.vcpus_of, ACTIVATE),
     _call(autoscaling.describe_groups, DEMOTE, best_effort=True),
     _call(rds.describe_instances, DEMOTE, best_effort=True),

@@ -10,6 +10,7 @@ listed too but never fails the lint: it is a planned switchover and needs both r
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ def dependency(call: Call, activate: str, demote: str) -> str | None:
     return None
 
 
-def findings(calls: list[Call], activate: str, demote: str) -> list[Finding]:
+def findings(calls: Iterable[Call], activate: str, demote: str) -> list[Finding]:
     found = []
     for call in calls:
         why = dependency(call, activate, demote)
@@ -52,16 +53,36 @@ def findings(calls: list[Call], activate: str, demote: str) -> list[Finding]:
 
 
 @dataclass(frozen=True)
+class PlanLint:
+    """Every call of one plan, and those of them that make it depend on what an outage takes away."""
+
+    calls: tuple[Call, ...]
+    dependencies: tuple[Finding, ...]
+
+    @classmethod
+    def of(cls, plan: FailoverPlan, config: Config) -> PlanLint:
+        calls = tuple(plan_calls(plan, config))
+        return cls(calls, tuple(findings(calls, plan.activate, plan.demote)))
+
+
+@dataclass(frozen=True)
 class ModeLint:
-    """The lint of one traffic mode: every call of its failover and failback plans, and the failover's problems."""
+    """The lint of one traffic mode: its failover and failback plans'; the failover's dependencies fail it, the
+    failback's are expected (a planned switchover) and only reported."""
 
     mode: str
     activate: str
     demote: str
-    failover: tuple[Call, ...]
-    failback: tuple[Call, ...]
-    problems: tuple[Finding, ...]  # the failover's dependencies: any fails the lint
-    failback_dependencies: tuple[Finding, ...] = ()  # expected (a planned switchover); reported only
+    failover: PlanLint
+    failback: PlanLint
+
+    @property
+    def problems(self) -> tuple[Finding, ...]:
+        return self.failover.dependencies
+
+    @property
+    def failback_dependencies(self) -> tuple[Finding, ...]:
+        return self.failback.dependencies
 
     @property
     def passed(self) -> bool:
@@ -75,8 +96,8 @@ class ModeLint:
             "passed": self.passed,
             "problems": [f.__dict__ for f in self.problems],
             "failback_dependencies": [f.__dict__ for f in self.failback_dependencies],
-            "failover": [dataclasses.asdict(c) for c in self.failover],
-            "failback": [dataclasses.asdict(c) for c in self.failback],
+            "failover": [dataclasses.asdict(c) for c in self.failover.calls],
+            "failback": [dataclasses.asdict(c) for c in self.failback.calls],
         }
 
 
@@ -111,16 +132,12 @@ def with_mode(config: Config, mode: str) -> Config:
 
 def lint_mode(config: Config, mode: str, failover: FailoverPlan, failback: FailoverPlan) -> ModeLint:
     cfg = with_mode(config, mode)
-    over = plan_calls(failover, cfg)
-    back = plan_calls(failback, cfg)
     return ModeLint(
         mode=mode,
         activate=failover.activate,
         demote=failover.demote,
-        failover=tuple(over),
-        failback=tuple(back),
-        problems=tuple(findings(over, failover.activate, failover.demote)),
-        failback_dependencies=tuple(findings(back, failback.activate, failback.demote)),
+        failover=PlanLint.of(failover, cfg),
+        failback=PlanLint.of(failback, cfg),
     )
 
 
@@ -137,7 +154,7 @@ def render_text(report: LintReport) -> str:
     for mode, result in report.modes.items():
         verdict = "passes" if result.passed else "FAILS: the recovery path depends on what an outage takes away"
         lines += ["", f"traffic mode {mode} ({result.activate} activated, {result.demote} demoted): {verdict}"]
-        for kind, calls in (("failover", result.failover), ("failback", result.failback)):
+        for kind, calls in (("failover", result.failover.calls), ("failback", result.failback.calls)):
             lines.append(f"  {kind}:")
             for c in calls:
                 effort = " (best effort)" if c.best_effort else ""

@@ -22,10 +22,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def step_types() -> set[type]:
+    """The step kinds a plan holds: every subclass of Step that none subclasses (``GroupStep`` only shares fields)."""
     found = set()
     for module in (model, isolated):
         for _, obj in inspect.getmembers(module, inspect.isclass):
-            if issubclass(obj, Step) and obj is not Step and obj.__module__ == module.__name__:
+            if issubclass(obj, Step) and not obj.__subclasses__() and obj.__module__ == module.__name__:
                 found.add(obj)
     return found
 
@@ -106,7 +107,7 @@ def test_records_mode_fails_and_health_check_mode_passes() -> None:
     report = lint(config, plans)  # type: ignore[arg-type]
     assert report.passed and report.configured == "health-check"
     # the fences and the switch reset in the demoted region are listed, as best effort
-    demoted = [c for c in report.verdict().failover if c.region == "us-east-1"]
+    demoted = [c for c in report.verdict().failover.calls if c.region == "us-east-1"]
     assert demoted and all(c.best_effort for c in demoted)
     assert {"fence-writes", "fence-primary", "shift-traffic"} <= {c.step for c in demoted}
     # the failback needs both regions: listed, never failing the lint

@@ -52,7 +52,7 @@ def attempted(recorder: CallRecorder) -> set[tuple[str, str]]:
 
 def listed(report: LintReport, mode: str) -> dict[tuple[str, str], bool]:
     """(IAM action, region) -> best effort, for every call the lint lists for the failover in ``mode``."""
-    return {(c.action, c.region): c.best_effort for c in report.verdict(mode).failover}
+    return {(c.action, c.region): c.best_effort for c in report.verdict(mode).failover.calls}
 
 
 @pytest.fixture

@@ -1,0 +1,130 @@
+"""CapacityPolls: the wait-healthy steps of a region share their describes, and each is answered only from AWS
+state read after it asked."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from standby.failover.capacity_polls import CapacityPolls
+from tests.fakes.clock import FakeClock
+
+
+class _Aws:
+    """Groups (name -> in-service count) behind one target group each; every call recorded."""
+
+    def __init__(self, groups: dict[str, int], *, delay: float = 0.0) -> None:
+        self.groups = dict(groups)
+        self.delay = delay
+        self.describes: list[list[str]] = []
+        self.target_calls: list[str] = []
+        self.fail: Exception | None = None
+        self.gate: threading.Event | None = None  # when set to an Event, a describe waits for it
+        self.entered = threading.Event()
+
+    def get_paginator(self, operation: str) -> _Aws:
+        return self
+
+    def paginate(self, AutoScalingGroupNames: list[str]) -> list[dict[str, Any]]:
+        self.describes.append(list(AutoScalingGroupNames))
+        seen = dict(self.groups)  # the state as of the call: what changes while it is answered is not in it
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(5)
+        time.sleep(self.delay)
+        if self.fail is not None:
+            raise self.fail
+        docs = []
+        for name in AutoScalingGroupNames:
+            if name not in seen:
+                continue
+            instances = [
+                {"InstanceId": f"{name}-i{k}", "LifecycleState": "InService", "HealthStatus": "Healthy"}
+                for k in range(seen[name])
+            ]
+            docs.append(
+                {"AutoScalingGroupName": name, "MinSize": 0, "MaxSize": 8, "DesiredCapacity": 2, "Instances": instances}
+            )
+        return [{"AutoScalingGroups": docs}]
+
+    def describe_target_health(self, TargetGroupArn: str) -> dict[str, Any]:
+        self.target_calls.append(TargetGroupArn)
+        name = TargetGroupArn.rsplit("/", 1)[-1]
+        docs = [
+            {"Target": {"Id": f"{name}-i{k}"}, "TargetHealth": {"State": "healthy"}} for k in range(self.groups[name])
+        ]
+        return {"TargetHealthDescriptions": docs}
+
+
+def _tg(name: str) -> str:
+    return f"arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/{name}"
+
+
+def test_concurrent_waits_share_their_rounds() -> None:
+    names = [f"g{i:03d}" for i in range(120)]
+    aws = _Aws(dict.fromkeys(names, 2), delay=0.05)
+    polls = CapacityPolls(aws, aws, FakeClock())
+    start = threading.Barrier(len(names))
+    results: dict[str, Any] = {}
+
+    def wait(name: str) -> None:
+        start.wait()
+        results[name] = polls.readiness(name, _tg(name), 2)
+
+    threads = [threading.Thread(target=wait, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert all(results[n].ready for n in names)
+    assert all(len(chunk) <= 50 for chunk in aws.describes)
+    # 120 waits, and far fewer describes than one each: a first round, then one for all who asked meanwhile.
+    assert len(aws.describes) <= 3 * 3
+    assert sorted(aws.target_calls) == sorted(_tg(n) for n in names)  # each target group once: all were ready
+
+
+def test_target_health_is_read_only_for_groups_in_service() -> None:
+    aws = _Aws({"up": 2, "booting": 0})
+    polls = CapacityPolls(aws, aws, FakeClock())
+    assert not polls.readiness("booting", _tg("booting"), 2).ready
+    assert aws.target_calls == []
+    assert polls.readiness("up", _tg("up"), 2).ready
+    assert aws.target_calls == [_tg("up")]
+
+
+def test_a_reading_is_never_older_than_the_ask() -> None:
+    aws = _Aws({"g": 0})
+    clock = FakeClock()
+    polls = CapacityPolls(aws, aws, clock)
+    aws.gate = threading.Event()
+    first: list[Any] = []
+    leader = threading.Thread(target=lambda: first.append(polls.readiness("g", _tg("g"), 2)))
+    leader.start()
+    assert aws.entered.wait(5)  # the first round has read the group: not in service
+    aws.groups["g"] = 2  # now in service, while that round is still running
+    later: list[Any] = []
+    follower = threading.Thread(target=lambda: later.append(polls.readiness("g", _tg("g"), 2)))
+    follower.start()
+    time.sleep(0.1)
+    aws.gate.set()
+    leader.join(5)
+    follower.join(5)
+    assert not first[0].ready
+    assert later[0].ready  # from a round that started after it asked, not the one in flight
+    assert len(aws.describes) == 2
+    assert clock.sleeps and clock.sleeps[-1] == pytest.approx(2.0)  # rounds at least the interval apart
+
+
+def test_a_missing_group_and_an_aws_error_reach_the_wait() -> None:
+    aws = _Aws({})
+    polls = CapacityPolls(aws, aws, FakeClock())
+    assert polls.readiness("gone", None, 1).found is False
+    aws.fail = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeAutoScalingGroups")
+    with pytest.raises(ClientError):
+        polls.readiness("gone", None, 1)
+    aws.fail = None
+    assert polls.readiness("gone", None, 1).found is False  # a failed round leaves the next ones working
