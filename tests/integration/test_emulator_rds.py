@@ -33,7 +33,8 @@ def emu(clean_emulator: str) -> Iterator[str]:
     set_latencies(clean_emulator, DEFAULT_PROMOTION_SECONDS, DEFAULT_INSYNC_SECONDS)
 
 
-def make_pair(rds: Any, source: str = "src", replica: str = "rep") -> None:
+def make_source(rds: Any, source: str = "src", **extra: Any) -> str:
+    """A small postgres instance (``extra``: more CreateDBInstance parameters); returns its ARN."""
     rds.create_db_instance(
         DBInstanceIdentifier=source,
         Engine="postgres",
@@ -41,7 +42,13 @@ def make_pair(rds: Any, source: str = "src", replica: str = "rep") -> None:
         MasterUsername="admin1",
         MasterUserPassword="password1",
         AllocatedStorage=20,
+        **extra,
     )
+    return str(describe(rds, source)["DBInstanceArn"])
+
+
+def make_pair(rds: Any, source: str = "src", replica: str = "rep") -> None:
+    make_source(rds, source)
     rds.create_db_instance_read_replica(DBInstanceIdentifier=replica, SourceDBInstanceIdentifier=source)
 
 
@@ -106,15 +113,7 @@ def test_cross_region_promotion_ends_the_link_in_both_regions(emu: str) -> None:
     set_latencies(emu, promotion_seconds=10)
     set_time_scale(emu, 0.02)  # 0.2 s real
     east, west = client(emu, "rds", EAST), client(emu, "rds", WEST)
-    east.create_db_instance(
-        DBInstanceIdentifier="src",
-        Engine="postgres",
-        DBInstanceClass="db.t3.micro",
-        MasterUsername="admin1",
-        MasterUserPassword="password1",
-        AllocatedStorage=20,
-    )
-    source_arn = describe(east, "src")["DBInstanceArn"]
+    source_arn = make_source(east)
     west.create_db_instance_read_replica(DBInstanceIdentifier="rep", SourceDBInstanceIdentifier=source_arn)
     assert describe(west, "rep")["ReadReplicaSourceDBInstanceIdentifier"] == source_arn
     assert len(describe(east, "src")["ReadReplicaDBInstanceIdentifiers"]) == 1
@@ -196,16 +195,7 @@ def _default_group(endpoint: str, region: str, vpc: str) -> str:
 def test_instances_without_security_groups_get_their_own_vpcs_default_group(emu: str) -> None:
     east_vpc, west_vpc = _subnet_group(emu, EAST, "orders"), _subnet_group(emu, WEST, "orders")
     east, west = client(emu, "rds", EAST), client(emu, "rds", WEST)
-    east.create_db_instance(
-        DBInstanceIdentifier="src",
-        Engine="postgres",
-        DBInstanceClass="db.t3.micro",
-        MasterUsername="admin1",
-        MasterUserPassword="password1",
-        AllocatedStorage=20,
-        DBSubnetGroupName="orders",
-    )
-    source_arn = describe(east, "src")["DBInstanceArn"]
+    source_arn = make_source(east, DBSubnetGroupName="orders")
     west.create_db_instance_read_replica(
         DBInstanceIdentifier="rep", SourceDBInstanceIdentifier=source_arn, DBSubnetGroupName="orders"
     )
