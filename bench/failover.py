@@ -236,13 +236,25 @@ class SimulatedAws:
 # -- one size -------------------------------------------------------------------------------------------------
 
 
-def bench_config(home: Path, groups: Sequence[str], max_parallel: int | None) -> LoadedConfig:
-    """The example's config with ``groups`` as its capacity groups; its timeouts are the config's own."""
+def declared_expectations(model: LatencyModel) -> dict[str, int]:
+    """The ``[failover] expected_*_seconds`` a team would declare after a drill measured this model's latencies."""
+    return {
+        "expected_healthy_seconds": round(model.instance_bootstrap),
+        "expected_promotion_seconds": round(model.promotion),
+        "expected_dns_seconds": round(model.dns_insync),
+    }
+
+
+def bench_config(
+    home: Path, groups: Sequence[str], max_parallel: int | None, expectations: Mapping[str, int] | None = None
+) -> LoadedConfig:
+    """The example's config with ``groups`` as its capacity groups; its timeouts are the config's own; with
+    ``expectations``, the ``[failover] expected_*_seconds`` declared."""
     path = home / "standby.toml"
     path.write_text(example_config_text(None, home / "state"))
     loaded = load_config(path)
     config = loaded.config
-    failover_updates: dict[str, Any] = {}
+    failover_updates: dict[str, Any] = dict(expectations or {})
     if max_parallel is not None:
         failover_updates["max_parallel"] = max_parallel
     config = config.model_copy(
@@ -255,7 +267,9 @@ def bench_config(home: Path, groups: Sequence[str], max_parallel: int | None) ->
     return loaded.model_copy(update={"config": config})
 
 
-def run_size(count: int, scale: float, model: LatencyModel, max_parallel: int | None) -> dict[str, Any]:
+def run_size(
+    count: int, scale: float, model: LatencyModel, max_parallel: int | None, *, expected: bool = True
+) -> dict[str, Any]:
     from moto import mock_aws  # a test dependency: imported when the benchmark runs, not when bench is imported
 
     home = Path(tempfile.mkdtemp(prefix="standby-bench-failover-"))
@@ -264,7 +278,9 @@ def run_size(count: int, scale: float, model: LatencyModel, max_parallel: int | 
         with mock_aws():
             clock = ScaledClock(scale, start=time.time())
             try:
-                loaded = bench_config(home, group_names(count), max_parallel)
+                loaded = bench_config(
+                    home, group_names(count), max_parallel, declared_expectations(model) if expected else None
+                )
                 target = Target(None, emulator=True)
                 build_world(SessionFactory(target=target), loaded.config, group_names(count), taken_at=clock.now())
                 setup_seconds = time.perf_counter() - real_started
@@ -284,6 +300,7 @@ def run_size(count: int, scale: float, model: LatencyModel, max_parallel: int | 
                 journal = ctl.execute(planned)
                 return measure(count, planned.plan, journal, sim, model, plan_seconds) | {
                     "max_parallel": loaded.config.failover.max_parallel,
+                    "expectations": declared_expectations(model) if expected else None,
                     "journal": {
                         "saves": sim.journal_saves,
                         "bytes_uploaded": sim.journal_bytes,
@@ -490,6 +507,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-parallel", default="", help="executor workers, e.g. 64,1024 (default: the config's [failover] value)"
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the waits' jitter")
+    parser.add_argument(
+        "--no-expected",
+        action="store_true",
+        help="declare no [failover] expected_*_seconds (by default the model's latencies are declared, as a team "
+        "would after a drill measured them)",
+    )
     return parser.parse_args(argv)
 
 
@@ -508,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for max_parallel in workers:
             random.seed(args.seed)
             print(f"{count} group(s) per region, workers {max_parallel or 'default'} ...", file=sys.stderr, flush=True)
-            r = run_size(count, args.scale, model, max_parallel)
+            r = run_size(count, args.scale, model, max_parallel, expected=not args.no_expected)
             results.append(r)
             print(
                 f"  {r['status']}: wall {r['wall_s']}s, lower bound {r['lower_bound_s']}s, ratio {r['ratio']}, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -70,14 +70,22 @@ def check_capacities(asg: Any, elb: Any, asked: Iterable[CapacityWanted]) -> dic
             targets_wanted.append(w)
     arns = sorted({w[1] for w in targets_wanted if w[1]})
     if arns:
-        with ThreadPoolExecutor(min(len(arns), TARGET_HEALTH_WORKERS), thread_name_prefix="targets") as pool:
-            targets = dict(zip(arns, pool.map(lambda arn: elbv2.describe_targets(elb, arn), arns), strict=True))
+        targets = describe_targets_of(elb, arns)
         for w in targets_wanted:
             group, arn, desired = w
             states = [(t.id, t.state) for t in targets[arn or ""]]
             healthy = j.healthy_in_service(found[group].in_service_ids, states).healthy
             readings[w] = j.capacity_ready(found[group], desired, healthy)
     return readings
+
+
+def describe_targets_of(elb: Any, arns: Sequence[str]) -> dict[str, list[elbv2.Target]]:
+    """The targets of each target group, ``TARGET_HEALTH_WORKERS`` target groups at a time (one call each: AWS
+    has no call for several)."""
+    if not arns:
+        return {}
+    with ThreadPoolExecutor(min(len(arns), TARGET_HEALTH_WORKERS), thread_name_prefix="targets") as pool:
+        return dict(zip(arns, pool.map(lambda arn: elbv2.describe_targets(elb, arn), arns), strict=True))
 
 
 def read_replica_lag(client: Any, identifier: str, now: float) -> float | None:

@@ -83,6 +83,23 @@ class FailoverSettings(StrictModel):
     promote_timeout_seconds: Seconds = 1800
     healthy_timeout_seconds: Seconds = 900
     dns_timeout_seconds: Seconds = 300
+    expected_healthy_seconds: Seconds | None = Field(
+        default=None,
+        description="How long the standby's new instances usually take to be in service behind healthy targets "
+        "(a drill's wait-healthy step measures it). Until then the waits poll sparsely, closing in on it; after "
+        "it, and always when unset, every 2 s or 2 % of the time waited. Fewer calls; never a later answer when "
+        "the instances are ready at or after this time.",
+    )
+    expected_promotion_seconds: Seconds | None = Field(
+        default=None,
+        description="How long a replica's promotion usually takes (a drill's promote-db step measures it); "
+        "polled as expected_healthy_seconds.",
+    )
+    expected_dns_seconds: Seconds | None = Field(
+        default=None,
+        description="How long a Route53 change usually takes to be INSYNC (the shift-traffic step measures it); "
+        "polled as expected_healthy_seconds.",
+    )
     snapshot_max_age_seconds: int = Field(default=86400, gt=0, le=MAX_SNAPSHOT_AGE_SECONDS)
     approve_before: Annotated[list[str], AfterValidator(_step_slugs)] = Field(
         default_factory=list,

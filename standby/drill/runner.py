@@ -309,10 +309,10 @@ class DrillRunner:
 
     def _before_drill(self, obs: Observation, region: str) -> Observation:
         """The observation with each group at the capacity noted before the drill scaled it out (where noted)."""
-        notes = self.ctl.states[region].notes()
+        noted = self.ctl.states[region].notes().all("asg")
         groups = {}
         for name, state in obs.activate.groups.items():
-            prior = notes.get("asg", name).get(j.PRIOR_CAPACITY)
+            prior = (noted.get(name) or {}).get(j.PRIOR_CAPACITY)
             groups[name] = replace(state, **prior) if prior else state
         return replace(obs, activate=replace(obs.activate, groups=groups))
 

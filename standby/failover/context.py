@@ -4,7 +4,7 @@ demoted region (time-boxed, never waited on beyond its budget)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from standby.aws import autoscaling
 from standby.aws.budget import Budget, BudgetSpent
 from standby.aws.session import SessionFactory
+from standby.batching import Coalescer
 from standby.clock import Clock
 from standby.config.schema import Capacity, Config
 from standby.errors import StepFailed
@@ -47,6 +48,7 @@ class StepContext:
     reseed: Reseeder | None = None
     _capacity_polls: dict[str, CapacityPolls] = field(default_factory=dict, repr=False)
     _polls_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _group_reads: dict[str, Coalescer[str, autoscaling.GroupState | None]] = field(default_factory=dict, repr=False)
 
     def capacity_polls(self, region: str) -> CapacityPolls:
         """The capacity readings shared by this run's wait-healthy steps in ``region`` (one describe per round)."""
@@ -55,6 +57,19 @@ class StepContext:
                 asg, elb = self.sessions.client("autoscaling", region), self.sessions.client("elbv2", region)
                 self._capacity_polls[region] = CapacityPolls(asg, elb, self.clock)
             return self._capacity_polls[region]
+
+    def describe_group(self, region: str, name: str) -> autoscaling.GroupState:
+        """The group as AWS describes it now (StepFailed when there is none): the steps asking at the same time
+        share the describes, 50 groups a call (``standby.batching``)."""
+        with self._polls_lock:
+            reads = self._group_reads.get(region)
+            if reads is None:
+                client = self.sessions.client("autoscaling", region)
+                reads = self._group_reads[region] = Coalescer(lambda names: _describe_each(client, names))
+        found = reads.submit(name)
+        if found is None:
+            raise StepFailed(f"auto scaling group {name} not found")
+        return found
 
     def notes(self, region: str) -> Notes:
         return self.states[region].notes()
@@ -67,11 +82,9 @@ def capacity_dict(c: Capacity | None) -> dict[str, int]:
     return c.model_dump() if c is not None else {}
 
 
-def describe_group(client: Any, name: str) -> autoscaling.GroupState:
-    found = autoscaling.describe_groups(client, [name])
-    if not found:
-        raise StepFailed(f"auto scaling group {name} not found")
-    return found[0]
+def _describe_each(client: Any, names: Sequence[str]) -> list[autoscaling.GroupState | None]:
+    found = {g.name: g for g in autoscaling.describe_groups(client, list(names))}
+    return [found.get(name) for name in names]
 
 
 S = TypeVar("S")

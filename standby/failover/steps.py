@@ -7,8 +7,10 @@ live in ``standby.failover.traffic``, what they all share in ``standby.failover.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,7 +27,6 @@ from standby.failover.context import (
     StepContext,
     best_effort,
     capacity_dict,
-    describe_group,
 )
 from standby.failover.model import (
     SCALE_OUT,
@@ -45,6 +46,8 @@ from standby.failover.waits import wait_until
 
 log = logging.getLogger(__name__)
 
+FENCE_WORKERS = 32  # UpdateAutoScalingGroup calls of the fence in flight at once
+
 
 def run_preflight(ctx: StepContext, step: Preflight) -> Outcome:
     if step.problems:
@@ -63,32 +66,38 @@ def run_fence(ctx: StepContext, step: FenceGroups) -> Outcome:
 
 
 def _fence_groups(ctx: StepContext, step: FenceGroups) -> Outcome:
+    """Note the capacity of every group about to be scaled in (one write for all), then scale them in to 0,
+    ``FENCE_WORKERS`` at a time; each call runs within the step's budget."""
     client = ctx.demote_sessions.client("autoscaling", step.region)
     notes = ctx.states.fast()[step.region].notes() if step.region in ctx.states else None
     before, after = {}, {}
-    changed = 0
+    fenced: list[str] = []
     for state in autoscaling.describe_groups(client, list(step.groups)):
-        before[state.name] = capacity_dict(j.group_capacity(state))
-        if state.desired_capacity == 0:
-            after[state.name] = before[state.name]
-            continue
-        if notes is not None:
-            try:
-                if not notes.get("asg", state.name).get(j.PRIOR_CAPACITY):
-                    notes.update("asg", state.name, **{j.PRIOR_CAPACITY: before[state.name]})
-            except AWS_ERRORS as err:
-                log.warning("prior capacity of %s not recorded: %s", state.name, err)
-        autoscaling.set_capacity(client, state.name, desired=0, min_size=0)
-        after[state.name] = {**before[state.name], "min_size": 0, "desired_capacity": 0}
-        changed += 1
-    if not changed:
+        before[state.name] = after[state.name] = capacity_dict(j.group_capacity(state))
+        if state.desired_capacity != 0:
+            fenced.append(state.name)
+    if not fenced:
         return Outcome("skipped", NOCHANGE, before, after)
-    return Outcome("complete", f"{changed} group(s) scaled in to 0", before, after)
+    if notes is not None:
+        try:
+            notes.keep_first("asg", {name: {j.PRIOR_CAPACITY: before[name]} for name in fenced})
+        except AWS_ERRORS as err:
+            log.warning("prior capacity of %d group(s) not recorded: %s", len(fenced), err)
+
+    def scale_in(name: str) -> None:
+        autoscaling.set_capacity(client, name, desired=0, min_size=0)
+
+    with ThreadPoolExecutor(min(FENCE_WORKERS, len(fenced)), thread_name_prefix="fence") as pool:
+        calls = [pool.submit(contextvars.copy_context().run, scale_in, name) for name in fenced]
+        for name, call in zip(fenced, calls, strict=True):
+            call.result()  # the first refusal fails the fence (best effort: skipped), as one call after another did
+            after[name] = {**before[name], "min_size": 0, "desired_capacity": 0}
+    return Outcome("complete", f"{len(fenced)} group(s) scaled in to 0", before, after)
 
 
 def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
     client = ctx.sessions.client("autoscaling", step.region)
-    state = describe_group(client, step.autoscaling_group)
+    state = ctx.describe_group(step.region, step.autoscaling_group)
     current = j.group_capacity(state)
     target = step.target
     if current == target:
@@ -96,9 +105,8 @@ def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
     if target.desired_capacity > target.max_size or target.min_size > target.desired_capacity:
         raise StepFailed(f"{step.autoscaling_group}: invalid target capacity {target.model_dump()}")
     notes = ctx.notes(step.region)
-    if step.slug == SCALE_OUT:
-        if not notes.get("asg", step.autoscaling_group).get(j.PRIOR_CAPACITY):
-            notes.update("asg", step.autoscaling_group, **{j.PRIOR_CAPACITY: capacity_dict(current)})
+    if step.slug == SCALE_OUT:  # written with the other steps' notes of the moment (ControlStore.update)
+        notes.keep_first("asg", {step.autoscaling_group: {j.PRIOR_CAPACITY: capacity_dict(current)}})
     autoscaling.set_capacity(
         client,
         step.autoscaling_group,
@@ -106,7 +114,7 @@ def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
         min_size=target.min_size,
         max_size=target.max_size,
     )
-    after = j.group_capacity(describe_group(client, step.autoscaling_group))
+    after = j.group_capacity(ctx.describe_group(step.region, step.autoscaling_group))
     if after.desired_capacity != target.desired_capacity:
         raise StepFailed(
             f"{step.autoscaling_group}: desired capacity is {after.desired_capacity} after setting "
@@ -139,6 +147,7 @@ def run_wait_healthy(ctx: StepContext, step: WaitHealthy) -> Outcome:
         what=f"{step.autoscaling_group} healthy at {step.desired}",
         timeout=step.timeout_seconds,
         clock=ctx.clock,
+        expected=ctx.config.failover.expected_healthy_seconds,
     )
     return Outcome("complete", ready.reason)
 
@@ -215,7 +224,15 @@ def wait_until_database(
 
     what = f"{identifier} {'promoted' if promoted else 'available'}"
     try:
-        return wait_until(ready, what=what, timeout=timeout, clock=ctx.clock, first_wait=5.0, max_wait=60.0)
+        return wait_until(
+            ready,
+            what=what,
+            timeout=timeout,
+            clock=ctx.clock,
+            first_wait=5.0,
+            max_wait=60.0,
+            expected=ctx.config.failover.expected_promotion_seconds,
+        )
     except StepFailed as err:
         seen = last[0] if last else None
         if seen is None or seen.db is None:

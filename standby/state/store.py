@@ -12,18 +12,29 @@ everywhere; a region with its own profile or role may be another account) and sh
 from __future__ import annotations
 
 import contextvars
+import copy
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from standby.aws import dynamodb, s3, sts
 from standby.aws.session import SessionFactory
+from standby.batching import Coalescer
 
 MANIFEST_KEY = "manifest.json"
 ROLES_KEY = "roles.json"
 CAPACITY_SNAPSHOT_KEY = "capacity-snapshot.json"
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """A change of one JSON object in a control store (``ControlStore.update``): ``apply`` changes it in place;
+    ``missing`` gives the object to start from when the store has none."""
+
+    apply: Callable[[dict[str, Any]], None]
+    missing: Callable[[], dict[str, Any]] = dict
 
 
 @dataclass
@@ -36,6 +47,7 @@ class ControlStore:
     _account_id: str | None = field(default=None, init=False, repr=False)
     _ensured: bool = field(default=False, init=False, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _updates: dict[str, Coalescer[DocumentChange, None]] = field(default_factory=dict, init=False, repr=False)
 
     def _client(self, service: str) -> Any:
         return self.sessions.client(service, self.region, self.account)
@@ -77,6 +89,26 @@ class ControlStore:
     def put_text(self, key: str, text: str, content_type: str) -> None:
         self.ensure()
         s3.put_text(self._client("s3"), self.bucket, key, text, content_type, owner=self.account_id)
+
+    def update(self, key: str, change: DocumentChange) -> None:
+        """Change the JSON object at ``key`` in place with ``change`` (read, change, write), returning once it is
+        written. Changes of the same key made at the same time are written together: one read and one write for
+        all of them, applied in the order they were made (``standby.batching``). ``missing()`` of the first
+        change gives the document when there is none yet."""
+        with self._guard:
+            coalescer = self._updates.get(key)
+            if coalescer is None:
+                coalescer = self._updates[key] = Coalescer(lambda changes: self._apply(key, changes))
+        coalescer.submit(change)
+
+    def _apply(self, key: str, changes: Sequence[DocumentChange]) -> list[None]:
+        stored = self.get(key)
+        doc = copy.deepcopy(stored) if isinstance(stored, dict) else (changes[0].missing() if changes else {})
+        for change in changes:
+            change.apply(doc)
+        if doc != stored:
+            self.put(key, doc)
+        return [None] * len(changes)
 
     def delete(self, key: str) -> None:
         s3.delete_object(self._client("s3"), self.bucket, key, owner=self.account_id)

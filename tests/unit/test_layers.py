@@ -24,6 +24,7 @@ FLOORS = {
     "progress": BASE,
     "owner": BASE,
     "bundled": BASE,
+    "batching": BASE,
     "aws": DRIVERS,
     "terraform": DRIVERS,
     "config": DRIVERS,

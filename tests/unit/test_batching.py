@@ -1,0 +1,69 @@
+"""The group commit: requests made at the same time are answered by one batch, never by one made before them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from standby.batching import Coalescer
+
+
+def test_one_caller_is_answered_by_a_batch_of_one() -> None:
+    batches: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        return [i * 10 for i in items]
+
+    assert Coalescer(run).submit(4) == 40
+    assert batches == [[4]]
+
+
+def test_requests_made_while_a_batch_runs_share_the_next_one() -> None:
+    release = threading.Event()
+    first_running = threading.Event()
+    batches: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        if len(batches) == 1:
+            first_running.set()
+            release.wait(5)
+        return [i + 1 for i in items]
+
+    coalescer = Coalescer(run)
+    answers: dict[int, int] = {}
+    first = threading.Thread(target=lambda: answers.__setitem__(0, coalescer.submit(0)))
+    first.start()
+    assert first_running.wait(5)
+    others = [threading.Thread(target=lambda i=i: answers.__setitem__(i, coalescer.submit(i))) for i in range(1, 21)]
+    for t in others:
+        t.start()
+    while sum(len(q) for q in [coalescer._queued]) < 20:  # every other request queued behind the running batch
+        threading.Event().wait(0.01)
+    release.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert answers == {i: i + 1 for i in range(21)}
+    assert batches[0] == [0]
+    assert sorted(batches[1]) == list(range(1, 21))  # the 20 late requests: one batch, not 20
+    assert coalescer.batches == 2
+
+
+def test_an_error_of_a_batch_is_raised_to_every_caller_it_answers() -> None:
+    def run(items: Sequence[str]) -> list[str]:
+        raise ValueError("refused")
+
+    coalescer = Coalescer(run)
+    with pytest.raises(ValueError, match="refused"):
+        coalescer.submit("a")
+    with pytest.raises(ValueError, match="refused"):  # the next batch runs again, and fails again
+        coalescer.submit("b")
+
+
+def test_a_batch_that_answers_the_wrong_number_is_an_error() -> None:
+    coalescer: Coalescer[int, int] = Coalescer(lambda items: [])
+    with pytest.raises(RuntimeError, match="a batch of 1 answered 0"):
+        coalescer.submit(1)
