@@ -136,7 +136,7 @@ class SimulatedAws:
         self.over_limit: Counter[str] = Counter()
         self.journal_bytes = 0
         self.journal_saves = 0
-        self.journal_by_prefix: Counter[str] = Counter()  # bytes of whole documents (runs/) and step records
+        self.journal_by_prefix: Counter[str] = Counter()  # bytes of whole documents (runs/), record segments (runs/*/)
         self._lock = threading.Lock()
         self._emulator = threading.Lock()
         self._known: dict[tuple[str, str], set[str]] = {}  # group -> instance ids before its scale-out
@@ -172,7 +172,8 @@ class SimulatedAws:
                 size = len(params.get("Body") or b"")
                 self.journal_bytes += size
                 self.journal_saves += 1
-                self.journal_by_prefix[str(params["Key"]).split("/", 1)[0]] += size
+                key = str(params["Key"])
+                self.journal_by_prefix["runs/*/" if key.count("/") > 1 else key.split("/", 1)[0] + "/"] += size
 
     def _settle(self, region: str, service: str, operation: str, params: Mapping[str, Any], response: Any) -> None:
         now = self.clock.now()

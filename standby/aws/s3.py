@@ -1,11 +1,15 @@
 """S3 driver: the small JSON documents standby keeps (manifest, roles, journals, reports).
 
+A JSON document may be stored gzip-compressed (``put_bytes`` with ``content_encoding="gzip"``, as journals are):
+``get_json`` reads either form, told apart by the gzip magic bytes.
+
 Every call takes ``owner``: the account expected to own the bucket, sent as ``ExpectedBucketOwner`` so that a
 bucket of the same name in another account (a squatted name) is refused by S3 instead of read or written.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any
@@ -53,15 +57,37 @@ def create_bucket(client: Any, bucket: str, region: str, *, owner: str | None = 
     client.put_bucket_versioning(**_owned(owner, Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}))
 
 
-@requires("s3:GetObject")
-def get_json(client: Any, bucket: str, key: str, *, owner: str | None = None) -> Any | None:
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def ungzipped(body: bytes) -> bytes:
+    """``body`` decompressed when it is gzip (its magic bytes), else as it is; ValueError when it is gzip but not
+    whole (a truncated or corrupted stream)."""
+    if not body.startswith(GZIP_MAGIC):
+        return body
     try:
-        body = client.get_object(**_owned(owner, Bucket=bucket, Key=key))["Body"].read()
+        return gzip.decompress(body)
+    except (OSError, EOFError) as err:
+        raise ValueError(f"a gzip body that does not decompress ({err})") from err
+
+
+@requires("s3:GetObject")
+def get_bytes(client: Any, bucket: str, key: str, *, owner: str | None = None) -> bytes | None:
+    """The object's body as stored (not decompressed); None when there is no such key or bucket."""
+    try:
+        body: bytes = client.get_object(**_owned(owner, Bucket=bucket, Key=key))["Body"].read()
     except ClientError as err:
         if error_code(err) in ("NoSuchKey", "404", "NoSuchBucket"):
             return None
         raise
-    return json.loads(body)
+    return body
+
+
+@requires("s3:GetObject")
+def get_json(client: Any, bucket: str, key: str, *, owner: str | None = None) -> Any | None:
+    """The JSON document at ``key``, plain or gzip; None when there is none; ValueError when it is not JSON."""
+    body = get_bytes(client, bucket, key, owner=owner)
+    return None if body is None else json.loads(ungzipped(body))
 
 
 @requires("s3:PutObject")
@@ -73,6 +99,23 @@ def put_json(client: Any, bucket: str, key: str, document: Any, *, owner: str | 
 @requires("s3:PutObject")
 def put_text(client: Any, bucket: str, key: str, text: str, content_type: str, *, owner: str | None = None) -> None:
     client.put_object(**_owned(owner, Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type))
+
+
+@requires("s3:PutObject")
+def put_bytes(
+    client: Any,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str,
+    *,
+    content_encoding: str | None = None,
+    owner: str | None = None,
+) -> None:
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body, "ContentType": content_type}
+    if content_encoding is not None:
+        params["ContentEncoding"] = content_encoding
+    client.put_object(**_owned(owner, **params))
 
 
 @requires("s3:ListBucket")

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 JOURNAL_SCHEMA = 1
 DONE = ("complete", "skipped")
-JOURNALS_PREFIX = "runs/"  # whole documents, in the control store
+JOURNALS_PREFIX = "runs/"  # in the control store: whole documents, and under runs/<run_id>/ their record segments
 
 # A run id names its journal file: `20261128T000000Z-failover-ab12`, a drill's `...-drill-full-ab12`, and the
 # runs a drill starts after its measured one (`...-drill-full-ab12-failback`, `...-drill-isolated-ab12-restore`).

@@ -2,28 +2,35 @@
 
 Kept in a local file and in the control store of the region being activated, so that a crashed or failed run
 can be resumed from either, on this machine or another. The writes are shaped so that a step never waits on the
-control store and the bytes written grow with the number of steps, not with its square:
+control store and the bytes written grow with the number of steps, not with its square nor with the run's
+duration (the control store's layout: ``journal_segments``):
 
 - ``JournalStore.save``: the whole document, when a run starts, pauses, ends or is refused: locally
-  (``runs/<run_id>.json``) and, compact, in the control store (``runs/<run_id>.json``), awaited for at most
-  ``FINAL_SAVE_WAIT_SECONDS`` behind a background save in flight; a failed upload is logged, not fatal. The
-  document says how many step records it includes (``step_records``).
+  (``runs/<run_id>.json``) and, compact and gzip-compressed, in the control store (``runs/<run_id>.json``),
+  awaited for at most ``FINAL_SAVE_WAIT_SECONDS`` behind a background upload in flight; a failed upload is
+  logged, not fatal. The document says how many step records it includes (``step_records``).
 - ``JournalStore.record``: at each step start and end, a numbered record appended to ``runs/<run_id>.steps.jsonl``
   (0600): the step's key and only the fields that changed since the last record of that step (its whole record
   the first time). No API call: the local copy is the complete truth for a resume on this machine.
-- ``JournalStore.saving``: while a run executes, one background saver uploads the whole document (the last
-  saved one with the records since applied) at most once every ``SAVE_INTERVAL_SECONDS``, and only when records
-  arrived meanwhile, coalescing them all. An upload in flight never blocks a step; a failed one is logged and
-  retried at the next interval.
+- ``JournalStore.saving``: while a run executes, one background saver uploads the records appended since its
+  last upload, and only those, as one compressed segment (``runs/<run_id>/records-<first>-<last>.jsonl``) at
+  most once every ``save_interval`` (``SAVE_INTERVAL_SECONDS``), and only when records arrived meanwhile,
+  coalescing them all; never the whole document, unless the last save's upload failed (then that comes first:
+  segments only ever follow the document they extend). An upload in flight never blocks a step; a failed one is
+  logged and retried at the next interval with the records since added. One upload at a time, so an older one
+  never lands after a newer.
 
-The trade-off: a resume from another machine reads the control store's document, which may lag the local one by up
-to one interval (and, after a crash, miss that interval's records). Steps are idempotent and each is judged again
-from AWS state when it runs, so a resume from a slightly stale journal re-runs at most the last interval's steps.
+The trade-off: a resume from another machine reads the control store's document and segments, which may lag the
+local journal by up to one interval (and, after a crash, miss that interval's records). Steps are idempotent and
+each is judged again from AWS state when it runs, so a resume from a slightly stale journal re-runs at most the
+last interval's steps. Segments included in a later whole document are left in place: a reader skips them by
+their numbers without reading them, and deleting them would cost calls.
 
-Loading reads the document and applies the local records numbered after it, in order. A document without records
-(a whole-document journal of an older version) loads as it is; records whose line holds a whole step (``step``,
-an earlier form) apply as they are; step records stored one object each under ``run-steps/`` (an earlier form)
-are ignored.
+Loading reads the local document and applies the local records numbered after it, in order; else the control
+store's: one listing of the run's segments, the document, then the segments with records it does not include
+(none once the run has ended). A document without records (a whole-document journal of an older version) loads
+as it is, and so does a plain (uncompressed) one; records whose line holds a whole step (``step``, an earlier
+form) apply as they are; step records stored one object each under ``run-steps/`` (an earlier form) are ignored.
 """
 
 from __future__ import annotations
@@ -36,7 +43,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -48,12 +54,25 @@ from standby.state.journal import (
     check_run_id,
     safe_name,
 )
+from standby.state.journal_segments import (
+    DOCUMENT_TYPE,
+    ENCODING,
+    SEGMENT_TYPE,
+    compact,
+    compressed,
+    document_key,
+    segment_body,
+    segment_key,
+    segments_after,
+    segments_prefix,
+    with_segments,
+)
 from standby.state.store import ControlStore
 
 log = logging.getLogger(__name__)
 
-# While a run executes, its document is uploaded at most once per interval (when steps changed meanwhile): a
-# resume from another machine may miss up to this many seconds of steps, and runs them again.
+# While a run executes, its new step records are uploaded at most once per interval (when steps changed
+# meanwhile): a resume from another machine may miss up to this many seconds of steps, and runs them again.
 SAVE_INTERVAL_SECONDS = 5.0
 # How long a save when a run starts, pauses or ends waits for a background upload still in flight.
 FINAL_SAVE_WAIT_SECONDS = 30.0
@@ -69,11 +88,6 @@ def _private_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _compact(doc: Any) -> str:
-    """JSON without indentation (C-encoded, about half the bytes of the indented form)."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def _private_append(path: Path, text: str) -> None:
     """Append ``text`` to ``path`` in one write, creating it readable by its owner only (0600)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -86,20 +100,24 @@ def _private_append(path: Path, text: str) -> None:
 class JournalStore:
     """Saves a journal locally and in a control store; thread-safe; remote failures are logged, not fatal.
 
-    For each run it keeps a copy of the last whole document with the step records since applied: the reference
-    a record's changed fields are taken against, and what the background saver uploads."""
+    For each run it keeps a copy of the last whole document with the step records since applied (the reference
+    a record's changed fields are taken against) and, with a control store, the records it does not hold yet.
 
-    def __init__(self, local_dir: Path, remote: ControlStore | None) -> None:
+    ``save_interval``: seconds between background uploads (default ``SAVE_INTERVAL_SECONDS``)."""
+
+    def __init__(self, local_dir: Path, remote: ControlStore | None, *, save_interval: float | None = None) -> None:
         self.local_dir = local_dir
         self.remote = remote
-        self._lock = threading.Lock()  # the local files and the copies
-        self._upload = threading.Lock()  # one upload at a time, so an older document never lands after a newer
+        self.save_interval = save_interval
+        self._lock = threading.Lock()  # the local files, the copies and what is left to upload
+        self._upload = threading.Lock()  # one upload at a time, so an older one never lands after a newer
         self._copies: dict[str, Journal] = {}
-        self._versions: dict[str, int] = {}  # per run: bumped by every save and record
-        self._uploaded: dict[str, int] = {}  # per run: the version the control store holds
+        self._saves: dict[str, int] = {}  # per run: whole saves so far
+        self._saves_uploaded: dict[str, int] = {}  # per run: the save whose document the control store holds
+        self._unsent: dict[str, list[tuple[int, str]]] = {}  # per run: (number, line) of records not uploaded
 
     def key(self, run_id: str) -> str:
-        return f"{JOURNALS_PREFIX}{run_id}.json"
+        return document_key(run_id)
 
     def _path(self, run_id: str) -> Path:
         return self.local_dir / f"{safe_name(run_id)}.json"
@@ -109,15 +127,16 @@ class JournalStore:
 
     def save(self, journal: Journal) -> None:
         """The whole document, locally then remotely (awaited, bounded); the local step records it now includes
-        are dropped."""
+        are dropped, and so are those still to upload (the document carries them)."""
         with self._lock:
             doc = journal.to_dict()
             self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             _private_write(self._path(journal.run_id), json.dumps(doc, indent=2, sort_keys=True, default=str))
             self._records_path(journal.run_id).unlink(missing_ok=True)
             self._copies[journal.run_id] = Journal.from_dict(doc)
-            self._bump(journal.run_id)
-        self._upload_latest(journal.run_id, wait=FINAL_SAVE_WAIT_SECONDS)
+            self._saves[journal.run_id] = self._saves.get(journal.run_id, 0) + 1
+            self._unsent[journal.run_id] = []
+        self._upload_next(journal.run_id, wait=FINAL_SAVE_WAIT_SECONDS)
 
     def record(self, journal: Journal, step_key: str) -> None:
         """Append ``journal``'s record of one step, numbered after the last, as a local line: the fields that
@@ -131,23 +150,26 @@ class JournalStore:
             known = copy.steps.get(step_key) if copy is not None else None
             changes = step if known is None else {k: v for k, v in step.items() if getattr(known, k) != v}
             line = {"number": number, "key": step_key, "set": changes}
+            text = compact(line)
             self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _private_append(self._records_path(journal.run_id), _compact(line) + "\n")
+            _private_append(self._records_path(journal.run_id), text + "\n")
             if copy is not None:
                 apply_records(copy, [line], "the journal being written")
-                self._bump(journal.run_id)
+                if self.remote is not None:
+                    self._unsent.setdefault(journal.run_id, []).append((number, text))
 
     @contextmanager
     def saving(self, journal: Journal) -> Iterator[None]:
-        """While the block runs, upload ``journal``'s document in the background when step records arrived,
-        at most once every ``SAVE_INTERVAL_SECONDS``; nothing without a control store. The last upload is the
-        caller's ``save`` when the run ends or pauses (inside the block or after it)."""
+        """While the block runs, upload ``journal``'s new step records in the background, one segment at most
+        once every ``save_interval`` seconds; nothing without a control store. The last upload is the caller's
+        ``save`` when the run ends or pauses (inside the block or after it)."""
         if self.remote is None:
             yield
             return
+        interval = SAVE_INTERVAL_SECONDS if self.save_interval is None else self.save_interval
         stop = threading.Event()
         saver = threading.Thread(
-            target=self._save_periodically, args=(journal.run_id, stop), name="journal-saver", daemon=True
+            target=self._save_periodically, args=(journal.run_id, interval, stop), name="journal-saver", daemon=True
         )
         saver.start()
         try:
@@ -155,19 +177,17 @@ class JournalStore:
         finally:
             stop.set()  # not joined: an upload in flight finishes on its own; the final save waits for it
 
-    def _save_periodically(self, run_id: str, stop: threading.Event) -> None:
-        while not stop.wait(SAVE_INTERVAL_SECONDS):
+    def _save_periodically(self, run_id: str, interval: float, stop: threading.Event) -> None:
+        while not stop.wait(interval):
             try:
-                self._upload_latest(run_id, wait=0)
+                self._upload_next(run_id, wait=0)
             except Exception:  # the saver lives on: the next interval tries again
                 log.warning("journal %s not saved: the background save failed", run_id, exc_info=True)
 
-    def _bump(self, run_id: str) -> None:
-        self._versions[run_id] = self._versions.get(run_id, 0) + 1
-
-    def _upload_latest(self, run_id: str, *, wait: float) -> None:
-        """Upload the run's copy when the control store's is older: the newest version at the time the upload
-        starts. ``wait``: how long to wait for an upload in flight (0: leave it to the next interval)."""
+    def _upload_next(self, run_id: str, *, wait: float) -> None:
+        """Bring the control store up to date with one upload: the whole document when its last save is not there
+        yet, else the records it lacks as one segment. ``wait``: how long to wait for an upload in flight (0:
+        leave it to the next interval)."""
         remote = self.remote
         if remote is None:
             return
@@ -182,19 +202,32 @@ class JournalStore:
                 )
             return
         try:
-            with self._lock:
-                version = self._versions.get(run_id, 0)
+            with self._lock:  # only copies taken here: serialising and compressing happen outside
                 copy = self._copies.get(run_id)
-                if copy is None or version <= self._uploaded.get(run_id, 0):
-                    return
-                doc = copy.to_dict()
+                saves = self._saves.get(run_id, 0)
+                unsent = list(self._unsent.get(run_id, ()))
+                doc = copy.to_dict() if copy is not None and saves > self._saves_uploaded.get(run_id, 0) else None
+            if doc is not None:
+                key, covers, content_type = self.key(run_id), int(doc["step_records"]), DOCUMENT_TYPE
+                body = compressed(compact(doc))
+            elif unsent:
+                key, covers, content_type = (
+                    segment_key(run_id, unsent[0][0], unsent[-1][0]),
+                    unsent[-1][0],
+                    SEGMENT_TYPE,
+                )
+                body = segment_body(line for _, line in unsent)
+            else:
+                return
             try:
-                remote.put_text(self.key(run_id), _compact(doc), "application/json")
+                remote.put_bytes(key, body, content_type, ENCODING)
             except (ClientError, BotoCoreError) as err:
                 log.warning("journal %s not saved in %s: %s", run_id, remote.region, err)
                 return
             with self._lock:
-                self._uploaded[run_id] = max(version, self._uploaded.get(run_id, 0))
+                if doc is not None:
+                    self._saves_uploaded[run_id] = max(saves, self._saves_uploaded.get(run_id, 0))
+                self._unsent[run_id] = [r for r in self._unsent.get(run_id, ()) if r[0] > covers]
         finally:
             self._upload.release()
 
@@ -206,13 +239,8 @@ class JournalStore:
         if path.exists():
             return self._with_local_records(_read_local(path))
         if self.remote is not None:
-            key = self.key(run_id)
-            try:
-                doc = self.remote.get(key)
-            except ValueError as err:
-                raise JournalUnreadable(f"s3://{self.remote.bucket}/{key}", f"not valid JSON ({err})") from err
-            if doc is not None:
-                return Journal.parse(doc, f"s3://{self.remote.bucket}/{key}")
+            listed = self.remote.keys(segments_prefix(run_id))  # first: a document read after is never older
+            return self._remote_journal(self.key(run_id), listed)
         return None
 
     def latest(self) -> Journal | None:
@@ -226,18 +254,15 @@ class JournalStore:
                     log.warning("skipped: %s", err.message)
         if self.remote is not None:
             try:
-                keys = [k for k in self.remote.keys(JOURNALS_PREFIX) if "/" not in k[len(JOURNALS_PREFIX) :]]
+                listed = self.remote.keys(JOURNALS_PREFIX)  # the documents, and the segments of their records
             except (ClientError, BotoCoreError):
-                keys = []
-            if keys:
-                key = max(keys)
-                source = f"s3://{self.remote.bucket}/{key}"
+                listed = []
+            documents = [k for k in listed if "/" not in k[len(JOURNALS_PREFIX) :]]
+            if documents:
                 try:
-                    doc = self.remote.get(key)
-                    if doc is not None:
-                        candidates.append((Journal.parse(doc, source), True))
-                except ValueError as err:
-                    log.warning("skipped: the journal %s is unreadable: not valid JSON (%s)", source, err)
+                    journal = self._remote_journal(max(documents), listed)
+                    if journal is not None:
+                        candidates.append((journal, True))
                 except JournalUnreadable as err:
                     log.warning("skipped: %s", err.message)
         for journal, remote in sorted(candidates, key=lambda c: c[0].started_at, reverse=True):
@@ -246,6 +271,22 @@ class JournalStore:
             except JournalUnreadable as err:
                 log.warning("skipped: %s", err.message)
         return None
+
+    def _remote_journal(self, key: str, listed: list[str]) -> Journal | None:
+        """The control store's document at ``key`` with the records of its segments among ``listed`` (keys
+        listed before the document was read) applied; None when there is no document."""
+        remote = self.remote
+        assert remote is not None
+        where = f"s3://{remote.bucket}/"
+        try:
+            doc = remote.get(key)
+        except ValueError as err:
+            raise JournalUnreadable(f"{where}{key}", f"not valid JSON ({err})") from err
+        if doc is None:
+            return None
+        journal = Journal.parse(doc, f"{where}{key}")
+        run_id = key[len(JOURNALS_PREFIX) : -len(".json")]
+        return with_segments(journal, segments_after(listed, run_id, journal.step_records), remote.get_bytes, where)
 
     def _with_local_records(self, journal: Journal) -> Journal:
         path = self._records_path(journal.run_id)

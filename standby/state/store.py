@@ -82,6 +82,9 @@ class ControlStore:
     def get(self, key: str) -> Any | None:
         return s3.get_json(self._client("s3"), self.bucket, key, owner=self.account_id)
 
+    def get_bytes(self, key: str) -> bytes | None:
+        return s3.get_bytes(self._client("s3"), self.bucket, key, owner=self.account_id)
+
     def put(self, key: str, document: Any) -> None:
         self.ensure()
         s3.put_json(self._client("s3"), self.bucket, key, document, owner=self.account_id)
@@ -109,6 +112,18 @@ class ControlStore:
         if doc != stored:
             self.put(key, doc)
         return [None] * len(changes)
+
+    def put_bytes(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
+        self.ensure()
+        s3.put_bytes(
+            self._client("s3"),
+            self.bucket,
+            key,
+            body,
+            content_type,
+            content_encoding=content_encoding,
+            owner=self.account_id,
+        )
 
     def delete(self, key: str) -> None:
         s3.delete_object(self._client("s3"), self.bucket, key, owner=self.account_id)

@@ -1,5 +1,6 @@
 """JournalStore: whole documents when a run starts and ends, appended local step records between (their changed
-fields only), uploaded by one background saver at most once per interval; loads merge them."""
+fields only), uploaded by one background saver at most once per interval as a segment of the records since its
+last upload; loads merge them."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from standby.aws.s3 import ungzipped
+from standby.state import journal_segments
 from standby.state import journal_store as journal_module
 from standby.state.journal import Journal, JournalUnreadable, StepRecord
 from standby.state.journal_store import JournalStore
@@ -21,32 +25,53 @@ RUN = "20261128T000000Z-failover-ab12"
 
 
 class DictStore:
-    """A control store in memory: documents by key, every put counted with its size."""
+    """A control store in memory: objects by key as stored, every put counted with its size, every GET counted."""
 
     bucket = "standby-test"
     region = "us-west-2"
 
     def __init__(self) -> None:
-        self.docs: dict[str, Any] = {}
+        self.objects: dict[str, bytes] = {}
         self.bytes_put = 0
         self.puts = 0
+        self.gets = 0
 
-    def put(self, key: str, document: Any) -> None:
-        body = json.dumps(document, indent=2, sort_keys=True, default=str)
-        self.bytes_put += len(body)
-        self.docs[key] = json.loads(body)
-
-    def put_text(self, key: str, text: str, content_type: str) -> None:
-        assert content_type == "application/json"
+    def put_bytes(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
+        assert content_encoding == "gzip" and body.startswith(b"\x1f\x8b")
+        assert content_type == ("application/x-ndjson" if key.count("/") > 1 else "application/json")
         self.puts += 1
-        self.bytes_put += len(text)
-        self.docs[key] = json.loads(text)
+        self.bytes_put += len(body)
+        self.objects[key] = body
+
+    def put_plain(self, key: str, document: Any) -> None:
+        """A document as earlier versions stored it: plain JSON."""
+        self.objects[key] = json.dumps(document, indent=2).encode()
+
+    def get_bytes(self, key: str) -> bytes | None:
+        self.gets += 1
+        return self.objects.get(key)
 
     def get(self, key: str) -> Any | None:
-        return self.docs.get(key)
+        body = self.get_bytes(key)
+        return None if body is None else json.loads(ungzipped(body))
+
+    def doc(self, key: str) -> Any:
+        return json.loads(ungzipped(self.objects[key]))
 
     def keys(self, prefix: str) -> list[str]:
-        return sorted(k for k in self.docs if k.startswith(prefix))
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def segments(self) -> list[str]:
+        return self.keys(f"runs/{RUN}/")
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def new_journal(steps: int) -> Journal:
@@ -73,7 +98,7 @@ def test_step_records_are_appended_locally_without_an_upload_and_merged_on_load(
     store.save(journal)
     run_steps(store, journal, ["s0", "s1"])
     assert journal.step_records == 4
-    assert remote.puts == 1 and list(remote.docs) == [f"runs/{RUN}.json"]  # the start's save only
+    assert remote.puts == 1 and list(remote.objects) == [f"runs/{RUN}.json"]  # the start's save only
     assert json.loads((tmp_path / "runs" / f"{RUN}.json").read_text())["steps"]["s0"]["status"] == "pending"
     local = store.load(RUN)
     assert local is not None and local.to_dict() == journal.to_dict()
@@ -99,13 +124,13 @@ def test_the_background_saver_coalesces_records_into_one_upload_per_interval(
     monkeypatch.setattr(journal_module, "SAVE_INTERVAL_SECONDS", 0.05)
     remote = DictStore()
     uploaded = threading.Event()
-    put_text = remote.put_text
+    put_bytes = remote.put_bytes
 
-    def put_and_tell(key: str, text: str, content_type: str) -> None:
-        put_text(key, text, content_type)
+    def put_and_tell(key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
+        put_bytes(key, body, content_type, content_encoding)
         uploaded.set()
 
-    remote.put_text = put_and_tell  # type: ignore[method-assign]
+    remote.put_bytes = put_and_tell  # type: ignore[method-assign]
     store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
     journal = new_journal(3)
     store.save(journal)
@@ -115,10 +140,12 @@ def test_the_background_saver_coalesces_records_into_one_upload_per_interval(
         assert uploaded.wait(5)
         from_remote = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
         assert from_remote is not None and from_remote.to_dict() == journal.to_dict()
-        assert remote.puts == 2  # the start's save, then one upload of the six records
+        assert remote.puts == 2  # the start's save, then one segment of the six records
+        assert remote.segments() == [f"runs/{RUN}/records-00000001-00000006.jsonl"]
+        assert remote.doc(f"runs/{RUN}.json")["step_records"] == 0  # the document is not uploaded again
         uploaded.clear()
         assert not uploaded.wait(0.3)  # nothing changed: nothing uploaded
-    assert f"run-steps/{RUN}" not in "".join(remote.docs)
+    assert f"run-steps/{RUN}" not in "".join(remote.objects)
 
 
 def test_a_failed_background_upload_is_retried_at_the_next_interval(
@@ -127,25 +154,24 @@ def test_a_failed_background_upload_is_retried_at_the_next_interval(
     monkeypatch.setattr(journal_module, "SAVE_INTERVAL_SECONDS", 0.05)
     remote = DictStore()
     failures = [ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "PutObject")]
-    put_text = remote.put_text
+    put_bytes = remote.put_bytes
 
-    def flaky_put(key: str, text: str, content_type: str) -> None:
+    def flaky_put(key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
         if failures:
             raise failures.pop()
-        put_text(key, text, content_type)
+        put_bytes(key, body, content_type, content_encoding)
 
     store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
     journal = new_journal(1)
     store.save(journal)
-    remote.put_text = flaky_put  # type: ignore[method-assign]
+    remote.put_bytes = flaky_put  # type: ignore[method-assign]
     with store.saving(journal):
         run_steps(store, journal, ["s0"])
-        for _ in range(100):
-            if remote.docs[f"runs/{RUN}.json"]["steps"]["s0"]["status"] == "complete":
-                break
-            threading.Event().wait(0.05)
+        assert wait_until(lambda: bool(remote.segments()))
     assert not failures  # the first upload failed; a later one carried the records
-    assert remote.docs[f"runs/{RUN}.json"]["steps"]["s0"]["status"] == "complete"
+    assert remote.segments() == [f"runs/{RUN}/records-00000001-00000002.jsonl"]
+    from_remote = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
+    assert from_remote is not None and from_remote.steps["s0"].status == "complete"
 
 
 def test_an_upload_in_flight_never_blocks_a_step_and_the_final_save_lands_last(
@@ -154,18 +180,18 @@ def test_an_upload_in_flight_never_blocks_a_step_and_the_final_save_lands_last(
     monkeypatch.setattr(journal_module, "SAVE_INTERVAL_SECONDS", 0.05)
     remote = DictStore()
     in_flight, release = threading.Event(), threading.Event()
-    put_text = remote.put_text
+    put_bytes = remote.put_bytes
 
-    def slow_put(key: str, text: str, content_type: str) -> None:
+    def slow_put(key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
         if not in_flight.is_set():
             in_flight.set()
             assert release.wait(5)
-        put_text(key, text, content_type)
+        put_bytes(key, body, content_type, content_encoding)
 
     store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
     journal = new_journal(2)
     store.save(journal)
-    remote.put_text = slow_put  # type: ignore[method-assign]
+    remote.put_bytes = slow_put  # type: ignore[method-assign]
     with store.saving(journal):
         run_steps(store, journal, ["s0"])
         assert in_flight.wait(5)
@@ -175,7 +201,7 @@ def test_an_upload_in_flight_never_blocks_a_step_and_the_final_save_lands_last(
         journal.status = "complete"
         threading.Timer(0.2, release.set).start()
         store.save(journal)  # waits for the upload in flight, then uploads the end
-    doc = remote.docs[f"runs/{RUN}.json"]
+    doc = remote.doc(f"runs/{RUN}.json")
     assert doc["status"] == "complete" and doc["steps"]["s1"]["status"] == "complete" and doc["step_records"] == 4
 
 
@@ -187,14 +213,14 @@ def test_a_final_save_behind_a_hung_upload_gives_up_after_its_bound(
     remote = DictStore()
     in_flight, release = threading.Event(), threading.Event()
 
-    def hung_put(key: str, text: str, content_type: str) -> None:
+    def hung_put(key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
         in_flight.set()
         release.wait(5)
 
     store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
     journal = new_journal(1)
     store.save(journal)
-    remote.put_text = hung_put  # type: ignore[method-assign]
+    remote.put_bytes = hung_put  # type: ignore[method-assign]
     try:
         with store.saving(journal):
             run_steps(store, journal, ["s0"])
@@ -205,7 +231,7 @@ def test_a_final_save_behind_a_hung_upload_gives_up_after_its_bound(
             assert time.monotonic() - began < 2
     finally:
         release.set()
-    assert remote.docs[f"runs/{RUN}.json"]["status"] == "running"  # neither later upload landed
+    assert remote.doc(f"runs/{RUN}.json")["status"] == "running"  # neither later upload landed
     assert store.load(RUN).status == "complete"  # type: ignore[union-attr]  # the local copy has it all
 
 
@@ -271,7 +297,7 @@ def test_an_older_whole_document_journal_loads_as_it_is(tmp_path: Path) -> None:
     loaded = JournalStore(runs, None).load(RUN)
     assert loaded is not None and loaded.steps["s0"].status == "complete" and loaded.step_records == 0
     remote = DictStore()
-    remote.docs[f"runs/{RUN}.json"] = doc
+    remote.put_plain(f"runs/{RUN}.json", doc)
     from_remote = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
     assert from_remote is not None and from_remote.steps["s0"].status == "complete"
 
@@ -316,8 +342,8 @@ def test_whole_step_records_of_an_earlier_form_apply_and_run_steps_objects_are_i
     loaded = JournalStore(runs, None).load(RUN)
     assert loaded is not None and loaded.steps["s0"] == whole and loaded.step_records == 1
     remote = DictStore()
-    remote.docs[f"runs/{RUN}.json"] = journal.to_dict()
-    remote.docs[f"run-steps/{RUN}/00000001.json"] = {"number": 1, "step": whole.__dict__}
+    remote.put_plain(f"runs/{RUN}.json", journal.to_dict())
+    remote.put_plain(f"run-steps/{RUN}/00000001.json", {"number": 1, "step": whole.__dict__})
     loaded_remotely = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
     latest = JournalStore(tmp_path / "third", remote).latest()  # type: ignore[arg-type]
     for found in (loaded_remotely, latest):
@@ -334,3 +360,100 @@ def test_step_records_stay_private_with_a_permissive_umask(tmp_path: Path) -> No
         os.umask(previous)
     assert (tmp_path / "runs").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "runs" / f"{RUN}.steps.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def run_in_batches(store: JournalStore, remote: DictStore, journal: Journal, batch: int) -> None:
+    """Run every step of ``journal`` under the background saver, ``batch`` steps at a time, each batch's records
+    uploaded (one segment) before the next batch starts: a run lasting several intervals."""
+    keys = list(journal.steps)
+    with store.saving(journal):
+        for start in range(0, len(keys), batch):
+            run_steps(store, journal, keys[start : start + batch])
+            last = f"-{journal.step_records:08d}.jsonl"
+            assert wait_until(lambda last=last: any(k.endswith(last) for k in remote.segments()))
+
+
+def test_a_resume_from_another_machine_sees_the_uploaded_segments(tmp_path: Path) -> None:
+    remote = DictStore()
+    store = JournalStore(tmp_path / "runs", remote, save_interval=0.01)  # type: ignore[arg-type]
+    journal = new_journal(6)
+    store.save(journal)
+    run_in_batches(store, remote, journal, 2)  # then the machine is lost: no final save
+    assert remote.segments() == [
+        f"runs/{RUN}/records-00000001-00000004.jsonl",
+        f"runs/{RUN}/records-00000005-00000008.jsonl",
+        f"runs/{RUN}/records-00000009-00000012.jsonl",
+    ]
+    elsewhere = JournalStore(tmp_path / "elsewhere", remote)  # type: ignore[arg-type]
+    resumed = elsewhere.load(RUN)
+    assert resumed is not None and resumed.to_dict() == journal.to_dict()
+    latest = JournalStore(tmp_path / "third", remote).latest()  # type: ignore[arg-type]
+    assert latest is not None and latest.to_dict() == journal.to_dict()
+
+    resumed.steps["s0"].status = "pending"  # the resumed run goes on, numbering after the loaded records
+    elsewhere.save(resumed)
+    run_steps(elsewhere, resumed, ["s0"])
+    resumed.status = "complete"
+    elsewhere.save(resumed)
+    remote.gets = 0
+    final = JournalStore(tmp_path / "fourth", remote).load(RUN)  # type: ignore[arg-type]
+    assert final is not None and final.to_dict() == resumed.to_dict() and final.step_records == 14
+    assert remote.gets == 1  # the document: every segment is included in it, none is read
+
+
+def test_a_garbled_trailing_segment_is_skipped_with_a_warning_one_before_it_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []  # not caplog: the CLI's logging setup in an earlier test may stop propagation
+    monkeypatch.setattr(journal_segments.log, "warning", lambda msg, *args: warnings.append(msg % args))
+    remote = DictStore()
+    store = JournalStore(tmp_path / "runs", remote, save_interval=0.01)  # type: ignore[arg-type]
+    journal = new_journal(3)
+    store.save(journal)
+    run_in_batches(store, remote, journal, 1)
+    first, second, third = remote.segments()
+    remote.objects[third] = remote.objects[third][:-10]  # an upload cut short
+    loaded = JournalStore(tmp_path / "elsewhere", remote).load(RUN)  # type: ignore[arg-type]
+    assert loaded is not None and loaded.step_records == 4
+    assert {k: s.status for k, s in loaded.steps.items()} == {"s0": "complete", "s1": "complete", "s2": "pending"}
+    assert len(warnings) == 1 and "are unreadable and ignored" in warnings[0] and third in warnings[0]
+    del remote.objects[third]  # a missing one is the same
+    assert JournalStore(tmp_path / "again", remote).load(RUN).step_records == 4  # type: ignore[arg-type,union-attr]
+    remote.objects[third] = b'{"number": 5, "key": "s2", "set": {}}\nnot json\n'
+    remote.objects[second] = b"not json"
+    with pytest.raises(JournalUnreadable, match="line 1 is not valid JSON"):
+        JournalStore(tmp_path / "third", remote).load(RUN)  # type: ignore[arg-type]
+    del remote.objects[second]  # records 3 and 4 lost: a gap, not a lag
+    with pytest.raises(JournalUnreadable, match="records 3 to 4 are missing"):
+        JournalStore(tmp_path / "fourth", remote).load(RUN)  # type: ignore[arg-type]
+    assert JournalStore(tmp_path / "fifth", remote).latest() is None  # type: ignore[arg-type]  # skipped
+    assert first in remote.objects
+
+
+def test_bytes_uploaded_per_step_stay_constant_through_background_intervals(tmp_path: Path) -> None:
+    def uploaded(steps: int) -> tuple[int, int]:
+        remote = DictStore()
+        store = JournalStore(tmp_path / f"runs-{steps}", remote, save_interval=0.01)  # type: ignore[arg-type]
+        journal = new_journal(steps)
+        store.save(journal)
+        run_in_batches(store, remote, journal, max(1, steps // 5))
+        journal.status = "complete"
+        store.save(journal)
+        return remote.bytes_put, len(remote.segments())
+
+    (small, small_segments), (large, large_segments) = uploaded(10), uploaded(100)
+    assert small_segments >= 5 and large_segments >= 5  # several intervals, none uploading the whole document
+    assert large / 100 <= small / 10 * 1.2  # per step: constant, not growing with the run
+    assert large / 100 < 300  # bytes per step, compressed
+
+
+def test_documents_and_segments_are_uploaded_compressed_and_plain_documents_still_load(tmp_path: Path) -> None:
+    remote = DictStore()
+    store = JournalStore(tmp_path / "runs", remote)  # type: ignore[arg-type]
+    journal = new_journal(2)
+    store.save(journal)
+    assert remote.objects[f"runs/{RUN}.json"].startswith(b"\x1f\x8b")
+    plain = JournalStore(tmp_path / "elsewhere", remote)  # type: ignore[arg-type]
+    remote.put_plain(f"runs/{RUN}.json", journal.to_dict())
+    for found in (plain.load(RUN), plain.latest()):
+        assert found is not None and found.to_dict() == journal.to_dict()

@@ -1,7 +1,10 @@
-"""The S3 driver's bucket calls: a bucket that does not exist is an answer (False), any other error is raised."""
+"""The S3 driver: a bucket that does not exist is an answer (False), any other error is raised; JSON documents
+read plain or gzip-compressed."""
 
 from __future__ import annotations
 
+import gzip
+import io
 from typing import Any
 
 import pytest
@@ -57,3 +60,34 @@ def test_any_other_error_is_raised() -> None:
         s3.bucket_exists(Client("AccessDenied"), "b")
     with pytest.raises(ClientError, match="AccessDenied"):
         s3.delete_bucket(Client("AccessDenied"), "b")
+
+
+class Objects:
+    """Stores put bodies by key and answers gets with them, as stored."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, bytes] = {}
+        self.puts: list[dict[str, Any]] = []
+
+    def put_object(self, **params: Any) -> dict[str, Any]:
+        self.puts.append(params)
+        self.bodies[params["Key"]] = params["Body"]
+        return {}
+
+    def get_object(self, **params: Any) -> dict[str, Any]:
+        if params["Key"] not in self.bodies:
+            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "none"}}, "GetObject")
+        return {"Body": io.BytesIO(self.bodies[params["Key"]])}
+
+
+def test_a_json_document_reads_plain_or_gzip_and_a_broken_gzip_is_not_json() -> None:
+    client = Objects()
+    s3.put_json(client, "b", "plain.json", {"a": 1})
+    s3.put_bytes(client, "b", "packed.json", gzip.compress(b'{"a": 1}'), "application/json", content_encoding="gzip")
+    assert client.puts[1]["ContentEncoding"] == "gzip" and "ContentEncoding" not in client.puts[0]
+    assert s3.get_json(client, "b", "plain.json") == s3.get_json(client, "b", "packed.json") == {"a": 1}
+    assert s3.get_bytes(client, "b", "packed.json") == gzip.compress(b'{"a": 1}')  # as stored
+    assert s3.get_json(client, "b", "missing.json") is None and s3.get_bytes(client, "b", "missing.json") is None
+    client.bodies["cut.json"] = gzip.compress(b'{"a": 1}')[:-6]
+    with pytest.raises(ValueError, match="does not decompress"):
+        s3.get_json(client, "b", "cut.json")
