@@ -4,6 +4,7 @@ replica, what is the vCPU quota. Failover steps, drills, planning observation an
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -42,7 +43,7 @@ def check_promotion(client: Any, identifier: str) -> PromotionCheck:
 
 # (auto scaling group, its target group or None, desired): one group's capacity as a wait judges it
 CapacityWanted = tuple[str, str | None, int]
-TARGET_HEALTH_WORKERS = 16  # DescribeTargetHealth is one target group a call: these many at a time
+TARGET_HEALTH_WORKERS = 64  # DescribeTargetHealth is one target group a call: these many at a time
 
 
 def check_capacity(asg: Any, elb: Any, group: str, target_group_arn: str | None, desired: int) -> j.Readiness:
@@ -57,7 +58,7 @@ def check_capacities(asg: Any, elb: Any, asked: Iterable[CapacityWanted]) -> dic
     of only those target groups whose group has its instances in service and healthy (nothing else can make it
     ready), several at a time."""
     wanted = list(dict.fromkeys(asked))
-    found = {g.name: g for g in autoscaling.describe_groups(asg, sorted({w[0] for w in wanted}))}
+    found = {g.name: g for g in describe_groups_at_once(asg, sorted({w[0] for w in wanted}))}
     readings: dict[CapacityWanted, j.Readiness] = {}
     targets_wanted: list[CapacityWanted] = []
     for w in wanted:
@@ -79,13 +80,28 @@ def check_capacities(asg: Any, elb: Any, asked: Iterable[CapacityWanted]) -> dic
     return readings
 
 
+def describe_groups_at_once(asg: Any, names: Sequence[str]) -> list[autoscaling.GroupState]:
+    """``autoscaling.describe_groups`` of many groups, its calls (50 names each) several at a time (each within
+    the caller's budget, if any)."""
+    unique = sorted(set(names))
+    chunks = [
+        unique[i : i + autoscaling.NAMES_PER_DESCRIBE] for i in range(0, len(unique), autoscaling.NAMES_PER_DESCRIBE)
+    ]
+    if len(chunks) <= 1:
+        return autoscaling.describe_groups(asg, unique)
+    with ThreadPoolExecutor(min(len(chunks), TARGET_HEALTH_WORKERS), thread_name_prefix="groups") as pool:
+        calls = [pool.submit(contextvars.copy_context().run, autoscaling.describe_groups, asg, c) for c in chunks]
+        return [g for call in calls for g in call.result()]
+
+
 def describe_targets_of(elb: Any, arns: Sequence[str]) -> dict[str, list[elbv2.Target]]:
     """The targets of each target group, ``TARGET_HEALTH_WORKERS`` target groups at a time (one call each: AWS
     has no call for several)."""
     if not arns:
         return {}
     with ThreadPoolExecutor(min(len(arns), TARGET_HEALTH_WORKERS), thread_name_prefix="targets") as pool:
-        return dict(zip(arns, pool.map(lambda arn: elbv2.describe_targets(elb, arn), arns), strict=True))
+        calls = [pool.submit(contextvars.copy_context().run, elbv2.describe_targets, elb, arn) for arn in arns]
+        return {arn: call.result() for arn, call in zip(arns, calls, strict=True)}
 
 
 def read_replica_lag(client: Any, identifier: str, now: float) -> float | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError
@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError
 from standby.errors import StandbyError
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 _ACTIVE: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("standby_budget", default=None)
 
@@ -73,6 +74,47 @@ class Budget:
 
         threading.Thread(target=context.run, args=(work,), name="budget", daemon=True).start()
         return pending
+
+    def map(self, fn: Callable[[A], T], items: Sequence[A], workers: int) -> list[T]:
+        """``fn`` of each item, on at most ``workers`` daemon threads under this budget: the results in order. The
+        first error is raised (no new item starts after it); at the deadline, BudgetSpent (the items left are
+        abandoned: none starts once the budget is spent, and no thread is ever joined)."""
+        items = list(items)
+        results: list[Any] = [None] * len(items)
+        errors: list[BaseException] = []
+        lock, done = threading.Lock(), threading.Event()
+        state = {"next": 0, "left": len(items)}
+        if not items:
+            return []
+
+        def work() -> None:
+            _ACTIVE.set(self)
+            while True:
+                with lock:
+                    if errors or state["next"] >= len(items) or self.spent:
+                        return
+                    index = state["next"]
+                    state["next"] += 1
+                try:
+                    results[index] = fn(items[index])
+                except BaseException as err:  # noqa: BLE001 - handed to the waiting caller, raised there
+                    with lock:
+                        errors.append(err)
+                    done.set()
+                    return
+                with lock:
+                    state["left"] -= 1
+                    if state["left"] == 0:
+                        done.set()
+
+        for _ in range(min(workers, len(items))):
+            context = contextvars.copy_context()
+            threading.Thread(target=context.run, args=(work,), name="budget", daemon=True).start()
+        if not done.wait(self.remaining()):
+            raise BudgetSpent(self.what, self.seconds)
+        if errors:
+            raise errors[0]
+        return results
 
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn``'s result, or BudgetSpent once the deadline passes without one."""

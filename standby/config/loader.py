@@ -22,6 +22,7 @@ MAX_CONFIG_BYTES = 1 << 20
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _SHOWN = 80  # characters of a found value or a key shown in a message
+UNKNOWN_KEY = "unknown key"
 _MESSAGE = 300  # characters of a message (a validator's message quotes the value it found)
 
 
@@ -53,7 +54,7 @@ def _describe(error: dict[str, Any], allowed: list[str] | None) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return f"unknown key; expected one of: {', '.join(allowed)}" if allowed else "unknown key"
+        return f"{UNKNOWN_KEY}; expected one of: {', '.join(allowed)}" if allowed else UNKNOWN_KEY
     message = message[0].lower() + message[1:]
     found = error.get("input")
     if isinstance(found, (dict, list)):
@@ -150,7 +151,7 @@ def _field(loc: tuple[str, ...]) -> str:
 
 
 def _format(path: Path, lines: dict[tuple[str, ...], int], loc: tuple[str, ...], message: str) -> str:
-    if len(message) > _MESSAGE:
+    if len(message) > _MESSAGE and not message.startswith(UNKNOWN_KEY):  # a table's keys are listed whole
         message = message[: _MESSAGE - 3] + "..."
     line = line_of(lines, loc)
     where = f"{path}:{line}" if line else str(path)

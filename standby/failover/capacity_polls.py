@@ -21,6 +21,9 @@ from standby import probes
 from standby.clock import Clock
 
 ROUND_INTERVAL_SECONDS = 2.0  # the waits' first backoff: rounds closer than this would share nothing
+# How long a round waits after the ask that starts it before it takes its snapshot: the waits poll at the same
+# moments (``waits.next_poll_at`` from ``origin``), and their asks, a few milliseconds apart, join one round.
+GATHER_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,11 @@ class _Round:
 class CapacityPolls:
     """The rounds of one region's capacity readings, shared by every step waiting on a group there."""
 
-    def __init__(self, asg: Any, elb: Any, clock: Clock, interval: float = ROUND_INTERVAL_SECONDS) -> None:
-        self._asg, self._elb, self._clock, self._interval = asg, elb, clock, interval
+    def __init__(
+        self, asg: Any, elb: Any, clock: Clock, interval: float = ROUND_INTERVAL_SECONDS, gather: float = GATHER_SECONDS
+    ) -> None:
+        self._asg, self._elb, self._clock, self._interval, self._gather = asg, elb, clock, interval, gather
+        self.origin = clock.now()  # where the schedule of every wait on these readings starts
         self._changed = threading.Condition()
         self._waited: Counter[probes.CapacityWanted] = Counter()  # what the asking steps wait on
         self._snapshots = 0  # rounds that took their snapshot of what is waited on
@@ -77,8 +83,10 @@ class CapacityPolls:
     def _run_round(self) -> _Round:
         done = _Round(number=-1, error=RuntimeError("capacity round did not run"))
         try:
+            due = self._clock.now() + self._gather  # the asks of the same moment join this round
             if self._last_started is not None:
-                self._clock.sleep(max(0.0, self._last_started + self._interval - self._clock.now()))
+                due = max(due, self._last_started + self._interval)
+            self._clock.sleep(max(0.0, due - self._clock.now()))
             with self._changed:
                 self._snapshots += 1
                 number, snapshot = self._snapshots, list(self._waited)

@@ -7,17 +7,16 @@ live in ``standby.failover.traffic``, what they all share in ``standby.failover.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from standby import judgements as j
 from standby import probes
-from standby.aws import autoscaling, rds
+from standby.aws import autoscaling, budget, rds
+from standby.aws.budget import Budget
 from standby.aws.errors import error_code
 from standby.errors import StepFailed
 from standby.failover.context import (
@@ -46,7 +45,7 @@ from standby.failover.waits import wait_until
 
 log = logging.getLogger(__name__)
 
-FENCE_WORKERS = 32  # UpdateAutoScalingGroup calls of the fence in flight at once
+FENCE_WORKERS = 64  # UpdateAutoScalingGroup calls of the fence in flight at once
 
 
 def run_preflight(ctx: StepContext, step: Preflight) -> Outcome:
@@ -87,11 +86,10 @@ def _fence_groups(ctx: StepContext, step: FenceGroups) -> Outcome:
     def scale_in(name: str) -> None:
         autoscaling.set_capacity(client, name, desired=0, min_size=0)
 
-    with ThreadPoolExecutor(min(FENCE_WORKERS, len(fenced)), thread_name_prefix="fence") as pool:
-        calls = [pool.submit(contextvars.copy_context().run, scale_in, name) for name in fenced]
-        for name, call in zip(fenced, calls, strict=True):
-            call.result()  # the first refusal fails the fence (best effort: skipped), as one call after another did
-            after[name] = {**before[name], "min_size": 0, "desired_capacity": 0}
+    # The first refusal fails the fence (best effort: skipped), as one call after another did.
+    (budget.active() or Budget(step.timeout_seconds)).map(scale_in, fenced, FENCE_WORKERS)
+    for name in fenced:
+        after[name] = {**before[name], "min_size": 0, "desired_capacity": 0}
     return Outcome("complete", f"{len(fenced)} group(s) scaled in to 0", before, after)
 
 
@@ -148,6 +146,7 @@ def run_wait_healthy(ctx: StepContext, step: WaitHealthy) -> Outcome:
         timeout=step.timeout_seconds,
         clock=ctx.clock,
         expected=ctx.config.failover.expected_healthy_seconds,
+        origin=polls.origin,
     )
     return Outcome("complete", ready.reason)
 

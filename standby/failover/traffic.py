@@ -8,7 +8,7 @@ from typing import Any
 
 from standby import judgements as j
 from standby import probes
-from standby.aws import autoscaling, route53
+from standby.aws import route53
 from standby.aws.budget import Budget, BudgetSpent
 from standby.aws.errors import is_unreachable
 from standby.errors import StepFailed
@@ -155,7 +155,7 @@ def _serving_problems(ctx: StepContext, step: Verify) -> list[str]:
     groups are described together (50 a call), then the target groups of those in service, several at once."""
     client = ctx.sessions.client("autoscaling", step.region)
     lb = ctx.sessions.client("elbv2", step.region)
-    found = {g.name: g for g in autoscaling.describe_groups(client, [name for name, _ in step.groups])}
+    found = {g.name: g for g in probes.describe_groups_at_once(client, [name for name, _ in step.groups])}
     problems: list[str] = []
     serving: list[tuple[str, int]] = []
     for name, desired in step.groups:

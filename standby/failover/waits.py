@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 OVERSHOOT_RATIO = 0.02  # the poll interval, as a share of the time waited so far
 JITTER = 0.2  # an interval is drawn from [1 - JITTER, 1] of its nominal value
+# With an expected duration: the interval around it (at most), and how far past it (a share of it) it lasts.
+FINE_WAIT = 2.0
+EXPECTED_GRACE = 0.05
 
 
 def poll_interval(
@@ -34,14 +37,28 @@ def poll_interval(
     """The sleep before the next poll after ``waited`` seconds: ``OVERSHOOT_RATIO`` of it, within
     [``first_wait``, ``max_wait``], times a ``draw`` in [1 - ``JITTER``, 1].
 
-    With an ``expected`` duration (how long the state usually takes to reach, as measured by drills), until
-    then: half the time expected to remain (at most ``max_wait``), so the polls close in on it and a state
-    reached when expected is still seen within max(``first_wait``, 2 %); reached much earlier, it is seen up
-    to half of what then remained late."""
+    With an ``expected`` duration (how long the state usually takes to reach, as measured by drills): until
+    then, half the time expected to remain (at most ``max_wait``), so the polls close in on it; from
+    ``FINE_WAIT`` before it to ``EXPECTED_GRACE`` past it, every ``FINE_WAIT`` (or ``first_wait`` if shorter);
+    then as without. A state reached when expected, or later, is seen within max(2 s, 2 %); reached much
+    earlier, up to half of what then remained late."""
     nominal = min(max_wait, max(first_wait, OVERSHOOT_RATIO * waited))
-    if expected is not None and waited < expected - first_wait:
-        nominal = max(nominal, min(max_wait, (expected - waited) / 2))
+    if expected is not None:
+        fine = min(first_wait, FINE_WAIT)
+        if waited < expected - fine:
+            nominal = min(max_wait, max(fine, (expected - waited) / 2))
+        elif waited < expected * (1 + EXPECTED_GRACE):
+            nominal = fine
     return nominal * min(1.0, max(1.0 - JITTER, draw))
+
+
+def next_poll_at(origin: float, now: float, *, first_wait: float, max_wait: float, expected: float | None) -> float:
+    """The first point after ``now`` of the schedule that starts at ``origin`` and steps by ``poll_interval``
+    (unjittered): waits that share an origin poll at the same moments, so one shared reading answers them all."""
+    point = origin
+    while point <= now:
+        point += poll_interval(point - origin, first_wait=first_wait, max_wait=max_wait, expected=expected)
+    return point
 
 
 def wait_until(
@@ -53,10 +70,20 @@ def wait_until(
     first_wait: float = 2.0,
     max_wait: float = 30.0,
     expected: float | None = None,
+    origin: float | None = None,
 ) -> T:
     """Call ``probe`` until it returns something other than None, or raise StepFailed at the deadline; the polls
-    follow ``poll_interval`` (``expected``: how long the state usually takes, None when unknown)."""
+    follow ``poll_interval`` (``expected``: how long the state usually takes, None when unknown), jittered, or,
+    given an ``origin`` shared with other waits (their readings shared too), at the points of its schedule
+    (``next_poll_at``; ``expected`` then counts from the origin)."""
     started = clock.now()
+
+    def sleep_before_next(state: RetryCallState) -> float:
+        now = clock.now()
+        if origin is not None:
+            return next_poll_at(origin, now, first_wait=first_wait, max_wait=max_wait, expected=expected) - now
+        draw = random.uniform(1.0 - JITTER, 1.0)  # noqa: S311 - jitter
+        return poll_interval(now - started, first_wait=first_wait, max_wait=max_wait, expected=expected, draw=draw)
 
     def past_deadline(state: RetryCallState) -> bool:
         return clock.now() - started >= timeout
@@ -67,13 +94,7 @@ def wait_until(
     retrying = Retrying(
         retry=retry_if_result(lambda value: value is None),
         stop=past_deadline,
-        wait=lambda state: poll_interval(
-            clock.now() - started,
-            first_wait=first_wait,
-            max_wait=max_wait,
-            expected=expected,
-            draw=random.uniform(1.0 - JITTER, 1.0),  # noqa: S311 - jitter
-        ),
+        wait=sleep_before_next,
         sleep=clock.sleep,
         before_sleep=note,
         retry_error_callback=lambda state: None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from standby.errors import StepFailed
-from standby.failover.waits import JITTER, poll_interval, wait_until
+from standby.failover.waits import JITTER, next_poll_at, poll_interval, wait_until
 from tests.fakes.clock import FakeClock
 
 
@@ -73,4 +73,31 @@ def test_a_state_reached_well_before_the_expected_time_costs_at_most_half_the_re
 def test_the_expectation_never_stretches_an_interval_past_max_wait() -> None:
     assert poll_interval(0, first_wait=2, max_wait=30, expected=600) == 30
     assert poll_interval(100, first_wait=2, max_wait=30, expected=120) == 10
-    assert poll_interval(119, first_wait=2, max_wait=30, expected=120) == pytest.approx(2.38)
+    assert poll_interval(119, first_wait=2, max_wait=30, expected=120) == 2.0  # around the expected time: fine
+    assert poll_interval(297, first_wait=5, max_wait=60, expected=300) == 2.0
+    assert poll_interval(316, first_wait=5, max_wait=60, expected=300) == pytest.approx(6.32)  # past it: 2 %
+
+
+def test_waits_sharing_an_origin_poll_at_the_same_moments() -> None:
+    schedule = {"first_wait": 2.0, "max_wait": 30.0, "expected": 120.0}
+    points = [next_poll_at(0.0, t, **schedule) for t in (0.0, 0.4, 0.9)]
+    assert points == [30.0, 30.0, 30.0]  # three waits that started apart ask together
+    assert next_poll_at(0.0, 30.0, **schedule) == 60.0
+    assert 119.0 < next_poll_at(0.0, 119.0, **schedule) <= 119.0 + 0.02 * 121.0
+
+
+def test_a_wait_with_an_origin_sees_the_state_within_the_bound() -> None:
+    clock = FakeClock()
+    origin = clock.now()
+    clock.sleep(0.7)  # this wait starts after the first one
+    started = clock.now()
+    seen = wait_until(
+        lambda: clock.now() if clock.now() - origin >= 121.0 else None,
+        what="x",
+        timeout=900,
+        clock=clock,
+        expected=120.0,
+        origin=origin,
+    )
+    assert seen - origin - 121.0 <= max(2.0, 0.02 * 121.0)
+    assert len(clock.sleeps) - 1 <= 12 and started > origin
