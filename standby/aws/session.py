@@ -59,15 +59,62 @@ def fast_fail_attempt_seconds(budget_seconds: float | None = None) -> float:
 GLOBAL_SERVICES = frozenset({"route53"})
 
 
+class _SearchPaths(list):  # type: ignore[type-arg]
+    """The loader's search paths; a path already there is not added again (boto3 adds its own per session)."""
+
+    def append(self, path: Any) -> None:
+        if path not in self:
+            super().append(path)
+
+
+class ModelLoader(botocore.loaders.Loader):  # type: ignore[misc]
+    """botocore's data loader (service models, paginators, endpoint rules, ...), shared by many sessions and
+    threads: each file is parsed once. botocore caches what a loader read, but two threads asking at once would both
+    parse it (EC2's model takes ~0.1 s); here the second waits for the first and takes its result."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._search_paths = _SearchPaths(self._search_paths)
+        self._guard = threading.Lock()
+        self._loading: dict[tuple[Any, ...], threading.Lock] = {}
+
+    def _once(self, key: tuple[Any, ...]) -> threading.Lock:
+        with self._guard:
+            return self._loading.setdefault(key, threading.Lock())
+
+    # Every cached look-up, one at a time per key (a look-up may make others, always of a later kind: no cycle).
+    def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+        with self._once(("model", service_name, type_name, api_version)):
+            return super().load_service_model(service_name, type_name, api_version)
+
+    def list_available_services(self, type_name: str) -> Any:
+        with self._once(("services", type_name)):
+            return super().list_available_services(type_name)
+
+    def determine_latest_version(self, service_name: str, type_name: str) -> Any:
+        with self._once(("latest", service_name, type_name)):
+            return super().determine_latest_version(service_name, type_name)
+
+    def list_api_versions(self, service_name: str, type_name: str) -> Any:
+        with self._once(("versions", service_name, type_name)):
+            return super().list_api_versions(service_name, type_name)
+
+    def load_data_with_path(self, name: str) -> Any:
+        with self._once(("data", name)):
+            return super().load_data_with_path(name)
+
+
 @dataclass
 class _Shared:
     """What a factory and its bounded copies share: the caller's account per set of credentials, once learned
-    (the same credentials are the same account everywhere), and the bounded copies themselves (so their clients
-    are built once)."""
+    (the same credentials are the same account everywhere), the bounded copies themselves (so their clients are
+    built once), and one model loader for all their sessions (a service model is parsed once, not once per region,
+    credentials or client settings)."""
 
     accounts: dict[RegionCredentials | None, str] = field(default_factory=dict)
     bounded: dict[tuple[float, int], SessionFactory] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    loader: ModelLoader = field(default_factory=ModelLoader)
 
 
 # Credentials that the emulator accepts and real AWS refuses; used only when the endpoint is the emulator.
@@ -114,13 +161,17 @@ class SessionFactory:
     client_config: BotoConfig = RETRY_CONFIG
     budgeted: bool = False  # clients refuse new attempts once the budget of the work they run in is spent
     _shared: _Shared = field(default_factory=_Shared, repr=False)
-    # One model loader for every session: service models are parsed once per process, not once per region.
-    _loader: Any = field(default_factory=botocore.loaders.create_loader, init=False, repr=False)
     _sessions: dict[tuple[str | None, str, RegionCredentials | None], boto3.Session] = field(
         default_factory=dict, init=False, repr=False
     )
     _clients: dict[tuple[str | None, str, str], Any] = field(default_factory=dict, init=False, repr=False)
+    _building: dict[tuple[str | None, str, str], threading.Lock] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def model_loader(self) -> ModelLoader:
+        """The model loader of every session of this factory and of its bounded copies."""
+        return self._shared.loader
 
     def credentials_of(self, region: str | None, service: str | None = None) -> RegionCredentials | None:
         """The credentials configured for ``region`` (None: the base credentials; always so for a global service)."""
@@ -142,7 +193,7 @@ class SessionFactory:
         profile = credentials.profile if credentials is not None and credentials.profile else self.profile
         role = credentials if credentials is not None and credentials.role_arn else None
         core = core_session(profile=None if role else profile, sealed=emulator)
-        core.register_component("data_loader", self._loader)
+        core.register_component("data_loader", self.model_loader)
         kwargs: dict[str, Any] = {"region_name": region, "botocore_session": core}
         if role is not None:
             use_credentials(core, self._assumed_role(region, role))
@@ -155,7 +206,7 @@ class SessionFactory:
 
         def sts_client() -> Any:
             base = core_session(profile=self.profile, sealed=self.target.emulator)
-            base.register_component("data_loader", self._loader)
+            base.register_component("data_loader", self.model_loader)
             base.set_config_variable("sts_regional_endpoints", "regional")
             keys = EMULATOR_CREDENTIALS if self.target.emulator else {}
             client = base.create_client(
@@ -215,15 +266,23 @@ class SessionFactory:
         return self.credentials_of(region) == self.credentials_of(other)
 
     def client(self, service: str, region: str, account: str | None = None) -> Any:
+        """The client of ``service`` in ``region``, built once: threads asking at once wait for the first one's."""
         key = (account, region, service)
         with self._lock:
             cached = self._clients.get(key)
-        if cached is not None:
+            building = None if cached is not None else self._building.setdefault(key, threading.Lock())
+        if building is None:
             return cached
-        session = self.session(region, account, service)
-        client = self._prepared(session.client(service, endpoint_url=self._endpoint(), config=self.client_config))
-        with self._lock:
-            return self._clients.setdefault(key, client)
+        with building:
+            with self._lock:
+                cached = self._clients.get(key)
+            if cached is not None:
+                return cached
+            session = self.session(region, account, service)
+            client = self._prepared(session.client(service, endpoint_url=self._endpoint(), config=self.client_config))
+            with self._lock:
+                self._clients[key] = client
+            return client
 
     def _endpoint(self) -> str | None:
         return self.target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None

@@ -2,7 +2,8 @@
 
 This is the composition root: the only place where configuration turns into concrete objects — the regions'
 states, the stacks, the provisioner, the failover controller, the drift run and the drill runner. Command modules
-ask it for what they need and never import each other.
+ask it for what they need and never import each other. Each orchestration is imported by the method that builds it:
+a command pays only for the ones it uses.
 """
 
 from __future__ import annotations
@@ -13,28 +14,30 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from standby.aws.credentials import RegionCredentials, role_session_name
 from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, find_config, load_config
-from standby.drift.run import DriftRun
-from standby.drill.runner import DrillRunner
 from standby.emulator import Emulator, is_loopback
 from standby.errors import Aborted
-from standby.failover.controller import Controller, new_run_id
 from standby.owner import operator
 from standby.progress import Reporter, StreamReporter
-from standby.provision import Provisioner
 from standby.secrets import resolve_secrets
 from standby.stacks import Stacks, StackWork
-from standby.stacks.inspection import Inspection, inspect_stacks
 from standby.state import Assignment, RegionStates
-from standby.teardown import Teardown
 from standby.terraform import TerraformRunner, plugin_dir_from
 from standby.terraform.display import AboveStream, StreamDisplay
+
+if TYPE_CHECKING:
+    from standby.drift.run import DriftRun
+    from standby.drill.runner import DrillRunner
+    from standby.failover.controller import Controller
+    from standby.provision import Provisioner
+    from standby.stacks.inspection import Inspection
+    from standby.teardown import Teardown
 
 Work = TypeVar("Work", bound=StackWork)
 
@@ -101,10 +104,14 @@ class AppContext:
 
     def provisioner(self, assignment: Assignment | None = None) -> Provisioner:
         """A provisioner for the recorded role assignment (after a failover, the standby region is the primary)."""
+        from standby.provision import Provisioner
+
         return self._stack_work(Provisioner, assignment)
 
     def controller(self, *, with_terraform: bool = False) -> Controller:
         """The failover controller; ``with_terraform`` when the run may re-seed databases (failback, drills)."""
+        from standby.failover.controller import Controller
+
         return Controller(
             self.loaded,
             self.sessions,
@@ -117,12 +124,16 @@ class AppContext:
         """The run lock around a provision's apply: authoritative in the current primary's region (the region
         expected to answer, and the one a provision applies first), mirrored in the standby region when it answers.
         A provision keeps no journal: a crashed one's lock is free once its heartbeat is stale."""
+        from standby.failover.controller import new_run_id
+
         controller = self.controller()
         run_id = new_run_id("provision", controller.clock.now())
         return controller.locked(assignment.primary, run_id, operator())
 
     def teardown(self, assignment: Assignment | None = None) -> Teardown:
         """The teardown of what standby provisioned, for the recorded role assignment."""
+        from standby.teardown import Teardown
+
         return self._stack_work(Teardown, assignment)
 
     def _stack_work(self, kind: type[Work], assignment: Assignment | None) -> Work:
@@ -138,22 +149,30 @@ class AppContext:
 
     def teardown_lock(self, assignment: Assignment) -> AbstractContextManager[None]:
         """The run lock around a teardown, taken as a provision takes it: no failover starts while stacks go."""
+        from standby.failover.controller import new_run_id
+
         controller = self.controller()
         return controller.locked(assignment.primary, new_run_id("destroy", controller.clock.now()), operator())
 
     def drift_run(self, *, iac: bool) -> DriftRun:
         """The drift checks. Terraform reads the stacks' outputs when no manifest was recorded; the IaC check
         (``iac``) also plans the stacks, with their secret variables."""
+        from standby.drift.run import DriftRun
+
         stacks = self.stacks if iac else Stacks(self.loaded, self.runner, {})
         return DriftRun(self.loaded, self.sessions, self.states, stacks=stacks, reporter=self.reporter)
 
     def inspection(self) -> Inspection:
         """What standby finds in the region stack of each region, for the recorded role assignment. Reads outputs
         and state only: no secret is resolved and nothing is planned."""
+        from standby.stacks.inspection import inspect_stacks
+
         stacks = Stacks(self.loaded, self.runner, {})
         return inspect_stacks(stacks, self.states.fast().assignment())
 
     def drill_runner(self) -> DrillRunner:
+        from standby.drill.runner import DrillRunner
+
         return DrillRunner(self.controller(with_terraform=True))
 
     def secrets(self) -> dict[str, str]:

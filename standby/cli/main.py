@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -86,7 +87,44 @@ def _requested_output(args: list[str]) -> str:
     return found if found in ("text", "json") else "text"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+# Each command and the module that defines it: a command's module (and what it needs: the failover controller,
+# the provisioner, ...) is imported only when that command runs, so `standby drift` does not pay for the others.
+COMMANDS = {
+    "validate": ("cmd_validate", "validate"),
+    "failover": ("cmd_failover", "failover"),
+    "failback": ("cmd_failover", "failback"),
+    "status": ("cmd_failover", "status"),
+    "iam-policy": ("cmd_failover", "iam_policy"),
+    "drill": ("cmd_drill", "drill"),
+    "emulator": ("cmd_emulator", "emulator"),
+    "provision": ("cmd_provision", "provision"),
+    "demo": ("cmd_demo", "demo"),
+    "drift": ("cmd_drift", "drift"),
+    "unlock": ("cmd_unlock", "unlock"),
+    "plan": ("cmd_plan", "plan"),
+    "lint": ("cmd_lint", "lint_command"),
+    "init": ("cmd_init", "init"),
+    "destroy": ("cmd_destroy", "destroy"),
+    "inspect": ("cmd_inspect", "inspect"),
+}
+
+
+class CommandGroup(click.Group):
+    """The `standby` group: the commands of ``COMMANDS`` are imported when first looked up (to run, or for
+    --help); commands added with ``add_command`` work as in any group."""
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"standby.cli.{module}"), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option(
     "--config",
     "config_path",
@@ -123,44 +161,6 @@ def cli(app: AppContext, config_path: str | None, output: str, debug: bool, prof
     app.log_path = _setup_logging(debug)
 
 
-def _register() -> None:
-    from standby.cli import (
-        cmd_demo,
-        cmd_destroy,
-        cmd_drift,
-        cmd_drill,
-        cmd_emulator,
-        cmd_failover,
-        cmd_init,
-        cmd_inspect,
-        cmd_lint,
-        cmd_plan,
-        cmd_provision,
-        cmd_unlock,
-        cmd_validate,
-    )
-
-    cli.add_command(cmd_validate.validate)
-    cli.add_command(cmd_failover.failover)
-    cli.add_command(cmd_failover.failback)
-    cli.add_command(cmd_failover.status)
-    cli.add_command(cmd_failover.iam_policy)
-    cli.add_command(cmd_drill.drill)
-    cli.add_command(cmd_emulator.emulator)
-    cli.add_command(cmd_provision.provision)
-    cli.add_command(cmd_demo.demo)
-    cli.add_command(cmd_drift.drift)
-    cli.add_command(cmd_unlock.unlock)
-    cli.add_command(cmd_plan.plan)
-    cli.add_command(cmd_lint.lint_command)
-    cli.add_command(cmd_init.init)
-    cli.add_command(cmd_destroy.destroy)
-    cli.add_command(cmd_inspect.inspect)
-
-
-_register()
-
-
 def main(argv: list[str] | None = None) -> int:
     return int(_main(argv))
 
@@ -172,7 +172,7 @@ def _main(argv: list[str] | None) -> ExitCode:
     args = sys.argv[1:] if argv is None else list(argv)
     previous_umask = os.umask(PRIVATE_UMASK)
     try:
-        command = next((a for a in args if not a.startswith("-") and a in cli.commands), "standby")
+        command = next((a for a in args if not a.startswith("-") and a in cli.list_commands(None)), "standby")
         result = cli.main(args=args, prog_name="standby", obj=app, standalone_mode=False)
         # Commands return an ExitCode; click itself returns 0 for --help and --version, None for a bare group.
         return ExitCode.OK if result is None else ExitCode(result)

@@ -91,7 +91,8 @@ def test_every_command_is_annotated_to_return_an_exit_code() -> None:
     from standby.cli.main import cli
 
     def commands(group):  # type: ignore[no-untyped-def]
-        for command in group.commands.values():
+        for name in group.list_commands(None):  # every command, imported on look-up
+            command = group.get_command(None, name)
             if hasattr(command, "commands"):
                 yield from commands(command)
             else:

@@ -22,7 +22,6 @@ from pathlib import Path
 from standby import judgements as j
 from standby.aws import route53
 from standby.aws.session import SessionFactory
-from standby.cli import context
 from standby.cli.main import main
 from standby.config import load_config
 from standby.emulator import reset_endpoint
@@ -72,7 +71,8 @@ def test_a_failover_killed_after_any_mutating_call_converges(
     clean_emulator, sessions, loaded, cli_config, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setenv(TTL_ENV, LEASE_SECONDS)
-    monkeypatch.setattr(context, "Controller", scaled_controller(CLOCK_SCALE))  # the in-process resume's clock
+    # the in-process resume's clock (the CLI imports the controller class when it builds one)
+    monkeypatch.setattr("standby.failover.controller.Controller", scaled_controller(CLOCK_SCALE))
     cli_loaded = load_config(cli_config)
     runs = cli_loaded.state_dir / "runs"
     args = ("--config", str(cli_config), "failover", "--yes")

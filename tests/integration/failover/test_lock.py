@@ -15,7 +15,6 @@ import pytest
 
 from standby.aws import dynamodb
 from standby.aws.session import SessionFactory
-from standby.cli import context
 from standby.cli.main import main
 from standby.config import load_config
 from standby.errors import LockHeld
@@ -212,7 +211,7 @@ def test_killed_right_after_taking_the_lock(world, states, cli_config, then, mon
     """L1: the journal exists before the lock (status running); a new run proceeds after the lease, and so does
     `--resume` — no exit 8 for hours."""
     monkeypatch.setenv(TTL_ENV, f"{LEASE:g}")
-    monkeypatch.setattr(context, "Controller", scaled_controller(CLOCK_SCALE))
+    monkeypatch.setattr("standby.failover.controller.Controller", scaled_controller(CLOCK_SCALE))
     crashed = run_cli(f"after:{WEST}:dynamodb:PutItem:1", cli_config, "failover", "--yes")
     assert crashed.returncode == KILLED, crashed.stderr
     run_id, journal = only_journal(cli_config)
@@ -230,7 +229,7 @@ def test_killed_right_after_taking_the_lock(world, states, cli_config, then, mon
 def test_killed_after_the_final_journal_save(world, states, cli_config, then, monkeypatch) -> None:
     """L2: the journal says complete, the lock is still there: it is free at once, and `--resume` converges."""
     monkeypatch.setenv(TTL_ENV, f"{LEASE:g}")
-    monkeypatch.setattr(context, "Controller", scaled_controller(CLOCK_SCALE))
+    monkeypatch.setattr("standby.failover.controller.Controller", scaled_controller(CLOCK_SCALE))
     crashed = run_cli(f"{WEST}:DeleteItem", cli_config, "failover", "--yes")
     assert crashed.returncode == KILLED, crashed.stderr
     run_id, journal = only_journal(cli_config)
