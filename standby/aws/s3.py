@@ -98,7 +98,7 @@ def put_json(client: Any, bucket: str, key: str, document: Any, *, owner: str | 
 
 @requires("s3:PutObject")
 def put_text(client: Any, bucket: str, key: str, text: str, content_type: str, *, owner: str | None = None) -> None:
-    client.put_object(**_owned(owner, Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type))
+    put_bytes(client, bucket, key, text.encode(), content_type, owner=owner)
 
 
 @requires("s3:PutObject")

@@ -75,13 +75,10 @@ class Notes:
                     if not entry.get(f):
                         entry[f] = value
 
-        self._change_or_each(kind, notes, apply)
-
-    def _change_or_each(self, kind: str, notes: dict[str, dict[str, Any]], apply: Any) -> None:
         if kind in COMBINED_KINDS:
             self._change(kind, apply)
             return
-        for name in notes:
+        for name in notes:  # one document per resource
             doc = {name: self.get_separate(kind, name)}
             apply(doc)
             self.store.put(self._key(kind, name), doc[name])
