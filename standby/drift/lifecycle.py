@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from standby.terraform import ResourceChange
+from standby.terraform.hcl import read_hcl_file
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +119,8 @@ def read_directory(directory: Path) -> dict[tuple[str, str], tuple[AttributePath
 
 def _parse(path: Path) -> Mapping[str, Any]:
     if path.name.endswith(".json"):
-        return json.loads(path.read_text())
-    import hcl2  # only the IaC check needs it (the scheduled Lambda never imports it)
-
-    with path.open() as handle:
-        return hcl2.load(handle)
+        return json.loads(path.read_text(encoding="utf-8"))
+    return read_hcl_file(path)
 
 
 def module_directories(stack_dir: Path, tf_data_dir: Path) -> dict[str, Path]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from standby.terraform.hcl import read_hcl_file
+
 log = logging.getLogger(__name__)
 
 
@@ -39,8 +41,6 @@ def _names_in(blocks: Any) -> Iterable[str]:
 
 def read_declared_variables(stack_dir: Path) -> DeclaredVariables:
     """The variables declared by the root module in ``stack_dir`` (its files only: modules are not inputs)."""
-    import hcl2  # parsing HCL is only needed here and by the drift IaC check
-
     names: set[str] = set()
     try:
         files = sorted(p for p in stack_dir.iterdir() if p.name.endswith((".tf", ".tf.json")) and p.is_file())
@@ -48,8 +48,10 @@ def read_declared_variables(stack_dir: Path) -> DeclaredVariables:
         return DeclaredVariables(None, f"cannot read {stack_dir}: {err.strerror or err}")
     for file in files:
         try:
-            with file.open() as handle:
-                document = json.load(handle) if file.name.endswith(".json") else hcl2.load(handle)
+            if file.name.endswith(".json"):
+                document = json.loads(file.read_text(encoding="utf-8"))
+            else:
+                document = read_hcl_file(file)
         except Exception as err:  # noqa: BLE001 - any parse failure means "unknown", reported, never fatal
             log.debug("cannot parse %s: %s", file, err)
             return DeclaredVariables(None, f"cannot parse {file.name}: {str(err).splitlines()[0] if str(err) else err}")
