@@ -33,6 +33,7 @@ from typing import Any
 from standby.aws.session import SessionFactory
 from standby.cli import context
 from standby.cli.main import main
+from standby.failover import controller as controller_module
 from standby.failover.controller import Controller
 from standby.state import journal_store
 from standby.state.lock import TTL_ENV
@@ -153,7 +154,8 @@ def install_killer(where: str) -> None:
     journal_store.SAVE_INTERVAL_SECONDS = 86400.0  # no background uploads: the calls do not depend on timing
     scale = os.environ.get(CLOCK_SCALE_ENV)
     if scale:
-        context.Controller = scaled_controller(float(scale))  # type: ignore[misc]
+        # where the CLI finds the class when it builds a controller (AppContext.controller imports it then)
+        controller_module.Controller = scaled_controller(float(scale))  # type: ignore[misc]
 
 
 if __name__ == "__main__":

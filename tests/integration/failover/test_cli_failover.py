@@ -16,6 +16,7 @@ from standby.failover.controller import Controller
 from standby.state import JournalStore, RegionStates
 from tests.fakes.aws_faults import CallRecorder
 from tests.fakes.clock import FakeClock
+from tests.fakes.run_cli_with_faults import scaled_controller
 
 REPO = Path(__file__).resolve().parents[3]
 WEST = "us-west-2"
@@ -59,7 +60,9 @@ def test_failover_without_yes_and_without_a_terminal_refuses(world, cli_config, 
     assert "refused: no terminal to confirm on" in capsys.readouterr().err
 
 
-def test_failover_status_and_iam_policy(world, cli_config, capsys) -> None:
+def test_failover_status_and_iam_policy(world, cli_config, capsys, monkeypatch) -> None:
+    # the controller the CLI builds waits on a clock 50 times faster (the DNS drain: TTL + 30 s)
+    monkeypatch.setattr("standby.failover.controller.Controller", scaled_controller(0.02))
     assert main(["--config", str(cli_config), "--output", "json", "failover", "--yes"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["result"]["status"] == "complete"
