@@ -111,6 +111,15 @@ def no_databases(world, loaded, sessions):
     return replace(world, manifest=manifest)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Any:
+    """SIGINT raises KeyboardInterrupt in the main thread, as Python sets it up when it starts with SIGINT at its
+    default; a test run launched in the background by a shell without job control inherits SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def drill_runner(loaded, target, *hooks, clock: FakeClock | None = None) -> DrillRunner:
     sessions = SessionFactory(target=target, on_client=combine(*hooks) if hooks else None)
     ctl = Controller(loaded, sessions, RegionStates.of(loaded, sessions), clock=clock or FakeClock(time.time()))
@@ -169,7 +178,7 @@ def test_an_exception_outside_the_steps_fails_back_then_is_raised(
     assert_failed_back(loaded, sessions, report)
 
 
-def test_ctrl_c_during_the_failover_fails_back(no_databases, loaded, target, sessions, tmp_path) -> None:
+def test_ctrl_c_during_the_failover_fails_back(no_databases, loaded, target, sessions, tmp_path, ctrl_c_raises) -> None:
     interrupt = SignalOnOperation("UpdateAutoScalingGroup", signal.SIGINT, region=WEST)
     with pytest.raises(KeyboardInterrupt) as raised:
         drill_runner(loaded, target, interrupt).run("full", tmp_path / "r")
@@ -244,7 +253,7 @@ def test_sigterm_during_an_isolated_drill_restores(world, loaded, target, sessio
     assert_restored(loaded, sessions, report)
 
 
-def test_ctrl_c_during_an_isolated_drill_restores(world, loaded, target, sessions, tmp_path) -> None:
+def test_ctrl_c_during_an_isolated_drill_restores(world, loaded, target, sessions, tmp_path, ctrl_c_raises) -> None:
     interrupt = SignalOnOperation("UpdateAutoScalingGroup", signal.SIGINT, region=WEST)
     with pytest.raises(KeyboardInterrupt):
         drill_runner(loaded, target, interrupt).run("isolated", tmp_path / "r")
