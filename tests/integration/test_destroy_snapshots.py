@@ -2,8 +2,8 @@
 final snapshot of standby's own, and that stack is destroyed only once RDS reports the snapshot available; a
 snapshot that cannot be taken stops the teardown before that stack.
 
-Terraform is a stand-in (the destroy plans of ``tests/unit/test_teardown.py``); RDS is the emulator's, with its
-snapshots reported ``creating`` for the first describes, as RDS reports them for minutes.
+Terraform is a stand-in (the destroy plans of ``tests/unit/test_teardown.py``); RDS is the emulator's, whose
+snapshots are ``creating`` for a modelled while, as on AWS.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from standby.state.roles import Assignment
 from standby.teardown import Teardown
 from standby.terraform import TerraformRunner
 from standby.terraform.runner import Completed
-from tests.fakes.aws_faults import CallRecorder, combine
-from tests.fakes.clock import FakeClock
-from tests.integration.failover.test_final_snapshot import SnapshotsCreatingFirst
+from tests.fakes.aws_faults import CallRecorder
+from tests.fakes.clock import PacedClock
 from tests.unit.test_teardown import DestroyingTerraform, States, database, lb_outputs
 from tests.unit.test_teardown import loaded as loaded  # the example's config, as a fixture
 
@@ -80,7 +79,7 @@ def teardown(loaded, sessions: SessionFactory, terraform: DestroyingTerraform, r
         reporter=RecordingReporter(),
         sessions=sessions,
     )
-    work.wait_clock = FakeClock(time.time())
+    work.wait_clock = PacedClock(time.time())  # polls on fake time while the emulator's snapshot is made
     return work
 
 
@@ -88,7 +87,7 @@ def test_the_primary_database_is_destroyed_only_after_its_final_snapshot_is_avai
     clean_emulator, target, loaded
 ) -> None:
     recorder = CallRecorder()
-    sessions = SessionFactory(target=target, on_client=combine(recorder, SnapshotsCreatingFirst(2)))
+    sessions = SessionFactory(target=target, on_client=recorder)
     create_database(sessions, "webapp-db")
     terraform = SnapshotCheckingTerraform(sessions, "webapp-db")
     removed: list[str] = []
@@ -106,7 +105,7 @@ def test_the_primary_database_is_destroyed_only_after_its_final_snapshot_is_avai
     assert terraform.snapshots_at_apply[f"region-{WEST}"] == []
     assert terraform.snapshots_at_apply[f"region-{EAST}"] == [(snapshot_id, "webapp-db", "available")]
     assert sum(1 for region, _, op in recorder.calls if (region, op) == (EAST, "CreateDBSnapshot")) == 1
-    assert len(work.wait_clock.sleeps) == 2  # type: ignore[attr-defined] - two polls saw it creating
+    assert work.wait_clock.sleeps  # type: ignore[attr-defined] - polled while RDS said creating
     east = next(r for r in done if r.stage.region == EAST and r.stage.stack)
     assert east.detail.endswith(f"final snapshots: {snapshot_id}")
     assert rds.describe_snapshot(sessions.client("rds", EAST), snapshot_id).status == "available"  # type: ignore[union-attr]
