@@ -382,8 +382,11 @@ def set_latencies(
 ) -> dict[str, Any]:
     """The modelled durations of a promotion, of a Route53 change reaching INSYNC and of a manual DB snapshot
     becoming available (None: unchanged)."""
-    body = {"promotion_seconds": promotion_seconds, "insync_seconds": insync_seconds}
-    body["snapshot_seconds"] = snapshot_seconds
+    body = {
+        "promotion_seconds": promotion_seconds,
+        "insync_seconds": insync_seconds,
+        "snapshot_seconds": snapshot_seconds,
+    }
     return _control(endpoint, "POST", "latency", body)
 
 
