@@ -15,9 +15,8 @@ Terraform. A database the plans would destroy with its data and no final snapsho
 plan destroys with its data (not a replica) gets a final snapshot of standby's own first (CreateDBSnapshot, named
 for the teardown and the instance), and that stack is destroyed only once DescribeDBSnapshots shows the snapshot
 ``available`` and taken of that instance: a snapshot that fails, or does not become available within the hour,
-stops the teardown before that stack. The caller holds the run
-lock around planning and destroying, so that no failover starts meanwhile; the lock tables go last, after that lock
-is released (``remove_lock_tables``).
+stops the teardown before that stack. The caller holds the run lock around planning and destroying, so that no
+failover starts meanwhile; the lock tables go last, after that lock is released (``remove_lock_tables``).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from standby.clock import Clock, SystemClock
 from standby.config.schema import Config
@@ -301,22 +300,30 @@ class Teardown(StackWork):
         taken = []
         for db in planned.snapshots:
             started = self.clock()
-            snapshot = ensure_final_snapshot(client, run_id, db.identifier, tags=tags)
-            what = f"{snapshot.snapshot_id} of {db.identifier}"
-            self.report(Event(stage.label, "final-snapshot", "started", detail=what))
-            ready = wait_until(
-                lambda sid=snapshot.snapshot_id: final_snapshot_ready(client, sid),
-                what=f"final snapshot {what} available",
-                timeout=FINAL_SNAPSHOT_TIMEOUT_SECONDS,
-                clock=self.wait_clock,
-                first_wait=5.0,
-                max_wait=60.0,
-            )
-            if ready.instance != db.identifier:
-                raise StandbyError(
-                    f"final snapshot {ready.identifier} was taken of {ready.instance}, not of {db.identifier}",
-                    hint=f"nothing of {stage.stack} in {stage.label} was destroyed",
+            try:
+                ready = self._final_snapshot(client, run_id, db, tags, stage.label)
+            except StandbyError as err:
+                err.hint = (
+                    f"nothing of {stage.stack} in {stage.label} was destroyed (the stages before it were); see to "
+                    "the snapshot in the RDS console, then run `standby destroy` again"
                 )
-            self.report(Event(stage.label, "final-snapshot", "complete", self.clock() - started, ready.identifier))
-            taken.append(ready.identifier)
+                raise
+            self.report(Event(stage.label, "final-snapshot", "complete", self.clock() - started, ready))
+            taken.append(ready)
         return taken
+
+    def _final_snapshot(self, client: Any, run_id: str, db: DoomedDatabase, tags: Mapping[str, str], where: str) -> str:
+        snapshot = ensure_final_snapshot(client, run_id, db.identifier, tags=tags)
+        what = f"{snapshot.snapshot_id} of {db.identifier}"
+        self.report(Event(where, "final-snapshot", "started", detail=what))
+        ready = wait_until(
+            lambda: final_snapshot_ready(client, snapshot.snapshot_id),
+            what=f"final snapshot {what} available",
+            timeout=FINAL_SNAPSHOT_TIMEOUT_SECONDS,
+            clock=self.wait_clock,
+            first_wait=5.0,
+            max_wait=60.0,
+        )
+        if ready.instance != db.identifier:
+            raise StandbyError(f"final snapshot {ready.identifier} is of {ready.instance}, not of {db.identifier}")
+        return ready.identifier

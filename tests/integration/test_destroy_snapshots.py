@@ -119,7 +119,8 @@ def test_a_final_snapshot_that_cannot_be_taken_stops_the_teardown_before_that_st
     work = teardown(loaded, sessions, terraform, removed)
     plan = work.plan(include_primary=True)
 
-    with pytest.raises(StandbyError, match=r"cannot take the final snapshot .* database gone-db not found"):
+    with pytest.raises(StandbyError, match=r"cannot take the final snapshot .* database gone-db not found") as err:
         work.execute(plan)
+    assert err.value.hint.startswith(f"nothing of region in {EAST} was destroyed")
     assert [key for verb, key in terraform.calls if verb == "apply"] == [f"region-{WEST}"]  # not the primary's
     assert removed == []  # the control stores are kept too
