@@ -5,6 +5,9 @@ group's capacity). A ``Coalescer`` queues each request; one of the waiting calle
 queued so far and runs it as one batch (``run_batch``), the others wait for its answer. Requests queued while a
 batch runs go in the next one. A batch always starts after every request it answers was made, so an answer is
 never older than its question. An error of a batch is raised to every caller it answers.
+
+``gather`` (optional) runs on the leader before it takes the queue: a short pause in which the requests of steps
+started a moment later join the same batch instead of the next one.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ class Coalescer(Generic[T, R]):
     """Answers ``submit(item)`` calls from concurrent threads with batches: ``run_batch(items)`` returns one answer
     per item, in order. The batch runs on the leader's thread (its context: budgets, credentials, apply)."""
 
-    def __init__(self, run_batch: Callable[[Sequence[T]], Sequence[R]]) -> None:
+    def __init__(
+        self, run_batch: Callable[[Sequence[T]], Sequence[R]], gather: Callable[[], None] | None = None
+    ) -> None:
         self._run_batch = run_batch
+        self._gather = gather
         self._changed = threading.Condition()
         self._queued: list[_Slot[T, R]] = []
         self._running = False
@@ -49,12 +55,28 @@ class Coalescer(Generic[T, R]):
             self._running = True
             batch, self._queued = self._queued, []
         try:
+            if self._gather is not None:
+                batch = self._gathered(batch, slot)
             self._run(batch)
         finally:
             with self._changed:
                 self._running = False
                 self._changed.notify_all()
         return self._answer(slot)
+
+    def _gathered(self, batch: list[_Slot[T, R]], own: _Slot[T, R]) -> list[_Slot[T, R]]:
+        """``batch`` and the requests queued while ``gather`` ran. Should it raise, they go back in the queue for the
+        next leader, and the leader's own request is dropped (its caller gets the error)."""
+        assert self._gather is not None
+        try:
+            self._gather()
+        except BaseException:
+            with self._changed:
+                self._queued = [s for s in batch if s is not own] + self._queued
+            raise
+        with self._changed:
+            later, self._queued = self._queued, []
+        return batch + later
 
     def _run(self, batch: list[_Slot[T, R]]) -> None:
         try:

@@ -375,10 +375,18 @@ def set_time_scale(endpoint: str, scale: float) -> float:
 
 
 def set_latencies(
-    endpoint: str, promotion_seconds: float | None = None, insync_seconds: float | None = None
+    endpoint: str,
+    promotion_seconds: float | None = None,
+    insync_seconds: float | None = None,
+    snapshot_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """The modelled durations of a promotion and of a Route53 change reaching INSYNC (None: unchanged)."""
-    body = {"promotion_seconds": promotion_seconds, "insync_seconds": insync_seconds}
+    """The modelled durations of a promotion, of a Route53 change reaching INSYNC and of a manual DB snapshot
+    becoming available (None: unchanged)."""
+    body = {
+        "promotion_seconds": promotion_seconds,
+        "insync_seconds": insync_seconds,
+        "snapshot_seconds": snapshot_seconds,
+    }
     return _control(endpoint, "POST", "latency", body)
 
 

@@ -31,7 +31,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from standby.emulation import Installed, control, install
 from standby.emulation.signing import signed_scope
-from standby.emulation.state import DEFAULT_INSYNC_SECONDS, DEFAULT_PROMOTION_SECONDS, EmulationState
+from standby.emulation.state import (
+    DEFAULT_INSYNC_SECONDS,
+    DEFAULT_PROMOTION_SECONDS,
+    DEFAULT_SNAPSHOT_SECONDS,
+    EmulationState,
+)
 from standby.emulator import TIME_SCALE_ENV
 
 HOLD_POLL_S = 0.25  # how often a held request looks for a restore or its client's disconnection
@@ -126,13 +131,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--time-scale", type=float, default=None, help=f"real s per modelled s (env {TIME_SCALE_ENV})")
     parser.add_argument("--promotion-seconds", type=float, default=DEFAULT_PROMOTION_SECONDS)
     parser.add_argument("--insync-seconds", type=float, default=DEFAULT_INSYNC_SECONDS)
+    parser.add_argument("--snapshot-seconds", type=float, default=DEFAULT_SNAPSHOT_SECONDS)
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     scale = args.time_scale if args.time_scale is not None else _scale_from_env()
-    state = EmulationState(scale, args.promotion_seconds, args.insync_seconds)
+    state = EmulationState(scale, args.promotion_seconds, args.insync_seconds, args.snapshot_seconds)
     app = EmulatorApp(install(state), DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True, request_handler=_Handler)
     server.emulation_state = state  # type: ignore[attr-defined]

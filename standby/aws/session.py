@@ -15,6 +15,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,7 @@ class _Shared:
     credentials or client settings)."""
 
     accounts: dict[RegionCredentials | None, str] = field(default_factory=dict)
+    looking_up: dict[RegionCredentials | None, Future[str]] = field(default_factory=dict)  # account look-ups in flight
     bounded: dict[tuple[float, int], SessionFactory] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     loader: ModelLoader = field(default_factory=ModelLoader)
@@ -260,6 +262,34 @@ class SessionFactory:
         """Remember the caller's account as STS told it in ``region``."""
         with self._shared.lock:
             self._shared.accounts[self.credentials_of(region)] = account
+
+    def account_once(self, region: str, look_up: Callable[[], str]) -> str:
+        """The caller's account in ``region``: known, else ``look_up()``'s answer, remembered. Threads asking at
+        once (for the same credentials, through any factory sharing them) share one look-up: its answer, or its
+        error."""
+        key = self.credentials_of(region)
+        with self._shared.lock:
+            known = self._shared.accounts.get(key)
+            if known is not None:
+                return known
+            pending = self._shared.looking_up.get(key)
+            leader = pending is None
+            if pending is None:
+                pending = self._shared.looking_up[key] = Future()
+        if not leader:
+            return pending.result()
+        try:
+            account = look_up()
+        except BaseException as err:
+            pending.set_exception(err)
+            raise
+        else:
+            pending.set_result(account)
+            self.remember_account(account, region)
+            return account
+        finally:
+            with self._shared.lock:
+                self._shared.looking_up.pop(key, None)
 
     def same_credentials(self, region: str, other: str) -> bool:
         """Whether both regions are reached with the same credentials (so the same account)."""

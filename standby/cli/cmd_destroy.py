@@ -19,8 +19,9 @@ The primary's stacks and the DNS stack are production: they are kept unless --in
 (--keep-primary, the default, says so explicitly). With the primary kept, the service keeps its names; the DNS
 stack's records for the standby point at nothing until the next `standby provision`.
 Each stack is planned first (`terraform plan -destroy`) and the plan is shown; exactly that plan is applied,
-after a confirmation unless --yes. The run lock is held throughout, so no failover can start meanwhile; a live
-run holding it refuses the teardown (exit 8)."""
+after a confirmation unless --yes. A database destroyed with its data (not a replica) is snapshotted first, and
+its stack destroyed only once the snapshot is available. The run lock is held throughout, so no failover can
+start meanwhile; a live run holding it refuses the teardown (exit 8)."""
 
 
 def stage_lines(planned: PlannedStage) -> list[str]:
@@ -30,7 +31,12 @@ def stage_lines(planned: PlannedStage) -> list[str]:
     head = f"  {stage.label:<14} {stage.stack:<14} ({stage.part})"
     if planned.plan is None or not planned.doomed:
         return [f"{head}: {planned.note or 'nothing to destroy'}"]
-    return [f"{head}: {len(planned.doomed)} to destroy"] + [f"      - {address}" for address in planned.doomed]
+    lines = [f"{head}: {len(planned.doomed)} to destroy"] + [f"      - {address}" for address in planned.doomed]
+    lines.extend(
+        f"      first: a final snapshot of database {db.identifier}, destroyed only once it is available"
+        for db in planned.snapshots
+    )
+    return lines
 
 
 def plan_lines(plan: TeardownPlan) -> list[str]:
@@ -47,7 +53,12 @@ def stage_place(stage: Stage) -> dict[str, Any]:
 
 
 def stage_json(planned: PlannedStage) -> dict[str, Any]:
-    return {**stage_place(planned.stage), "destroy": list(planned.doomed), "note": planned.note}
+    return {
+        **stage_place(planned.stage),
+        "destroy": list(planned.doomed),
+        "final_snapshots": [db.identifier for db in planned.snapshots],
+        "note": planned.note,
+    }
 
 
 def removed_json(removed: Removed) -> dict[str, Any]:

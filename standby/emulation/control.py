@@ -4,7 +4,7 @@ GET  /_standby/state         the emulation's state (time scale, latencies, outag
 POST /_standby/outage        {"region", "plane": "all"|"control", "mode": "hang"|"refuse"}
 POST /_standby/restore       {"region": optional}: end the outages (of that region, else all)
 POST /_standby/time-scale    {"scale"}: real seconds per modelled second
-POST /_standby/latency       {"promotion_seconds", "insync_seconds"} (modelled; either may be left out)
+POST /_standby/latency       {"promotion_seconds", "insync_seconds", "snapshot_seconds"} (modelled; any may be left out)
 POST /_standby/replica-lag   {"seconds": number|null, "region": optional, "identifier": optional}
 """
 
@@ -62,8 +62,12 @@ def handle(emulation: Installed, environ: dict[str, Any], start_response: StartR
             answer = {"time_scale": state.clock.scale}
         elif action == "latency":
             doc = _body(environ)
-            state.set_latencies(_optional_float(doc, "promotion_seconds"), _optional_float(doc, "insync_seconds"))
-            answer = {"promotion_seconds": state.promotion_seconds, "insync_seconds": state.insync_seconds}
+            state.set_latencies(
+                _optional_float(doc, "promotion_seconds"),
+                _optional_float(doc, "insync_seconds"),
+                _optional_float(doc, "snapshot_seconds"),
+            )
+            answer = state.latencies()
         elif action == "replica-lag":
             doc = _body(environ)
             emulation.rds.set_lag(_optional_float(doc, "seconds"), doc.get("region"), doc.get("identifier"))

@@ -1,4 +1,5 @@
-"""RDS as AWS behaves where standby depends on it: promotion takes time and ends the replica link.
+"""RDS as AWS behaves where standby depends on it: promotion takes time and ends the replica link; a manual
+snapshot takes time to become available.
 
 moto answers PromoteReadReplica at once, keeps the instance ``available`` and leaves the replica link on both
 sides. Here a promotion goes ``modifying`` (first third of the modelled duration), ``rebooting`` (second
@@ -7,6 +8,10 @@ source, the source no longer lists it. States are computed when instances are de
 
 Promoting an instance that is not a read replica, or one not ``available`` (e.g. already promoting), is
 refused with ``InvalidDBInstanceState`` (HTTP 400), as AWS refuses it.
+
+A manual DB snapshot (CreateDBSnapshot, and the final snapshot of a DeleteDBInstance) is ``creating`` for the
+modelled snapshot duration after the call, its ``PercentProgress`` growing, then ``available``; moto makes it
+available at once. Computed when snapshots are described, like promotions.
 
 The emulator can also publish ``AWS/RDS ReplicaLag`` for replicas from a modelled lag (off by default).
 
@@ -54,6 +59,15 @@ def status_at(fraction: float) -> str:
 
 
 @dataclass(frozen=True)
+class SnapshotInFlight:
+    account: str
+    region: str
+    identifier: str
+    started: float  # modelled time of the create call
+    duration: float  # modelled seconds
+
+
+@dataclass(frozen=True)
 class Lag:
     seconds: float
     since: float  # wall-clock time the lag was set: datapoints start there
@@ -65,12 +79,14 @@ class RdsEmulation:
     def __init__(self, state: EmulationState) -> None:
         self.state = state
         self.promotions: dict[tuple[str, str, str], Promotion] = {}
+        self.snapshots: dict[tuple[str, str, str], SnapshotInFlight] = {}
         self.lag_all: Lag | None = None
         self.lag_of: dict[tuple[str | None, str], Lag] = {}  # (region or None for any, identifier)
         self._lock = threading.Lock()  # the lag settings are read by the metric provider
 
     def reset(self) -> None:
         self.promotions.clear()
+        self.snapshots.clear()
         with self._lock:
             self.lag_all = None
             self.lag_of.clear()
@@ -95,6 +111,10 @@ class RdsEmulation:
                     "modelled_duration": p.duration,
                 }
                 for p in self.promotions.values()
+            ],
+            "snapshots_creating": [
+                {"region": n.region, "identifier": n.identifier, "modelled_elapsed": now - n.started}
+                for n in self.snapshots.values()
             ],
             "replica_lag": lag,
         }
@@ -136,6 +156,29 @@ class RdsEmulation:
             _end_replication(promotion.account, db)
             db.status = "available"
             del self.promotions[key]
+
+    # Snapshots: called under the dispatch lock.
+    def snapshot_started(self, snapshot: Any) -> None:
+        """A manual snapshot just made by moto (``available``): ``creating`` until the modelled duration passed."""
+        if snapshot.snapshot_type != "manual" or self.state.snapshot_seconds <= 0:
+            return
+        key = (snapshot.backend.account_id, snapshot.backend.region_name, snapshot.db_snapshot_identifier)
+        self.snapshots[key] = SnapshotInFlight(*key, self.state.clock.now(), self.state.snapshot_seconds)
+        snapshot.status, snapshot.percent_progress = "creating", 0
+
+    def advance_snapshots(self) -> None:
+        now = self.state.clock.now()
+        for key, flight in list(self.snapshots.items()):
+            snapshot = rds_backends[flight.account][flight.region].database_snapshots.get(flight.identifier)
+            if snapshot is None:  # deleted meanwhile
+                del self.snapshots[key]
+                continue
+            fraction = (now - flight.started) / flight.duration
+            if fraction < 1.0:
+                snapshot.percent_progress = int(fraction * 100)
+                continue
+            snapshot.status, snapshot.percent_progress = "available", 100
+            del self.snapshots[key]
 
     def promote(self, backend: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
         self.advance()
@@ -228,6 +271,17 @@ def install(state: EmulationState) -> RdsEmulation:
 
     original_create = RDSBackend.create_db_instance
     original_replica = RDSBackend.create_db_instance_read_replica
+    original_snapshot = RDSBackend.create_db_snapshot
+    original_describe_snapshots = RDSBackend.describe_db_snapshots
+
+    def create_db_snapshot(self: RDSBackend, *args: Any, **kwargs: Any) -> Any:
+        snapshot = original_snapshot(self, *args, **kwargs)
+        emulation.snapshot_started(snapshot)
+        return snapshot
+
+    def describe_db_snapshots(self: RDSBackend, *args: Any, **kwargs: Any) -> Any:
+        emulation.advance_snapshots()
+        return original_describe_snapshots(self, *args, **kwargs)
 
     def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
         given = bool(db_kwargs.get("vpc_security_group_ids"))
@@ -251,6 +305,8 @@ def install(state: EmulationState) -> RdsEmulation:
     RDSBackend.promote_read_replica = promote_read_replica  # type: ignore[method-assign]
     RDSBackend.create_db_instance = create_db_instance  # type: ignore[method-assign]
     RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica  # type: ignore[method-assign]
+    RDSBackend.create_db_snapshot = create_db_snapshot  # type: ignore[method-assign]
+    RDSBackend.describe_db_snapshots = describe_db_snapshots  # type: ignore[method-assign]
     return emulation
 
 

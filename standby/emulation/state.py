@@ -17,6 +17,7 @@ PLANES = ("all", "regional", "control")
 MODES = ("hang", "refuse")
 DEFAULT_PROMOTION_SECONDS = 60.0
 DEFAULT_INSYNC_SECONDS = 30.0
+DEFAULT_SNAPSHOT_SECONDS = 60.0  # a manual DB snapshot (minutes on AWS), as short as the modelled promotion
 
 
 class Registry(Protocol):
@@ -58,10 +59,12 @@ class EmulationState:
         time_scale: float = DEFAULT_SCALE,
         promotion_seconds: float = DEFAULT_PROMOTION_SECONDS,
         insync_seconds: float = DEFAULT_INSYNC_SECONDS,
+        snapshot_seconds: float = DEFAULT_SNAPSHOT_SECONDS,
     ) -> None:
         self.clock = ModelledClock(time_scale)
         self.promotion_seconds = _positive(promotion_seconds, "promotion seconds")
         self.insync_seconds = _non_negative(insync_seconds, "insync seconds")
+        self.snapshot_seconds = _non_negative(snapshot_seconds, "snapshot seconds")
         self.outage_changed = threading.Condition()
         self._outages: dict[tuple[str, str], Outage] = {}
         self._registries: dict[str, Registry] = {}
@@ -93,11 +96,22 @@ class EmulationState:
         with self.outage_changed:
             return list(self._outages.values())
 
-    def set_latencies(self, promotion_seconds: float | None, insync_seconds: float | None) -> None:
+    def set_latencies(
+        self, promotion_seconds: float | None, insync_seconds: float | None, snapshot_seconds: float | None = None
+    ) -> None:
         if promotion_seconds is not None:
             self.promotion_seconds = _positive(promotion_seconds, "promotion seconds")
         if insync_seconds is not None:
             self.insync_seconds = _non_negative(insync_seconds, "insync seconds")
+        if snapshot_seconds is not None:
+            self.snapshot_seconds = _non_negative(snapshot_seconds, "snapshot seconds")
+
+    def latencies(self) -> dict[str, float]:
+        return {
+            "promotion_seconds": self.promotion_seconds,
+            "insync_seconds": self.insync_seconds,
+            "snapshot_seconds": self.snapshot_seconds,
+        }
 
     def reset(self) -> None:
         """What `POST /moto-api/reset` clears: outages and every service's bookkeeping (not the time settings)."""
@@ -109,8 +123,7 @@ class EmulationState:
         return {
             "time_scale": self.clock.scale,
             "modelled_now": self.clock.now(),
-            "promotion_seconds": self.promotion_seconds,
-            "insync_seconds": self.insync_seconds,
+            **self.latencies(),
             "outages": [asdict(o) for o in self.outages()],
             **{name: registry.describe() for name, registry in self._registries.items()},
         }

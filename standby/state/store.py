@@ -150,11 +150,13 @@ class ControlStore:
 def caller_account(sessions: SessionFactory, regions: Sequence[str]) -> str:
     """The caller's account: known to ``sessions`` already, or the first answer of STS asked in every one of
     ``regions`` at once (a region that does not answer is not waited on while another does). Only the regions
-    reached with the first one's credentials are asked: another region's credentials may be another account."""
+    reached with the first one's credentials are asked: another region's credentials may be another account.
+    Threads asking at once share one look-up (``SessionFactory.account_once``)."""
     regions = [region for region in regions if sessions.same_credentials(regions[0], region)]
-    known = sessions.known_account(regions[0])
-    if known is not None:
-        return known
+    return sessions.account_once(regions[0], lambda: _first_answer(sessions, regions))
+
+
+def _first_answer(sessions: SessionFactory, regions: Sequence[str]) -> str:
     answers: queue.SimpleQueue[tuple[str | None, BaseException | None]] = queue.SimpleQueue()
 
     def ask(region: str) -> None:
@@ -170,7 +172,6 @@ def caller_account(sessions: SessionFactory, regions: Sequence[str]) -> str:
     for _ in dict.fromkeys(regions):
         account, err = answers.get()
         if account is not None:
-            sessions.remember_account(account, regions[0])
             return account
         if err is not None:
             errors.append(err)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 
 class FakeClock:
@@ -23,3 +24,13 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
+
+
+class PacedClock(FakeClock):
+    """A FakeClock whose sleeps also let a little real time pass (1/200 of the slept seconds, at most 50 ms), so
+    that what the emulator models in real time (a promotion, a snapshot) ends while standby's waits poll on fake
+    time."""
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        time.sleep(min(seconds / 200, 0.05))

@@ -1,5 +1,5 @@
-"""The emulator's RDS: a promotion takes modelled time and ends the replica link; refusals as on AWS;
-modelled ReplicaLag."""
+"""The emulator's RDS: a promotion takes modelled time and ends the replica link; refusals as on AWS; a manual
+snapshot takes modelled time to become available; modelled ReplicaLag."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from standby.emulation.state import DEFAULT_INSYNC_SECONDS, DEFAULT_PROMOTION_SECONDS
+from standby.emulation.state import DEFAULT_INSYNC_SECONDS, DEFAULT_PROMOTION_SECONDS, DEFAULT_SNAPSHOT_SECONDS
 from standby.emulator import emulation_state, set_latencies, set_replica_lag, set_time_scale
 from tests.conftest import SESSION_TIME_SCALE
 
@@ -30,7 +30,7 @@ def emu(clean_emulator: str) -> Iterator[str]:
     """A clean emulator whose time settings are put back afterwards."""
     yield clean_emulator
     set_time_scale(clean_emulator, SESSION_TIME_SCALE)
-    set_latencies(clean_emulator, DEFAULT_PROMOTION_SECONDS, DEFAULT_INSYNC_SECONDS)
+    set_latencies(clean_emulator, DEFAULT_PROMOTION_SECONDS, DEFAULT_INSYNC_SECONDS, DEFAULT_SNAPSHOT_SECONDS)
 
 
 def make_source(rds: Any, source: str = "src", **extra: Any) -> str:
@@ -217,3 +217,41 @@ def test_instances_without_security_groups_get_their_own_vpcs_default_group(emu:
         VpcSecurityGroupIds=[given["GroupId"]],
     )
     assert groups(west, "rep2") == [given["GroupId"]]
+
+
+def snapshot(rds: Any, identifier: str) -> dict[str, Any]:
+    doc: dict[str, Any] = rds.describe_db_snapshots(DBSnapshotIdentifier=identifier)["DBSnapshots"][0]
+    return doc
+
+
+def test_a_manual_snapshot_is_creating_for_the_modelled_duration_then_available(emu: str) -> None:
+    set_latencies(emu, snapshot_seconds=100)
+    set_time_scale(emu, 0.02)  # 2 s real
+    rds = client(emu, "rds")
+    make_source(rds)
+    made = rds.create_db_snapshot(DBSnapshotIdentifier="final", DBInstanceIdentifier="src")["DBSnapshot"]
+    started = time.monotonic()
+    assert made["Status"] == "creating"
+    seen: list[tuple[str, int]] = []
+    while time.monotonic() - started < 20:
+        doc = snapshot(rds, "final")
+        seen.append((doc["Status"], doc["PercentProgress"]))
+        if doc["Status"] == "available":
+            break
+        time.sleep(0.2)
+    assert seen[0][0] == "creating" and seen[0][1] < 50
+    assert seen[-1] == ("available", 100)
+    progress = [p for status, p in seen if status == "creating"]
+    assert progress == sorted(progress) and len(progress) >= 3
+    assert 1.5 < time.monotonic() - started < 10
+    # moto's automated snapshot of the instance is not modelled (as it was before this test)
+    automated = rds.describe_db_snapshots(DBInstanceIdentifier="src", SnapshotType="automated")["DBSnapshots"]
+    assert all(s["Status"] == "available" for s in automated)
+
+
+def test_a_snapshot_duration_of_zero_makes_snapshots_available_at_once(emu: str) -> None:
+    set_latencies(emu, snapshot_seconds=0)
+    rds = client(emu, "rds")
+    make_source(rds)
+    made = rds.create_db_snapshot(DBSnapshotIdentifier="final", DBInstanceIdentifier="src")["DBSnapshot"]
+    assert made["Status"] == "available" and snapshot(rds, "final")["Status"] == "available"

@@ -67,3 +67,64 @@ def test_a_batch_that_answers_the_wrong_number_is_an_error() -> None:
     coalescer: Coalescer[int, int] = Coalescer(lambda items: [])
     with pytest.raises(RuntimeError, match="a batch of 1 answered 0"):
         coalescer.submit(1)
+
+
+def test_requests_made_while_the_leader_gathers_join_its_batch() -> None:
+    batches: list[list[int]] = []
+    others_queued = threading.Event()
+
+    def run(items: Sequence[int]) -> list[int]:
+        batches.append(sorted(items))
+        return [i * 2 for i in items]
+
+    coalescer = Coalescer(run, gather=lambda: others_queued.wait(5))
+    answers: dict[int, int] = {}
+    threads = [threading.Thread(target=lambda i=i: answers.__setitem__(i, coalescer.submit(i))) for i in range(4)]
+    threads[0].start()
+    while not coalescer._running:  # the first is the leader, gathering
+        threading.Event().wait(0.01)
+    for thread in threads[1:]:
+        thread.start()
+    while len(coalescer._queued) < 3:  # the others are queued behind it
+        threading.Event().wait(0.01)
+    others_queued.set()
+    for thread in threads:
+        thread.join(5)
+    assert batches == [[0, 1, 2, 3]]
+    assert answers == {0: 0, 1: 2, 2: 4, 3: 6}
+
+
+def test_a_gather_that_fails_fails_its_leader_and_leaves_the_others_to_the_next_batch() -> None:
+    batches: list[list[int]] = []
+    failing = [True]
+    proceed = threading.Event()
+
+    def gather() -> None:
+        if failing[0]:
+            failing[0] = False
+            proceed.wait(5)
+            raise KeyboardInterrupt  # what a leader's pause can end with
+
+    coalescer = Coalescer(lambda items: batches.append(sorted(items)) or [i for i in items], gather=gather)
+    errors: list[BaseException] = []
+    answers: dict[int, int] = {}
+
+    def leader() -> None:
+        try:
+            coalescer.submit(0)
+        except KeyboardInterrupt as err:
+            errors.append(err)
+
+    first = threading.Thread(target=leader)
+    first.start()
+    while not coalescer._running:
+        threading.Event().wait(0.01)
+    second = threading.Thread(target=lambda: answers.__setitem__(1, coalescer.submit(1)))
+    second.start()
+    while len(coalescer._queued) < 1:
+        threading.Event().wait(0.01)
+    proceed.set()
+    first.join(5)
+    second.join(5)
+    assert len(errors) == 1 and answers == {1: 1}
+    assert batches == [[1]]  # the failed leader's own request never ran

@@ -104,3 +104,48 @@ def test_a_client_asked_for_by_many_threads_at_once_is_built_once() -> None:
     assert len(built) == 2
     assert {id(c) for c in clients} == {id(c) for c in built}
     assert sessions.client("sts", EAST) is clients[0]
+
+
+class SlowLookUp:
+    """An account look-up that counts its calls and answers (or fails) once ``release`` is set."""
+
+    def __init__(self, answer: str | Exception) -> None:
+        self.answer = answer
+        self.calls = 0
+        self.release = threading.Event()
+
+    def __call__(self) -> str:
+        self.calls += 1
+        assert self.release.wait(10)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_threads_asking_for_the_account_at_once_share_one_look_up_remembered_by_bounded_copies() -> None:
+    sessions = SessionFactory(target=TARGET)
+    look_up = SlowLookUp("111111111111")
+    factories = (sessions, sessions.fast_fail(), sessions.bounded(10.0, 3))
+    threading.Timer(0.3, look_up.release.set).start()  # every thread is waiting by then
+    accounts = at_once(6, lambda i: factories[i % 3].account_once((EAST, WEST)[i % 2], look_up))
+    assert accounts == ["111111111111"] * 6 and look_up.calls == 1
+    assert sessions.known_account(WEST) == "111111111111"
+    assert sessions.account_once(EAST, SlowLookUp("never asked")) == "111111111111"
+
+
+def test_a_failed_account_look_up_fails_every_thread_that_shared_it_and_the_next_one_asks_again() -> None:
+    sessions = SessionFactory(target=TARGET)
+    failing = SlowLookUp(TimeoutError("sts did not answer"))
+    threading.Timer(0.3, failing.release.set).start()
+
+    def ask(i: int) -> str:
+        try:
+            return sessions.account_once(EAST, failing)
+        except TimeoutError as err:
+            return str(err)
+
+    assert at_once(4, ask) == ["sts did not answer"] * 4 and failing.calls == 1
+    assert sessions.known_account(EAST) is None
+    answering = SlowLookUp("222222222222")
+    answering.release.set()
+    assert sessions.account_once(EAST, answering) == "222222222222" and answering.calls == 1

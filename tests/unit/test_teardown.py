@@ -229,6 +229,7 @@ def test_destroy_json_names_each_stage_by_part_region_and_stack_first(loaded, te
         "region": WEST,
         "stack": plan.stages[0].stage.stack,
         "destroy": ["aws_db_instance.this", "aws_lb.web"],
+        "final_snapshots": [],
         "note": "",
     }
     gone = Removed(Stage("control-store", EAST), "removed", 1.26, "bucket")

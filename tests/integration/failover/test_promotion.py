@@ -21,20 +21,11 @@ from standby.failover.steps import StepContext, request_promotion, run_verify, w
 from standby.state import RegionStates
 from tests.conftest import SESSION_TIME_SCALE
 from tests.fakes.aws_faults import CallRecorder, combine
-from tests.fakes.clock import FakeClock
+from tests.fakes.clock import FakeClock, PacedClock
 
 EAST, WEST = "us-east-1", "us-west-2"
 DB = "webapp-db"
 AWS_PACE = 1.0  # the emulator's time scale at which a modelled promotion takes as long as on AWS (a minute)
-
-
-class PacedClock(FakeClock):
-    """A FakeClock whose sleeps also let a little real time pass (1/200 of the slept seconds, at most 50 ms), so
-    that a promotion the emulator models in real time ends while standby's waits poll on fake time."""
-
-    def sleep(self, seconds: float) -> None:
-        super().sleep(seconds)
-        time.sleep(min(seconds / 200, 0.05))
 
 
 class PromotedJustBefore:
