@@ -94,7 +94,7 @@ class Executor:
         held: list[Step] = []  # ready steps that wait for an approval: once there is one, nothing new starts
         approved = self.journal.approved_slugs
         self._save()
-        with self.store.saving(self.journal):
+        with self.store.saving(self.journal, self.ctx.clock):
             try:
                 with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="step") as pool:
                     while True:

@@ -112,7 +112,7 @@ class Journal:
     # Approval points (``[failover] approve_before``), oldest first: {"slug", "steps", "paused_at",
     # "approved_at", "approved_by"}; the last one is pending while its ``approved_at`` is None.
     approvals: list[dict[str, Any]] = field(default_factory=list)
-    # The step records (numbered from 1, appended between whole saves) that this document includes.
+    # The records (numbered from 1: a step's changes, or the document's own at a save) that this document includes.
     step_records: int = 0
 
     def done_keys(self) -> set[str]:
@@ -203,30 +203,69 @@ def _shape_problem(doc: Any) -> str | None:
     return None
 
 
-def _record_change(doc: Any, source: str) -> tuple[int, str, dict[str, Any]]:
-    """A step record's number, step key and fields: ``{number, key, set}`` (the fields that changed), or
+# The fields of a run record: the document's own fields that a run changes as it goes (never its identity, its
+# steps or its record count).
+RUN_RECORD_FIELDS = (
+    "status",
+    "ended_at",
+    "plan",
+    "warnings",
+    "problems",
+    "operator",
+    "resumes",
+    "command_started_at",
+    "approvals",
+    "started_at",
+)
+
+
+def step_changes(step: StepRecord, known: StepRecord | None) -> dict[str, Any]:
+    """The fields of ``step`` a record must set: those that differ from ``known``'s or, for a step not known yet,
+    its slug, its region and the fields that differ from a new step's (a record creates it from them)."""
+    reference = known if known is not None else StepRecord(step.key, step.slug, step.region)
+    changes = {k: v for k, v in asdict(step).items() if k != "key" and getattr(reference, k) != v}
+    return changes if known is not None else {"slug": step.slug, "region": step.region, **changes}
+
+
+def run_changes(journal: Journal, known: Journal) -> dict[str, Any]:
+    """The document fields of ``journal`` (``RUN_RECORD_FIELDS``) that differ from ``known``'s."""
+    return {
+        name: getattr(journal, name) for name in RUN_RECORD_FIELDS if getattr(journal, name) != getattr(known, name)
+    }
+
+
+def _record_change(doc: Any, source: str) -> tuple[int, str | None, dict[str, Any]]:
+    """A record's number, step key (None for a run record) and fields: ``{number, key, set}`` (the fields of a
+    step that changed), ``{number, run}`` (the document's fields that changed: status, end, warnings, ...), or
     ``{number, step}`` (the whole step, an earlier form); JournalUnreadable names ``source`` otherwise."""
     fields = doc if isinstance(doc, dict) else {}
     number, key, changes = fields.get("number"), fields.get("key"), fields.get("set")
-    step = fields.get("step")
+    step, run = fields.get("step"), fields.get("run")
     if isinstance(step, dict) and key is None and changes is None:
         key, changes = step.get("key"), step
+    if isinstance(run, dict) and key is None and changes is None and type(number) is int:
+        if not set(run) <= set(RUN_RECORD_FIELDS):
+            raise JournalUnreadable(source, f"run record {number} sets {sorted(set(run) - set(RUN_RECORD_FIELDS))}")
+        return number, None, run
     if (
         not isinstance(number, int)
         or isinstance(number, bool)
         or not isinstance(key, str)
         or not isinstance(changes, dict)
     ):
-        raise JournalUnreadable(source, "a step record is not {number, key, set}")
+        raise JournalUnreadable(source, "a record is not {number, key, set} nor {number, run}")
     return number, key, changes
 
 
 def apply_records(journal: Journal, docs: Iterable[Any], source: str) -> Journal:
-    """``journal`` with the step records numbered after those it includes applied in order (each sets the
-    fields of one step that changed; a step the journal lacks is created from them); JournalUnreadable names
-    ``source`` for a malformed record."""
+    """``journal`` with the records numbered after those it includes applied in order (a step record sets the
+    fields of one step that changed, a step the journal lacks is created from them; a run record sets the
+    document's fields); JournalUnreadable names ``source`` for a malformed record."""
     numbered = [r for r in (_record_change(doc, source) for doc in docs) if r[0] > journal.step_records]
     for number, key, changes in sorted(numbered, key=lambda r: r[0]):
+        if key is None:
+            _apply_run_record(journal, number, changes, source)
+            continue
         known = journal.steps.get(key)
         try:
             record = StepRecord(**{**(asdict(known) if known is not None else {}), **changes, "key": key})
@@ -235,3 +274,14 @@ def apply_records(journal: Journal, docs: Iterable[Any], source: str) -> Journal
         journal.steps[key] = record
         journal.step_records = number
     return journal
+
+
+def _apply_run_record(journal: Journal, number: int, changes: dict[str, Any], source: str) -> None:
+    """Set the document's fields of a run record, once the document they make is checked for its shape."""
+    doc = {**asdict(journal), **changes}
+    problem = _shape_problem(doc)
+    if problem is not None:
+        raise JournalUnreadable(source, f"run record {number}: {problem}")
+    for name, value in changes.items():
+        setattr(journal, name, value)
+    journal.step_records = number

@@ -8,7 +8,9 @@
   applied are skipped by their number.
 
 A reader takes the document, then applies in number order the segments holding records it does not include
-(``last`` above its ``step_records``): those of a finished run are all included, so they cost no GET. A trailing
+(``last`` above its ``step_records``): a record sets a step's changed fields, or (a run record) the document's own
+(its status and end among them: a finished run's last segment holds them). Segments included in a later document
+(one a resumed run uploaded whole) cost no GET. A trailing
 segment that is missing or unreadable is skipped with a warning (an upload cut short: its records were never
 reported anywhere but locally); any other segment that is, or a gap in the numbers, makes the journal unreadable.
 """
@@ -58,6 +60,21 @@ def segment_key(run_id: str, first: int, last: int) -> str:
 def segment_body(lines: Iterable[str]) -> bytes:
     """Compact record lines, one a line, compressed."""
     return compressed("".join(f"{line}\n" for line in lines))
+
+
+def merged(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per step (and one run record) out of ``records`` (in number order): each step's changes
+    combined, later over earlier, numbered as the last of them. A segment holds records of the same moments, so a
+    step's start and end usually travel as one line; a reader applies the merged record as it would the ones it
+    replaces (their final values), and knows the segment's range from its name."""
+    combined: dict[str | None, dict[str, Any]] = {}
+    for record in records:
+        key = record.get("key")
+        kind = "set" if key is not None else "run"
+        known = combined.get(key)
+        changes = {**(known[kind] if known is not None else {}), **record[kind]}
+        combined[key] = {**record, kind: changes}
+    return sorted(combined.values(), key=lambda r: int(r["number"]))
 
 
 def segments_after(keys: Iterable[str], run_id: str, included: int) -> list[tuple[int, int, str]]:

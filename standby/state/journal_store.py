@@ -5,17 +5,21 @@ can be resumed from either, on this machine or another. The writes are shaped so
 control store and the bytes written grow with the number of steps, not with its square nor with the run's
 duration (the control store's layout: ``journal_segments``):
 
-- ``JournalStore.save``: the whole document, when a run starts, pauses, ends or is refused: locally
-  (``runs/<run_id>.json``) and, compact and gzip-compressed, in the control store (``runs/<run_id>.json``),
-  awaited for at most ``FINAL_SAVE_WAIT_SECONDS`` behind a background upload in flight; a failed upload is
-  logged, not fatal. The document says how many step records it includes (``step_records``).
+- ``JournalStore.save``: the whole document, when a run starts, pauses, ends or is refused, locally
+  (``runs/<run_id>.json``); in the control store, awaited for at most ``FINAL_SAVE_WAIT_SECONDS`` behind a
+  background upload in flight (a failed upload is logged, not fatal): the whole document, compact and
+  gzip-compressed (``runs/<run_id>.json``), the first time this store saves the run; after that, a segment of
+  what changed since: the step records not yet uploaded, a record of each step changed without one, and a run
+  record of the document's own fields that changed (status, end, warnings, approvals). The document says how many
+  records it includes (``step_records``).
 - ``JournalStore.record``: at each step start and end, a numbered record appended to ``runs/<run_id>.steps.jsonl``
-  (0600): the step's key and only the fields that changed since the last record of that step (its whole record
-  the first time). No API call: the local copy is the complete truth for a resume on this machine.
+  (0600): the step's key and only the fields that changed since the last record of that step (the first time,
+  its slug, region and the fields that differ from a new step's). No API call: the local copy is the complete
+  truth for a resume on this machine.
 - ``JournalStore.saving``: while a run executes, one background saver uploads the records appended since its
   last upload, and only those, as one compressed segment (``runs/<run_id>/records-<first>-<last>.jsonl``) at
   most once every ``save_interval`` (``SAVE_INTERVAL_SECONDS``), and only when records arrived meanwhile,
-  coalescing them all; never the whole document, unless the last save's upload failed (then that comes first:
+  coalescing them all; never the whole document, unless the first save's upload failed (then that comes first:
   segments only ever follow the document they extend). An upload in flight never blocks a step; a failed one is
   logged and retried at the next interval with the records since added. One upload at a time, so an older one
   never lands after a newer.
@@ -28,9 +32,10 @@ their numbers without reading them, and deleting them would cost calls.
 
 Loading reads the local document and applies the local records numbered after it, in order; else the control
 store's: one listing of the run's segments, the document, then the segments with records it does not include
-(none once the run has ended). A document without records (a whole-document journal of an older version) loads
-as it is, and so does a plain (uncompressed) one; records whose line holds a whole step (``step``, an earlier
-form) apply as they are; step records stored one object each under ``run-steps/`` (an earlier form) are ignored.
+(a finished run's last one holds its end). A document without records (a whole-document journal of an older
+version) loads as it is, and so does a plain (uncompressed) one; records whose line holds a whole step (``step``,
+an earlier form) apply as they are; step records stored one object each under ``run-steps/`` (an earlier form)
+are ignored.
 """
 
 from __future__ import annotations
@@ -41,18 +46,21 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from standby.clock import Clock, SystemClock
 from standby.state.journal import (
     JOURNALS_PREFIX,
     Journal,
     JournalUnreadable,
     apply_records,
     check_run_id,
+    run_changes,
     safe_name,
+    step_changes,
 )
 from standby.state.journal_segments import (
     DOCUMENT_TYPE,
@@ -61,6 +69,7 @@ from standby.state.journal_segments import (
     compact,
     compressed,
     document_key,
+    merged,
     segment_body,
     segment_key,
     segments_after,
@@ -71,9 +80,13 @@ from standby.state.store import ControlStore
 
 log = logging.getLogger(__name__)
 
-# While a run executes, its new step records are uploaded at most once per interval (when steps changed
-# meanwhile): a resume from another machine may miss up to this many seconds of steps, and runs them again.
+# While a run executes, its new step records are uploaded at most once per interval of the run's clock (when a
+# step ended meanwhile): a resume from another machine may miss up to this many seconds of steps, and runs them
+# again.
 SAVE_INTERVAL_SECONDS = 5.0
+# How often the background saver wakes, in real time (None: every interval). Shorter where the run's clock runs
+# faster than real time (a benchmark's scaled clock), so that the interval is kept on the run's clock.
+SAVER_WAKE_SECONDS: float | None = None
 # How long a save when a run starts, pauses or ends waits for a background upload still in flight.
 FINAL_SAVE_WAIT_SECONDS = 30.0
 
@@ -112,9 +125,8 @@ class JournalStore:
         self._lock = threading.Lock()  # the local files, the copies and what is left to upload
         self._upload = threading.Lock()  # one upload at a time, so an older one never lands after a newer
         self._copies: dict[str, Journal] = {}
-        self._saves: dict[str, int] = {}  # per run: whole saves so far
-        self._saves_uploaded: dict[str, int] = {}  # per run: the save whose document the control store holds
-        self._unsent: dict[str, list[tuple[int, str]]] = {}  # per run: (number, line) of records not uploaded
+        self._document_uploaded: set[str] = set()  # the runs whose whole document this store has uploaded
+        self._unsent: dict[str, list[dict[str, Any]]] = {}  # per run: the records not uploaded yet, in order
 
     def key(self, run_id: str) -> str:
         return document_key(run_id)
@@ -126,17 +138,34 @@ class JournalStore:
         return self.local_dir / f"{safe_name(run_id)}.steps.jsonl"
 
     def save(self, journal: Journal) -> None:
-        """The whole document, locally then remotely (awaited, bounded); the local step records it now includes
-        are dropped, and so are those still to upload (the document carries them)."""
+        """The whole document locally; the local step records it now includes are dropped. Then, awaited (bounded),
+        the control store: the whole document the first time this store saves the run (or while that upload has
+        not landed), else what changed since as one segment: a record of each step that changed without one, and a
+        run record of the document's fields that changed (status, end, warnings, approvals...)."""
         with self._lock:
+            copy = self._copies.get(journal.run_id)
+            if copy is not None and self.remote is not None and journal.run_id in self._document_uploaded:
+                self._queue_changes(journal, copy)
             doc = journal.to_dict()
             self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             _private_write(self._path(journal.run_id), json.dumps(doc, indent=2, sort_keys=True, default=str))
             self._records_path(journal.run_id).unlink(missing_ok=True)
             self._copies[journal.run_id] = Journal.from_dict(doc)
-            self._saves[journal.run_id] = self._saves.get(journal.run_id, 0) + 1
-            self._unsent[journal.run_id] = []
         self._upload_next(journal.run_id, wait=FINAL_SAVE_WAIT_SECONDS)
+
+    def _queue_changes(self, journal: Journal, copy: Journal) -> None:
+        """Number and queue for upload the records that bring ``copy`` (the control store's view) to ``journal``:
+        steps changed without a record of their own (those of a new plan, say), then the document's fields."""
+        unsent = self._unsent.setdefault(journal.run_id, [])
+        for key, step in journal.steps.items():
+            changes = step_changes(step, copy.steps.get(key))
+            if changes:
+                journal.step_records += 1
+                unsent.append({"number": journal.step_records, "key": key, "set": changes})
+        changed = run_changes(journal, copy)
+        if changed:
+            journal.step_records += 1
+            unsent.append({"number": journal.step_records, "run": changed})
 
     def record(self, journal: Journal, step_key: str) -> None:
         """Append ``journal``'s record of one step, numbered after the last, as a local line: the fields that
@@ -145,10 +174,9 @@ class JournalStore:
         with self._lock:
             journal.step_records += 1
             number = journal.step_records
-            step = asdict(journal.steps[step_key])
             copy = self._copies.get(journal.run_id)
             known = copy.steps.get(step_key) if copy is not None else None
-            changes = step if known is None else {k: v for k, v in step.items() if getattr(known, k) != v}
+            changes = step_changes(journal.steps[step_key], known)
             line = {"number": number, "key": step_key, "set": changes}
             text = compact(line)
             self.local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -156,20 +184,24 @@ class JournalStore:
             if copy is not None:
                 apply_records(copy, [line], "the journal being written")
                 if self.remote is not None:
-                    self._unsent.setdefault(journal.run_id, []).append((number, text))
+                    self._unsent.setdefault(journal.run_id, []).append(line)
 
     @contextmanager
-    def saving(self, journal: Journal) -> Iterator[None]:
+    def saving(self, journal: Journal, clock: Clock | None = None) -> Iterator[None]:
         """While the block runs, upload ``journal``'s new step records in the background, one segment at most
-        once every ``save_interval`` seconds; nothing without a control store. The last upload is the caller's
-        ``save`` when the run ends or pauses (inside the block or after it)."""
+        once every ``save_interval`` seconds of ``clock`` (the run's; default the system's); nothing without a
+        control store. The last upload is the caller's ``save`` when the run ends or pauses (inside the block or
+        after it)."""
         if self.remote is None:
             yield
             return
         interval = SAVE_INTERVAL_SECONDS if self.save_interval is None else self.save_interval
         stop = threading.Event()
         saver = threading.Thread(
-            target=self._save_periodically, args=(journal.run_id, interval, stop), name="journal-saver", daemon=True
+            target=self._save_periodically,
+            args=(journal.run_id, interval, clock or SystemClock(), stop),
+            name="journal-saver",
+            daemon=True,
         )
         saver.start()
         try:
@@ -177,20 +209,29 @@ class JournalStore:
         finally:
             stop.set()  # not joined: an upload in flight finishes on its own; the final save waits for it
 
-    def _save_periodically(self, run_id: str, interval: float, stop: threading.Event) -> None:
-        while not stop.wait(interval):
+    def _save_periodically(self, run_id: str, interval: float, clock: Clock, stop: threading.Event) -> None:
+        """Wake every ``SAVER_WAKE_SECONDS`` (default: ``interval``) in real time; upload when ``interval`` has
+        passed on ``clock`` since the last upload."""
+        due = clock.now() + interval
+        while not stop.wait(interval if SAVER_WAKE_SECONDS is None else SAVER_WAKE_SECONDS):
+            if clock.now() < due:
+                continue
             try:
-                self._upload_next(run_id, wait=0)
+                if self._upload_next(run_id, wait=0):
+                    due = clock.now() + interval
             except Exception:  # the saver lives on: the next interval tries again
                 log.warning("journal %s not saved: the background save failed", run_id, exc_info=True)
 
-    def _upload_next(self, run_id: str, *, wait: float) -> None:
-        """Bring the control store up to date with one upload: the whole document when its last save is not there
-        yet, else the records it lacks as one segment. ``wait``: how long to wait for an upload in flight (0:
-        leave it to the next interval)."""
+    def _upload_next(self, run_id: str, *, wait: float) -> bool:
+        """Bring the control store up to date with one upload: the whole document when its first save is not there
+        yet, else the records it lacks as one segment (``merged``), once one of them ends a step or changes the
+        document (a status, an end, a warning): records of steps that only started or were planned ride along with
+        the next, since a step started and not ended is run again on resume whatever the journal says. ``wait``: how
+        long to wait for an upload in flight (0: leave it to the next interval). Whether an upload was made
+        (landed or not)."""
         remote = self.remote
         if remote is None:
-            return
+            return False
         acquired = self._upload.acquire(timeout=wait) if wait > 0 else self._upload.acquire(blocking=False)
         if not acquired:
             if wait > 0:
@@ -200,34 +241,34 @@ class JournalStore:
                     remote.region,
                     wait,
                 )
-            return
+            return False
         try:
             with self._lock:  # only copies taken here: serialising and compressing happen outside
                 copy = self._copies.get(run_id)
-                saves = self._saves.get(run_id, 0)
                 unsent = list(self._unsent.get(run_id, ()))
-                doc = copy.to_dict() if copy is not None and saves > self._saves_uploaded.get(run_id, 0) else None
+                doc = copy.to_dict() if copy is not None and run_id not in self._document_uploaded else None
             if doc is not None:
                 key, covers, content_type = self.key(run_id), int(doc["step_records"]), DOCUMENT_TYPE
                 body = compressed(compact(doc))
-            elif unsent:
+            elif any(_ends_step(record) for record in unsent):
                 key, covers, content_type = (
-                    segment_key(run_id, unsent[0][0], unsent[-1][0]),
-                    unsent[-1][0],
+                    segment_key(run_id, unsent[0]["number"], unsent[-1]["number"]),
+                    unsent[-1]["number"],
                     SEGMENT_TYPE,
                 )
-                body = segment_body(line for _, line in unsent)
+                body = segment_body(compact(record) for record in merged(unsent))
             else:
-                return
+                return False
             try:
                 remote.put_bytes(key, body, content_type, ENCODING)
             except (ClientError, BotoCoreError) as err:
                 log.warning("journal %s not saved in %s: %s", run_id, remote.region, err)
-                return
+                return True
             with self._lock:
                 if doc is not None:
-                    self._saves_uploaded[run_id] = max(saves, self._saves_uploaded.get(run_id, 0))
-                self._unsent[run_id] = [r for r in self._unsent.get(run_id, ()) if r[0] > covers]
+                    self._document_uploaded.add(run_id)
+                self._unsent[run_id] = [r for r in self._unsent.get(run_id, ()) if r["number"] > covers]
+            return True
         finally:
             self._upload.release()
 
@@ -306,6 +347,11 @@ class JournalStore:
                     continue
                 raise JournalUnreadable(str(path), f"line {n} is not valid JSON ({err})") from err
         return apply_records(journal, docs, str(path))
+
+
+def _ends_step(record: dict[str, Any]) -> bool:
+    """Whether a record ends a step (done, failed, not run) or is a run record."""
+    return "run" in record or record["set"].get("status") not in (None, "pending", "running")
 
 
 def _read_local(path: Path) -> Journal:

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -69,8 +70,14 @@ class RegionState:
     def notes(self) -> Notes:
         return Notes(self.store)
 
-    def journals(self) -> JournalStore:
+    @cached_property
+    def _journals(self) -> JournalStore:
         return JournalStore(self.runs_dir, self.store)
+
+    def journals(self) -> JournalStore:
+        """The region's journal store: one per region state, so that a run's saves know what its earlier saves
+        uploaded (the whole document once, then segments of what changed)."""
+        return self._journals
 
     def lock(
         self,

@@ -322,8 +322,9 @@ def test_drill_resume_finishes_a_failed_restore(world, loaded, target, cli_confi
     assert f"drill {run_id}: complete" in out and f"restore {run_id}-restore: complete" in out
     assert not rds.describe_instances(sessions.client("rds", WEST), ["webapp-db-drill"])
     # The CLI ran with its own state directory: its journal is the one in the standby's control store.
-    restore = Journal.from_dict(RegionStates.of(loaded, sessions)[WEST].store.get(f"runs/{run_id}-restore.json"))
-    assert restore.status == "complete" and restore.resumes
+    store = RegionStates.of(loaded, sessions)[WEST].store
+    restore = JournalStore(tmp_path / "elsewhere", store).load(f"{run_id}-restore")
+    assert restore is not None and restore.status == "complete" and restore.resumes
     assert restore.steps["delete-copy:webapp-db-drill"].attempts == 2
     assert group(sessions, WEST).desired_capacity == 1
 
