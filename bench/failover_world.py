@@ -3,8 +3,9 @@
 Shaped like tests/integration/failover/world.py (kept apart so that bench does not import tests): per region one
 launch template and one load balancer (the DNS records point at it), and per group a target group and an auto
 scaling group (primary: desired 4, min 2; standby: desired 1, min 1; max 8); an RDS primary with a cross-region
-read replica; a hosted zone with PRIMARY/SECONDARY failover records for two names; the manifest in both control
-stores and the primary's capacity snapshot in the standby's.
+read replica; a hosted zone with PRIMARY/SECONDARY failover records for two names; the manifest and the (empty)
+notes documents in both control stores and the primary's capacity snapshot in the standby's, as `standby provision`
+publishes them.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def build_world(sessions: SessionFactory, config: Config, groups: Sequence[str],
     stores = {r: ControlStore(sessions, project, r) for r in (primary, standby)}
     for store in stores.values():
         RegionState(store, Path()).save_manifest(manifest)
+        RegionState(store, Path()).create_notes_documents()  # as `standby provision` publishes them
     RegionState(stores[standby], Path()).save_capacity_snapshot(
         CapacitySnapshot(taken_at=taken_at, source_region=primary, groups=dict.fromkeys(groups, PRIMARY_CAPACITY)),
     )

@@ -202,9 +202,12 @@ class Provisioner(StackWork):
 
     def publish(self, sessions: SessionFactory) -> Manifest:
         """Record what the stacks created (the manifest, in both regions) and the primary's capacity snapshot
-        (in the standby region), so that a failover needs neither Terraform state nor the primary's APIs."""
+        (in the standby region), so that a failover needs neither Terraform state nor the primary's APIs; and
+        create the notes documents a region has none of yet (never overwriting one), so that a failover reads
+        its notes without listing the layout of earlier versions."""
         manifest = self.stacks.manifest(self.assignment.regions)
         self.states.save_manifest(manifest)
+        self.states.create_notes_documents()
         snapshot = observe_capacity(sessions, self.assignment.primary, manifest)
         self.states[self.assignment.standby].save_capacity_snapshot(snapshot)
         self.report(Event(self.assignment.standby, "record", "complete", detail="manifest and capacity snapshot"))

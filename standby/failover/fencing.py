@@ -20,10 +20,9 @@ from standby.aws import ec2, rds
 from standby.failover.context import AWS_ERRORS, NOCHANGE, Outcome, StepContext, best_effort
 from standby.failover.model import Drain, FenceWrites, RestoreWrites
 from standby.failover.steps import handles
+from standby.state import FENCE_NOTES, Notes
 
 log = logging.getLogger(__name__)
-
-FENCE_NOTES = "fence"
 
 
 def fence_note_name(region: str, group_id: str) -> str:
@@ -47,8 +46,7 @@ def fence_group_name(project: str) -> str:
 def _fence_writes(ctx: StepContext, step: FenceWrites) -> Outcome:
     rds_client = ctx.demote_sessions.client("rds", step.region)
     ec2_client = ctx.demote_sessions.client("ec2", step.region)
-    record = ctx.notes(step.record_in)
-    fenced: dict[str, list[str]] = {}
+    to_fence: dict[str, tuple[str, list[str]]] = {}  # database -> (its fence, its groups now)
     for db in rds.describe_instances(rds_client, list(step.databases)):
         vpc = db.vpc_id or next((g.vpc_id for g in ec2.describe_security_groups(ec2_client, db.security_groups)), None)
         if vpc is None:  # not in a VPC: nothing to fence it with
@@ -56,30 +54,44 @@ def _fence_writes(ctx: StepContext, step: FenceWrites) -> Outcome:
         fence = ec2.ensure_empty_group(
             ec2_client, vpc, fence_group_name(ctx.config.project.name), "standby: a fenced database (no ingress)"
         )
-        if db.security_groups == (fence,):
-            continue
-        name = fence_note_name(step.region, db.identifier)
-        kept = record.get(FENCE_NOTES, name).get("security_groups")
-        note = {
-            "region": step.region,
-            "database": db.identifier,
-            "security_groups": kept or list(db.security_groups),
-            "run_id": ctx.run_id,
-        }
-        record.update(FENCE_NOTES, name, **note)  # recorded before the groups change: a crash loses nothing
-        _copy_note(ctx, step.region, name, note)
-        rds.set_security_groups(rds_client, db.identifier, [fence])
-        fenced[db.identifier] = note["security_groups"]
-    if not fenced:
+        if db.security_groups != (fence,):
+            to_fence[db.identifier] = (fence, list(db.security_groups))
+    if not to_fence:
         return Outcome("skipped", NOCHANGE)
+    # Recorded before the groups change, every database in one write: a crash loses nothing.
+    notes = _record_fences(ctx.notes(step.record_in), step.region, ctx.run_id, to_fence)
+    _copy_notes(ctx, step.region, notes)
+    fenced: dict[str, list[str]] = {}
+    for database, (fence, _) in to_fence.items():
+        rds.set_security_groups(rds_client, database, [fence])
+        fenced[database] = notes[fence_note_name(step.region, database)]["security_groups"]
     detail = ", ".join(f"{db} (was {', '.join(groups)})" for db, groups in fenced.items())
     return Outcome("complete", f"fenced behind a group with no ingress: {detail}", {"security_groups": fenced})
 
 
-def _copy_note(ctx: StepContext, region: str, name: str, note: dict[str, Any]) -> None:
+def _record_fences(
+    record: Notes, region: str, run_id: str, to_fence: dict[str, tuple[str, list[str]]]
+) -> dict[str, dict[str, Any]]:
+    """Note each database's groups in one change (one read, one write) and return the notes written. Groups
+    noted already are kept: a database fenced by an earlier attempt has the fence now, not its own groups."""
+    written: dict[str, dict[str, Any]] = {}
+
+    def apply(doc: dict[str, dict[str, Any]]) -> None:
+        for database, (_, groups) in to_fence.items():
+            name = fence_note_name(region, database)
+            entry = doc.setdefault(name, {})
+            kept = entry.get("security_groups")
+            entry.update(region=region, database=database, security_groups=kept or groups, run_id=run_id)
+            written[name] = dict(entry)
+
+    record.change(FENCE_NOTES, apply)
+    return written
+
+
+def _copy_notes(ctx: StepContext, region: str, notes: dict[str, dict[str, Any]]) -> None:
     """Best effort: the fenced region keeps a copy, for a failback that cannot read the other region."""
     try:
-        ctx.states.fast()[region].notes().update(FENCE_NOTES, name, **note)
+        ctx.states.fast()[region].notes().update_many(FENCE_NOTES, notes)
     except AWS_ERRORS as err:
         log.info("fence record not copied to %s: %s", region, err)
 
@@ -90,8 +102,8 @@ def run_restore_writes(ctx: StepContext, step: RestoreWrites) -> Outcome:
     client = ctx.sessions.client("rds", step.region)
     for holder in dict.fromkeys((step.record_in, step.region)):
         notes = ctx.notes(holder)
-        for name in notes.names(FENCE_NOTES):
-            note = notes.get(FENCE_NOTES, name)
+        done: dict[str, list[str]] = {}  # the notes of this region's databases, forgotten once all are restored
+        for name, note in notes.all(FENCE_NOTES).items():
             if note.get("region") != step.region:
                 continue
             database, groups = str(note["database"]), [str(g) for g in note.get("security_groups") or []]
@@ -100,7 +112,9 @@ def run_restore_writes(ctx: StepContext, step: RestoreWrites) -> Outcome:
                 if found and groups and list(found[0].security_groups) != groups:
                     rds.set_security_groups(client, database, groups)
                     restored[database] = groups
-            notes.forget(FENCE_NOTES, name, *note)
+            done[name] = list(note)
+        if done:
+            notes.forget_many(FENCE_NOTES, done)
     if not restored:
         return Outcome("skipped", NOCHANGE)
     detail = ", ".join(f"{db} ({', '.join(groups)})" for db, groups in restored.items())

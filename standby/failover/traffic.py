@@ -95,30 +95,34 @@ class EvictedRecords:
         docs: dict[str, dict[str, Any]] = {}
         for region in self.ctx.regions(activate)[: 1 if evicting else None]:
             try:
-                notes = self._notes(region, activate)
-                for name in notes.names(EVICTED_RECORD):
-                    docs.setdefault(name, notes.get(EVICTED_RECORD, name).get("record") or {})
+                for name, note in self._notes(region, activate).all(EVICTED_RECORD).items():  # one read
+                    docs.setdefault(name, note.get("record") or {})
             except AWS_ERRORS as err:
                 log.info("evicted records unreadable in %s: %s", region, err)
         return [d for d in docs.values() if d]
 
     def save(self, activate: str, docs: list[dict[str, Any]]) -> None:
-        for doc in docs:
-            self.ctx.notes(activate).update(EVICTED_RECORD, evicted_record_name(doc), record=doc)
+        """Every record set in one write per region: the activated region's waited for, the others' copies in
+        the background."""
+        if not docs:
+            return
+        notes = {evicted_record_name(doc): {"record": doc} for doc in docs}
+        self.ctx.notes(activate).update_many(EVICTED_RECORD, notes)
         others = [r for r in self.ctx.regions(activate) if r != activate]
         budget = Budget(self.ctx.config.failover.demote_budget_seconds, "copying the evicted records")
         for region in others:  # a copy for a failback that cannot read this region: in the background
-            notes = self._notes(region, activate)
-            for doc in docs:
-                budget.submit(notes.update, EVICTED_RECORD, evicted_record_name(doc), record=doc)
+            budget.submit(self._notes(region, activate).update_many, EVICTED_RECORD, notes)
 
     def forget(self, activate: str, docs: list[dict[str, Any]]) -> None:
+        """Every record set in one write per region."""
+        if not docs:
+            return
+        names = {evicted_record_name(doc): ("record",) for doc in docs}
         for region in self.ctx.regions(activate):
-            for doc in docs:
-                try:
-                    self._notes(region, activate).forget(EVICTED_RECORD, evicted_record_name(doc), "record")
-                except AWS_ERRORS as err:
-                    log.info("evicted-record note not removed in %s: %s", region, err)
+            try:
+                self._notes(region, activate).forget_many(EVICTED_RECORD, names)
+            except AWS_ERRORS as err:
+                log.info("evicted-record notes not removed in %s: %s", region, err)
 
 
 def _evacuate(ctx: StepContext, step: ShiftTraffic) -> Outcome:

@@ -97,7 +97,7 @@ def _call(fn: Callable[..., Any], where: str = STEP, **kw: Any) -> CallSpec:
 
 def store(where: str, *, write: bool = False, listing: bool = False, delete: bool = False, **kw: Any) -> list[CallSpec]:
     """The control store's calls (``standby.state.store``): a read, and what a write, a listing or a delete adds
-    (a write first makes sure the bucket and the lock table exist)."""
+    (a write that finds the bucket or the lock table missing creates them, then writes again)."""
     found = [_call(s3.get_json, where, **kw)]
     if listing:
         found.append(_call(s3.list_keys, where, **kw))

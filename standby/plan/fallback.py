@@ -97,8 +97,8 @@ def commands(config: Config, plan: m.FailoverPlan, step: m.Step, obs: m.Observat
         return out
     if isinstance(step, m.RestoreWrites):
         return [
-            f"aws s3 ls s3://{bucket(config, step.record_in)}/notes/fence/ --region {q(step.record_in)}"
-            "  # the groups a fence replaced, one note per database",
+            f"aws s3 cp s3://{bucket(config, step.record_in)}/notes/fence.json - --region {q(step.record_in)}"
+            "  # the groups a fence replaced, per database (an earlier version's deployment: notes/fence/)",
             f"aws rds modify-db-instance --region {r} --db-instance-identifier $DB "
             "--vpc-security-group-ids $GROUPS --apply-immediately",
         ]

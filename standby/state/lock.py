@@ -226,14 +226,12 @@ class RunLock:
             "mark": mark,
             "pid": str(os.getpid()),
         }
-        self.store.ensure()
         self._take(self.store, item, _direct)
         self._start_heartbeat(self.store, _direct)
         if self.mirror is None:
             return
         mirror = self.mirror
         try:
-            bounded(mirror.ensure)
             self._take(mirror, item, bounded)
         except Unreachable as err:
             log.warning(
@@ -294,7 +292,8 @@ class RunLock:
         observed: tuple[str, int] | None = None
         since = 0.0
         while True:
-            if call(lambda: dynamodb.put_if_absent(client, table, LOCK_ID, item)):
+            # The lock table (and the bucket) are created by the first put that finds them missing.
+            if call(lambda: store.ensuring(lambda: dynamodb.put_if_absent(client, table, LOCK_ID, item))):
                 return
             current = call(lambda: dynamodb.get_item(client, table, LOCK_ID))
             if current is None:

@@ -70,6 +70,11 @@ class RegionState:
     def notes(self) -> Notes:
         return Notes(self.store)
 
+    def create_notes_documents(self) -> None:
+        """Create the notes documents this region has none of yet (``Notes.create_documents``): a deployment
+        provisioned by this version reads its notes without listing the layout of earlier versions."""
+        self.notes().create_documents()
+
     @cached_property
     def _journals(self) -> JournalStore:
         return JournalStore(self.runs_dir, self.store)
@@ -261,9 +266,8 @@ class RegionStates(Mapping[str, RegionState]):
         found: set[str] = set()
         for state in self.values():
             try:
-                notes = state.notes()
-                for name in notes.names(EVICTED_RECORD):
-                    found.add(str((notes.get(EVICTED_RECORD, name).get("record") or {}).get("SetIdentifier") or ""))
+                for note in state.notes().all(EVICTED_RECORD).values():
+                    found.add(str((note.get("record") or {}).get("SetIdentifier") or ""))
             except AWS_ERRORS as err:
                 log.warning("evicted records unreadable in %s: %s", state.region, err)
         return found - {""}
@@ -273,6 +277,11 @@ class RegionStates(Mapping[str, RegionState]):
     def save_manifest(self, manifest: Manifest) -> None:
         for state in self.values():
             state.save_manifest(manifest)
+
+    def create_notes_documents(self) -> None:
+        """Every region's missing notes documents (``RegionState.create_notes_documents``); none is overwritten."""
+        for state in self.values():
+            state.create_notes_documents()
 
 
 def _newest(found: dict[str, RoleRecord | None], prefer: str | None) -> RoleRecord | None:

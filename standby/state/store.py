@@ -3,6 +3,9 @@
 Each region has one, so that a failover reads and writes only in the region it activates: the manifest of
 resource names, the role record, the primary's capacity snapshot, run journals and reports.
 
+Writes are optimistic: the bucket and the lock table are made sure of (created when missing) only when a write
+finds one of them missing, and the write is then made again once; a store that exists costs no call to check it.
+
 A store's bucket is named after the account. That account never costs a call to a region that may be down: it
 is the account configured for the region when set, else the caller's account, learned once from whichever region
 answers first among those reached with the same credentials (the same credentials are the same account
@@ -17,15 +20,23 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
 
 from standby.aws import dynamodb, s3, sts
+from standby.aws.errors import error_code
 from standby.aws.session import SessionFactory
 from standby.batching import Coalescer
 
 MANIFEST_KEY = "manifest.json"
 ROLES_KEY = "roles.json"
 CAPACITY_SNAPSHOT_KEY = "capacity-snapshot.json"
+
+# What S3 and DynamoDB answer a write to a bucket or a lock table that does not exist.
+MISSING_STORE_CODES = frozenset({"NoSuchBucket", "ResourceNotFoundException"})
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,8 @@ class ControlStore:
         return f"standby-{self.project}-locks"
 
     def ensure(self) -> None:
-        """Create the bucket and the lock table when missing (idempotent)."""
+        """Create the bucket and the lock table when missing (idempotent). Writes call it themselves when they find
+        either missing (``ensuring``)."""
         with self._guard:
             if self._ensured:
                 return
@@ -79,6 +91,19 @@ class ControlStore:
             dynamodb.ensure_lock_table(self._client("dynamodb"), self.lock_table)
             self._ensured = True
 
+    def ensuring(self, write: Callable[[], T]) -> T:
+        """``write()``; when it fails because the bucket or the lock table does not exist, create them (``ensure``)
+        and make it once more. Any other error, and the second attempt's, is raised as it is."""
+        try:
+            return write()
+        except ClientError as err:
+            if error_code(err) not in MISSING_STORE_CODES:
+                raise
+        with self._guard:
+            self._ensured = False  # missing, whatever was made sure of before (removed since)
+        self.ensure()
+        return write()
+
     def get(self, key: str) -> Any | None:
         return s3.get_json(self._client("s3"), self.bucket, key, owner=self.account_id)
 
@@ -86,12 +111,12 @@ class ControlStore:
         return s3.get_bytes(self._client("s3"), self.bucket, key, owner=self.account_id)
 
     def put(self, key: str, document: Any) -> None:
-        self.ensure()
-        s3.put_json(self._client("s3"), self.bucket, key, document, owner=self.account_id)
+        self.ensuring(lambda: s3.put_json(self._client("s3"), self.bucket, key, document, owner=self.account_id))
 
     def put_text(self, key: str, text: str, content_type: str) -> None:
-        self.ensure()
-        s3.put_text(self._client("s3"), self.bucket, key, text, content_type, owner=self.account_id)
+        self.ensuring(
+            lambda: s3.put_text(self._client("s3"), self.bucket, key, text, content_type, owner=self.account_id)
+        )
 
     def update(self, key: str, change: DocumentChange) -> None:
         """Change the JSON object at ``key`` in place with ``change`` (read, change, write), returning once it is
@@ -114,15 +139,16 @@ class ControlStore:
         return [None] * len(changes)
 
     def put_bytes(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
-        self.ensure()
-        s3.put_bytes(
-            self._client("s3"),
-            self.bucket,
-            key,
-            body,
-            content_type,
-            content_encoding=content_encoding,
-            owner=self.account_id,
+        self.ensuring(
+            lambda: s3.put_bytes(
+                self._client("s3"),
+                self.bucket,
+                key,
+                body,
+                content_type,
+                content_encoding=content_encoding,
+                owner=self.account_id,
+            )
         )
 
     def delete(self, key: str) -> None:

@@ -1,12 +1,13 @@
-"""Group notes in one document per region: the notes of steps running at the same time are written together, the
-first value noted is kept, and notes written one per group by an earlier version are still read."""
+"""Group notes, evicted records and fence notes in one document per kind and region: the notes of steps running at
+the same time are written together, the first value noted is kept, notes written one per resource by an earlier
+version are still read, and the documents `standby provision` creates never overwrite one."""
 
 from __future__ import annotations
 
 import threading
 
 from standby.aws.session import SessionFactory, Target
-from standby.state.notes import PRIOR_CAPACITY, Notes
+from standby.state.notes import EVICTED_RECORD, FENCE_NOTES, PRIOR_CAPACITY, Notes
 from standby.state.store import ControlStore
 from tests.fakes.aws_faults import CallRecorder
 
@@ -71,3 +72,46 @@ def test_a_change_that_changes_nothing_writes_nothing(clean_emulator, target) ->
     notes.keep_first("asg", {"web": {PRIOR_CAPACITY: {"desired_capacity": 5}}})
     notes.forget("asg", "absent", PRIOR_CAPACITY)
     assert recorder.operations(REGION).count("PutObject") == before
+
+
+def test_evicted_records_and_fence_notes_are_combined_one_read_and_one_write_for_many(clean_emulator, target) -> None:
+    _store(target).ensure()
+    recorder = CallRecorder()
+    notes = Notes(_store(target, recorder))
+    notes.update_many(EVICTED_RECORD, {f"r{i}": {"record": {"Name": f"n{i}"}} for i in range(5)})
+    notes.update_many(FENCE_NOTES, {"us-east-1-db": {"security_groups": ["sg-1"]}, "us-east-1-db2": {"x": 1}})
+    notes.forget_many(EVICTED_RECORD, {"r0": ("record",), "r1": ("record",)})
+    ops = [op for op in recorder.operations(REGION) if op in ("GetObject", "PutObject", "ListObjectsV2")]
+    # Each change: a read (none there yet: the listing of the earlier layout, once per kind) and a write.
+    assert ops == ["GetObject", "ListObjectsV2", "PutObject"] * 2 + ["GetObject", "PutObject"]
+    store = _store(target)
+    assert set(store.get("notes/evicted-record.json")) == {"r2", "r3", "r4"}
+    assert store.get("notes/fence.json")["us-east-1-db"] == {"security_groups": ["sg-1"]}
+    assert store.keys("notes/evicted-record/") == store.keys("notes/fence/") == []
+
+
+def test_evicted_records_and_fence_notes_of_an_earlier_version_are_read_then_folded(clean_emulator, target) -> None:
+    store = _store(target)
+    store.put("notes/evicted-record/us-east-1-www.example-CNAME.json", {"record": {"SetIdentifier": "us-east-1"}})
+    store.put("notes/fence/us-east-1-db.json", {"database": "db", "security_groups": ["sg-1"]})
+    notes = Notes(store)
+    assert notes.all(EVICTED_RECORD) == {"us-east-1-www.example-CNAME": {"record": {"SetIdentifier": "us-east-1"}}}
+    assert notes.names(FENCE_NOTES) == ["us-east-1-db"]
+    assert notes.get(FENCE_NOTES, "us-east-1-db")["security_groups"] == ["sg-1"]
+    notes.update_many(FENCE_NOTES, {"us-east-1-db2": {"database": "db2"}})
+    assert set(store.get("notes/fence.json")) == {"us-east-1-db", "us-east-1-db2"}
+
+
+def test_created_documents_are_empty_keep_legacy_notes_and_never_overwrite(clean_emulator, target) -> None:
+    store = _store(target)
+    store.put("notes/asg.json", {"web": {PRIOR_CAPACITY: {"desired_capacity": 2}}})  # a document already there
+    store.put("notes/fence/us-east-1-db.json", {"database": "db"})  # an earlier version's note, no document
+    Notes(store).create_documents()
+    assert store.get("notes/asg.json") == {"web": {PRIOR_CAPACITY: {"desired_capacity": 2}}}
+    assert store.get("notes/evicted-record.json") == {}
+    assert store.get("notes/fence.json") == {"us-east-1-db": {"database": "db"}}
+    recorder = CallRecorder()
+    again = Notes(_store(target, recorder))
+    again.create_documents()  # every document exists: read, never written
+    assert again.all(FENCE_NOTES) == {"us-east-1-db": {"database": "db"}}
+    assert "PutObject" not in recorder.operations() and "ListObjectsV2" not in recorder.operations()
