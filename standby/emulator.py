@@ -382,12 +382,8 @@ def set_latencies(
 ) -> dict[str, Any]:
     """The modelled durations of a promotion, of a Route53 change reaching INSYNC and of a manual DB snapshot
     becoming available (None: unchanged)."""
-    body = {
-        "promotion_seconds": promotion_seconds,
-        "insync_seconds": insync_seconds,
-        "snapshot_seconds": snapshot_seconds,
-    }
-    return _control(endpoint, "POST", "latency", body)
+    latencies = {"promotion_seconds": promotion_seconds, "insync_seconds": insync_seconds}
+    return _control(endpoint, "POST", "latency", latencies | {"snapshot_seconds": snapshot_seconds})
 
 
 def set_replica_lag(

@@ -43,12 +43,18 @@ LAG_HISTORY_S = 3 * 3600  # how far back modelled datapoints reach
 
 
 @dataclass(frozen=True)
-class Promotion:
+class InFlight:
+    """A modelled change in flight on one resource: a replica being promoted, a snapshot being made."""
+
     account: str
     region: str
     identifier: str
-    started: float  # modelled time of the promote call
+    started: float  # modelled time of the call that started it
     duration: float  # modelled seconds
+
+    def done(self, now: float) -> float:
+        """The share of the change done at ``now`` (1.0 and above: finished)."""
+        return (now - self.started) / self.duration
 
 
 def status_at(fraction: float) -> str:
@@ -56,15 +62,6 @@ def status_at(fraction: float) -> str:
         if fraction < until:
             return status
     return "available"
-
-
-@dataclass(frozen=True)
-class SnapshotInFlight:
-    account: str
-    region: str
-    identifier: str
-    started: float  # modelled time of the create call
-    duration: float  # modelled seconds
 
 
 @dataclass(frozen=True)
@@ -78,8 +75,8 @@ class RdsEmulation:
 
     def __init__(self, state: EmulationState) -> None:
         self.state = state
-        self.promotions: dict[tuple[str, str, str], Promotion] = {}
-        self.snapshots: dict[tuple[str, str, str], SnapshotInFlight] = {}
+        self.promotions: dict[tuple[str, str, str], InFlight] = {}
+        self.snapshots: dict[tuple[str, str, str], InFlight] = {}
         self.lag_all: Lag | None = None
         self.lag_of: dict[tuple[str | None, str], Lag] = {}  # (region or None for any, identifier)
         self._lock = threading.Lock()  # the lag settings are read by the metric provider
@@ -106,7 +103,7 @@ class RdsEmulation:
                 {
                     "region": p.region,
                     "identifier": p.identifier,
-                    "status": status_at((now - p.started) / p.duration),
+                    "status": status_at(p.done(now)),
                     "modelled_elapsed": now - p.started,
                     "modelled_duration": p.duration,
                 }
@@ -149,7 +146,7 @@ class RdsEmulation:
             if db is None:  # deleted meanwhile
                 del self.promotions[key]
                 continue
-            fraction = (now - promotion.started) / promotion.duration
+            fraction = promotion.done(now)
             if fraction < 1.0:
                 db.status = status_at(fraction)
                 continue
@@ -163,7 +160,7 @@ class RdsEmulation:
         if snapshot.snapshot_type != "manual" or self.state.snapshot_seconds <= 0:
             return
         key = (snapshot.backend.account_id, snapshot.backend.region_name, snapshot.db_snapshot_identifier)
-        self.snapshots[key] = SnapshotInFlight(*key, self.state.clock.now(), self.state.snapshot_seconds)
+        self.snapshots[key] = InFlight(*key, self.state.clock.now(), self.state.snapshot_seconds)
         snapshot.status, snapshot.percent_progress = "creating", 0
 
     def advance_snapshots(self) -> None:
@@ -173,7 +170,7 @@ class RdsEmulation:
             if snapshot is None:  # deleted meanwhile
                 del self.snapshots[key]
                 continue
-            fraction = (now - flight.started) / flight.duration
+            fraction = flight.done(now)
             if fraction < 1.0:
                 snapshot.percent_progress = int(fraction * 100)
                 continue
@@ -193,7 +190,7 @@ class RdsEmulation:
             raise RDSClientError("InvalidDBInstanceState", "DB Instance is not a read replica.")
         db.update(**db_kwargs)
         db.status = status_at(0.0)
-        self.promotions[key] = Promotion(*key, started=self.state.clock.now(), duration=self.state.promotion_seconds)
+        self.promotions[key] = InFlight(*key, self.state.clock.now(), self.state.promotion_seconds)
         return db
 
     def replica_lag_metrics(self, account_id: str, region: str) -> list[MetricDatum]:
