@@ -10,9 +10,10 @@
 A reader takes the document, then applies in number order the segments holding records it does not include
 (``last`` above its ``step_records``): a record sets a step's changed fields, or (a run record) the document's own
 (its status and end among them: a finished run's last segment holds them). Segments included in a later document
-(one a resumed run uploaded whole) cost no GET. A trailing
-segment that is missing or unreadable is skipped with a warning (an upload cut short: its records were never
-reported anywhere but locally); any other segment that is, or a gap in the numbers, makes the journal unreadable.
+(one a resumed run uploaded whole) cost no GET. A trailing segment that is missing or unreadable is skipped with
+a warning (an upload cut short: its records were never reported anywhere but locally); any other segment that
+is, or a gap in the numbers, makes the journal unreadable. Within a segment, a step's records of the same upload
+are one line (``merged``).
 """
 
 from __future__ import annotations
