@@ -12,10 +12,11 @@ from standby.aws.session import SessionFactory
 from standby.errors import StepFailed
 from standby.failover.controller import Controller
 from standby.failover.fencing import FENCE_NOTES
-from standby.failover.model import RESTORE_WRITES, FailoverPlan, RestoreWrites
+from standby.failover.model import RESTORE_WRITES
 from standby.state import RegionStates
 from tests.fakes.aws_faults import FailOperation, combine
 from tests.fakes.clock import FakeClock
+from tests.integration.failover.world import restore_writes_plan
 
 EAST, WEST = "us-east-1", "us-west-2"
 
@@ -69,15 +70,7 @@ def test_the_old_primary_is_fenced_and_the_failback_restores_it(world, loaded, t
     note = ctl.states[WEST].notes().get(FENCE_NOTES, f"{EAST}-webapp-db")
     assert note["security_groups"] == [group] and note["run_id"] == journal.run_id
 
-    restore = FailoverPlan(
-        "20261129T000000Z-failback-ab12",
-        "failback",
-        EAST,
-        WEST,
-        (RestoreWrites(key=f"{RESTORE_WRITES}:{EAST}", slug=RESTORE_WRITES, region=EAST, record_in=WEST),),
-        {},
-        "",
-    )
+    restore = restore_writes_plan("20261129T000000Z-failback-ab12", EAST, WEST)
     done = ctl.run_plan(restore)
     assert done.steps[f"{RESTORE_WRITES}:{EAST}"].status == "complete"
     assert db_groups(sessions) == [group]

@@ -13,10 +13,11 @@ from typing import Any
 from standby.aws.session import SessionFactory
 from standby.failover.controller import Controller
 from standby.failover.fencing import FENCE_NOTES
-from standby.failover.model import RESTORE_WRITES, FailoverPlan, RestoreWrites
+from standby.failover.model import RESTORE_WRITES
 from standby.provision import Provisioner
 from standby.state import EVICTED_RECORD, Assignment, RegionStates
 from tests.fakes.clock import FakeClock
+from tests.integration.failover.world import restore_writes_plan
 
 EAST, WEST = "us-east-1", "us-west-2"
 
@@ -101,15 +102,7 @@ def test_an_earlier_versions_notes_are_read_and_restored(world, loaded, sessions
     assert states.evicted_regions() == {EAST}
 
     ctl, _ = _controller(loaded, target, None)
-    restore = FailoverPlan(
-        "20261130T000000Z-failback-ab12",
-        "failback",
-        EAST,
-        WEST,
-        (RestoreWrites(key=f"{RESTORE_WRITES}:{EAST}", slug=RESTORE_WRITES, region=EAST, record_in=WEST),),
-        {},
-        "",
-    )
+    restore = restore_writes_plan("20261130T000000Z-failback-ab12", EAST, WEST)
     done = ctl.run_plan(restore)
 
     assert done.steps[f"{RESTORE_WRITES}:{EAST}"].status == "complete"

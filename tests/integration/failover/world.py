@@ -11,6 +11,7 @@ from pathlib import Path
 
 from standby.aws.session import SessionFactory
 from standby.config.schema import Capacity, Config
+from standby.failover.model import RESTORE_WRITES, FailoverPlan, RestoreWrites
 from standby.state import RegionState
 from standby.state.manifest import CapacitySnapshot, DnsRefs, GroupRef, Manifest, RegionResources
 from standby.state.store import ControlStore
@@ -126,3 +127,10 @@ def _database_and_replica(sessions: SessionFactory, primary: str, standby: str) 
     )
     db_arns[standby] = west_rds.describe_db_instances()["DBInstances"][0]["DBInstanceArn"]
     return db_arns
+
+
+def restore_writes_plan(run_id: str, region: str, record_in: str) -> FailoverPlan:
+    """A failback plan of one step: give ``region``'s fenced databases back their security groups, as noted in
+    ``record_in``."""
+    step = RestoreWrites(key=f"{RESTORE_WRITES}:{region}", slug=RESTORE_WRITES, region=region, record_in=record_in)
+    return FailoverPlan(run_id, "failback", region, record_in, (step,), {}, "")
