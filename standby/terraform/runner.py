@@ -34,6 +34,7 @@ from standby.terraform.argv import ArgvError, IsFlagged, build_argv
 from standby.terraform.cli_config import write_cli_config
 from standby.terraform.display import StreamDisplay
 from standby.terraform.plan import Plan
+from standby.terraform.plan_file import read_refresh_only_plan
 from standby.terraform.process import (
     INTERRUPT_GRACE_SECONDS,
     Completed,
@@ -263,7 +264,8 @@ class TerraformRunner:
         replace: Sequence[str] = (),
         target: Sequence[str] = (),
     ) -> Plan:
-        """Plan to the workspace's plan file and read it back as JSON.
+        """Plan to the workspace's plan file and read it back as JSON (``show -json``; a refresh-only plan is read
+        from the plan file itself when its layout is recognised, which spares the provider's start).
 
         ``replace`` forces those addresses to be replaced (``-replace=ADDR`` each); ``target`` limits the plan to
         those addresses and their dependencies (``-target=ADDR`` each), so a re-seed touches only its databases.
@@ -288,6 +290,8 @@ class TerraformRunner:
         self._run_streamed(workspace, argv)
         if workspace.plan_file.exists():  # it holds the variables' values: owner-only, whatever the umask
             os.chmod(workspace.plan_file, 0o600)
+        if refresh_only and (read := read_refresh_only_plan(workspace.plan_file)) is not None:
+            return read  # no provider start: the plan file holds both states (``plan_file.py``)
         return self.show_plan(workspace)
 
     def show_plan(self, workspace: Workspace) -> Plan:

@@ -20,6 +20,7 @@ from standby.drift.run import DriftRun
 from standby.stacks import Stacks
 from standby.state import RegionStates
 from standby.state.roles import Assignment
+from standby.terraform.plan_file import read_refresh_only_plan
 from tests.e2e.conftest import ProvisionedWebapp
 
 pytestmark = pytest.mark.e2e
@@ -144,6 +145,27 @@ def with_ignore(loaded: LoadedConfig, rule: IgnoreRule) -> LoadedConfig:
     return loaded.model_copy(update={"config": loaded.config.model_copy(update={"drift": drift})})
 
 
+def plan_files_read_as_show_json_reads_them(env: ProvisionedWebapp) -> None:
+    """The refresh-only plan of every stack, read from its plan file, has the drift and the refreshed state that
+    ``terraform show -json`` prints for the same file (with drift in both regions: a rule, a value, a template)."""
+    run = DriftRun(
+        env.loaded, env.sessions, RegionStates.of(env.loaded, env.sessions), Stacks(env.loaded, env.runner, env.secrets)
+    )
+    drifted = 0
+    for target in run.iac_targets(run_assignment(env)):
+        direct = read_refresh_only_plan(target.workspace.plan_file)
+        shown = env.runner.show_plan(target.workspace)
+        assert direct is not None, target.workspace.plan_file
+        assert {c.address: (c.actions, c.before, c.after) for c in direct.drift} == {
+            c.address: (c.actions, c.before, c.after) for c in shown.drift
+        }, target.label
+        assert {r.address: r.values for r in direct.prior_resources()} == {
+            r.address: r.values for r in shown.prior_resources()
+        }, target.label
+        drifted += len(shown.drift)
+    assert drifted >= 3
+
+
 def test_hand_made_changes_are_reported_and_an_ignore_rule_silences_one(provisioned_webapp: ProvisionedWebapp) -> None:
     env = provisioned_webapp
     with contextlib.ExitStack() as changes:
@@ -181,6 +203,7 @@ def test_hand_made_changes_are_reported_and_an_ignore_rule_silences_one(provisio
         assert (ssm_value.region, ssm_value.expected, ssm_value.actual) == (PRIMARY, "info", "debug")
         template = find(report, "iac", 'module.compute["web"].aws_autoscaling_group.this', "launch_template")
         assert template.region == STANDBY
+        plan_files_read_as_show_json_reads_them(env)
 
         ignoring = with_ignore(
             env.loaded,
