@@ -10,6 +10,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import botocore.loaders
+
 from standby.aws.credentials import RegionCredentials
 from standby.aws.session import ModelLoader, SessionFactory, Target
 
@@ -149,3 +151,13 @@ def test_a_failed_account_look_up_fails_every_thread_that_shared_it_and_the_next
     answering = SlowLookUp("222222222222")
     answering.release.set()
     assert sessions.account_once(EAST, answering) == "222222222222" and answering.calls == 1
+
+
+def test_models_are_parsed_into_plain_dicts_with_botocores_content_and_order() -> None:
+    ours = ModelLoader().load_service_model("autoscaling", "service-2")
+    theirs = botocore.loaders.Loader().load_service_model("autoscaling", "service-2")
+    assert type(ours) is dict and type(ours["shapes"]) is dict
+    assert ours == theirs and list(ours["shapes"]) == list(theirs["shapes"])
+    client = SessionFactory(target=TARGET).client("autoscaling", EAST)
+    assert client.can_paginate("describe_auto_scaling_groups")
+    assert client.meta.service_model.operation_model("DescribeAutoScalingGroups").input_shape.name
