@@ -319,7 +319,7 @@ class StackDrift:
 def check_stack(
     runner: TerraformRunner, target: StackTarget, extra_noise: Mapping[str, Iterable[str]] | None = None
 ) -> StackDrift:
-    """One refresh-only plan of the stack, judged: the plan's JSON carries the state too (no ``state pull``).
+    """One refresh-only plan of the stack, judged: the plan carries the state as recorded too (no ``state pull``).
 
     Terraform is initialised only when the data dir is not already initialised for the stack's configuration.
     """
