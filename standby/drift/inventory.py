@@ -7,7 +7,7 @@ balancers and security groups those name; then listeners. Every driver pages thr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +64,7 @@ def read_region(sessions: SessionFactory, scope: RegionScope, account: str | Non
         groups_f = pool.submit(autoscaling.describe_group_specs, client("autoscaling"), list(scope.groups.values()))
         dbs_f = pool.submit(rds.describe_settings, client("rds"), list(scope.databases))
         params_f = pool.submit(_parameters, client("ssm"), scope)
-        families_f = pool.submit(_task_families, client("ecs"), scope.task_family_prefix)
+        families_f = pool.submit(_task_families, client, scope.task_family_prefix)
         by_name = {spec.state.name: spec for spec in groups_f.result()}
         groups = {group: by_name[name] for group, name in scope.groups.items() if name in by_name}
 
@@ -134,8 +134,9 @@ def _parameters(client: Any, scope: RegionScope) -> list[ssm.ParameterDetail]:
     return ssm.get_parameters(client, list(scope.parameters))
 
 
-def _task_families(client: Any, prefix: str) -> list[str]:
-    return ecs.list_task_definition_families(client, prefix) if prefix else []
+def _task_families(client: Callable[[str], Any], prefix: str) -> list[str]:
+    """The task definition families of the stack (none without a prefix: no ECS client is made)."""
+    return ecs.list_task_definition_families(client("ecs"), prefix) if prefix else []
 
 
 def read_records(sessions: SessionFactory, zone_id: str | None, zone_name: str) -> list[route53.Record]:
