@@ -280,7 +280,9 @@ def run_size(
             clock = ScaledClock(scale, start=time.time())
             # The journal's background saver keeps its interval on the run's clock but wakes in real time: here as
             # often as the scaled clock needs, so that a run uploads the segments it would on AWS.
-            journal_store.SAVER_WAKE_SECONDS = journal_store.SAVE_INTERVAL_SECONDS * scale
+            journal_store.SAVER_WAKE_SECONDS = (
+                journal_store.SAVE_INTERVAL_SECONDS / journal_store.SAVER_WAKES_PER_INTERVAL * scale
+            )
             try:
                 loaded = bench_config(
                     home, group_names(count), max_parallel, declared_expectations(model) if expected else None

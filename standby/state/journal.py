@@ -219,9 +219,23 @@ RUN_RECORD_FIELDS = (
 )
 
 
+def planned_steps(plan: dict[str, Any] | None) -> dict[str, StepRecord]:
+    """The steps of a journal's ``plan`` as new records (pending, their slug and region), in the plan's order: the
+    steps a reader of its records adds, so that a step's first record need not create it (``apply_records``)."""
+    found = {}
+    for step in (plan or {}).get("steps") or ():
+        if not isinstance(step, dict):
+            continue
+        key, slug, region = step.get("key"), step.get("slug"), step.get("region")
+        if isinstance(key, str) and isinstance(slug, str) and isinstance(region, str):
+            found[key] = StepRecord(key, slug, region)
+    return found
+
+
 def step_changes(step: StepRecord, known: StepRecord | None) -> dict[str, Any]:
-    """The fields of ``step`` a record must set: those that differ from ``known``'s or, for a step not known yet,
-    its slug, its region and the fields that differ from a new step's (a record creates it from them)."""
+    """The fields of ``step`` a record must set: those that differ from ``known``'s (the step as a reader has it
+    before the record: its last record's, or the plan's new step) or, for a step not known yet, its slug, its
+    region and the fields that differ from a new step's (a record creates it from them)."""
     reference = known if known is not None else StepRecord(step.key, step.slug, step.region)
     changes = {k: v for k, v in asdict(step).items() if k != "key" and getattr(reference, k) != v}
     return changes if known is not None else {"slug": step.slug, "region": step.region, **changes}
@@ -259,13 +273,17 @@ def _record_change(doc: Any, source: str) -> tuple[int, str | None, dict[str, An
 
 def apply_records(journal: Journal, docs: Iterable[Any], source: str) -> Journal:
     """``journal`` with the records numbered after those it includes applied in order (a step record sets the
-    fields of one step that changed, a step the journal lacks is created from them; a run record sets the
-    document's fields); JournalUnreadable names ``source`` for a malformed record."""
+    fields of one step that changed; a run record sets the document's fields); JournalUnreadable names ``source``
+    for a malformed record. A record of a step the journal lacks first adds the steps of its plan it lacks, pending
+    (the run is executing: it has all of them, and a pending step has no record of its own), then creates the step
+    from the plan's (its slug and region) or, for a step the plan lacks, from the record's fields."""
     numbered = [r for r in (_record_change(doc, source) for doc in docs) if r[0] > journal.step_records]
     for number, key, changes in sorted(numbered, key=lambda r: r[0]):
         if key is None:
             _apply_run_record(journal, number, changes, source)
             continue
+        if key not in journal.steps:
+            _add_planned_steps(journal)
         known = journal.steps.get(key)
         try:
             record = StepRecord(**{**(asdict(known) if known is not None else {}), **changes, "key": key})
@@ -274,6 +292,12 @@ def apply_records(journal: Journal, docs: Iterable[Any], source: str) -> Journal
         journal.steps[key] = record
         journal.step_records = number
     return journal
+
+
+def _add_planned_steps(journal: Journal) -> None:
+    """Add the steps of ``journal``'s plan it lacks, pending, in the plan's order."""
+    for key, planned in planned_steps(journal.plan).items():
+        journal.steps.setdefault(key, planned)
 
 
 def _apply_run_record(journal: Journal, number: int, changes: dict[str, Any], source: str) -> None:

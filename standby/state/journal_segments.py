@@ -1,15 +1,19 @@
 """How a run journal is laid out in the control store: its whole document and its record segments.
 
-- ``runs/<run_id>.json``: the whole document, compact JSON, gzip-compressed (``Content-Encoding: gzip``). Read
-  plain as well: documents of earlier versions were stored uncompressed.
+- ``runs/<run_id>.json``: the whole document, compact JSON, gzip-compressed (``Content-Encoding: gzip``), without
+  the fields at their defaults (``DOCUMENT_DEFAULTS``, a step's ``STEP_DEFAULTS``), its times to the millisecond.
+  Read plain and whole as well: documents of earlier versions were stored uncompressed, with every field.
 - ``runs/<run_id>/records-<first>-<last>.jsonl``: one segment per background upload, gzip-compressed JSON lines,
-  the step records numbered ``first`` to ``last`` (the same records as the local ``.steps.jsonl``). A segment is
+  the step records numbered ``first`` to ``last`` (the same records as the local ``.steps.jsonl``, their times to
+  the millisecond). A segment is
   never overwritten: an upload retried after a failure names its wider range, and records a reader has already
   applied are skipped by their number.
 
 A reader takes the document, then applies in number order the segments holding records it does not include
 (``last`` above its ``step_records``): a record sets a step's changed fields, or (a run record) the document's own
-(its status and end among them: a finished run's last segment holds them). Segments included in a later document
+(its status and end among them: a finished run's last segment holds them). The plan's steps have no record
+until they start: the first record of a step the journal lacks adds the plan's steps, pending. Records that
+create them (slug and region: an earlier form) apply as they are. Segments included in a later document
 (one a resumed run uploaded whole) cost no GET. A trailing segment that is missing or unreadable is skipped with
 a warning (an upload cut short: its records were never reported anywhere but locally); any other segment that
 is, or a gap in the numbers, makes the journal unreadable. Within a segment, a step's records of the same upload
@@ -39,6 +43,55 @@ _SEGMENT_NAME = re.compile(r"records-(\d+)-(\d+)\.jsonl")
 def compact(doc: Any) -> str:
     """JSON without indentation (C-encoded, about half the bytes of the indented form)."""
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+
+
+# Fields a document in the control store omits at these values (a reader takes the journal's defaults for them).
+DOCUMENT_DEFAULTS: dict[str, Any] = {
+    "ended_at": None,
+    "command_started_at": None,
+    "rto_seconds": None,
+    "plan": {},
+    "steps": {},
+    "warnings": [],
+    "problems": [],
+    "resumes": [],
+    "approvals": [],
+    "step_records": 0,
+}
+# A step's fields a document omits at these values (a step's defaults, as ``StepRecord`` has them).
+STEP_DEFAULTS: dict[str, Any] = {
+    "status": "pending",
+    "started_at": None,
+    "ended_at": None,
+    "detail": "",
+    "before": {},
+    "after": {},
+    "error": None,
+    "attempts": 0,
+}
+
+
+def to_the_millisecond(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with its times (the ``..._at`` numbers) rounded to the millisecond: a clock's last digits are
+    noise, and cost a record's bytes."""
+    return {k: round(v, 3) if k.endswith("_at") and type(v) is float else v for k, v in fields.items()}
+
+
+def uploaded_document(doc: dict[str, Any]) -> str:
+    """A journal's document as the control store keeps it: compact, its times to the millisecond, without the
+    fields at their defaults (``DOCUMENT_DEFAULTS``, and a step's ``STEP_DEFAULTS``)."""
+    steps = {
+        key: to_the_millisecond({k: v for k, v in step.items() if k not in STEP_DEFAULTS or STEP_DEFAULTS[k] != v})
+        for key, step in (doc.get("steps") or {}).items()
+    }
+    kept = {k: v for k, v in {**doc, "steps": steps}.items() if k not in DOCUMENT_DEFAULTS or DOCUMENT_DEFAULTS[k] != v}
+    return compact(to_the_millisecond(kept))
+
+
+def uploaded_record(record: dict[str, Any]) -> str:
+    """A record as a segment holds it: compact, its times to the millisecond."""
+    kind = "set" if "set" in record else "run"
+    return compact({**record, kind: to_the_millisecond(record[kind])})
 
 
 def compressed(text: str) -> bytes:

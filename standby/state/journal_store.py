@@ -8,21 +8,23 @@ duration (the control store's layout: ``journal_segments``):
 - ``JournalStore.save``: the whole document, when a run starts, pauses, ends or is refused, locally
   (``runs/<run_id>.json``); in the control store, awaited for at most ``FINAL_SAVE_WAIT_SECONDS`` behind a
   background upload in flight (a failed upload is logged, not fatal): the whole document, compact and
-  gzip-compressed (``runs/<run_id>.json``), the first time this store saves the run; after that, a segment of
-  what changed since: the step records not yet uploaded, a record of each step changed without one, and a run
-  record of the document's own fields that changed (status, end, warnings, approvals). The document says how many
-  records it includes (``step_records``).
+  gzip-compressed, without the fields at their defaults and its times to the millisecond (``runs/<run_id>.json``),
+  the first time this store saves the run; after that, a segment of what changed since: the step records not yet
+  uploaded, a record of each step changed without one, and a run record of the document's own fields that changed
+  (status, end, warnings, approvals). The document says how many records it includes (``step_records``).
 - ``JournalStore.record``: at each step start and end, a numbered record appended to ``runs/<run_id>.steps.jsonl``
   (0600): the step's key and only the fields that changed since the last record of that step (the first time,
-  its slug, region and the fields that differ from a new step's). No API call: the local copy is the complete
-  truth for a resume on this machine.
+  those that differ from the plan's step: a step of the plan exists, pending, without a record of its own; for a
+  step the plan lacks, its slug, region and the fields that differ from a new step's). No API call: the local
+  copy is the complete truth for a resume on this machine.
 - ``JournalStore.saving``: while a run executes, one background saver uploads the records appended since its
   last upload, and only those, as one compressed segment (``runs/<run_id>/records-<first>-<last>.jsonl``) at
-  most once every ``save_interval`` (``SAVE_INTERVAL_SECONDS``), and only when records arrived meanwhile,
-  coalescing them all; never the whole document, unless the first save's upload failed (then that comes first:
-  segments only ever follow the document they extend). An upload in flight never blocks a step; a failed one is
-  logged and retried at the next interval with the records since added. One upload at a time, so an older one
-  never lands after a newer.
+  most once every ``save_interval`` (``SAVE_INTERVAL_SECONDS``), and only once a step ended at least the rest of
+  an interval ago (``SAVER_WAKES_PER_INTERVAL``: steps that end together share a segment, each uploaded within an
+  interval of its end), coalescing them all; never the whole document, unless the first save's upload failed
+  (then that comes first: segments only ever follow the document they extend). An upload in flight never blocks
+  a step; a failed one is logged and retried at the next interval with the records since added. One upload at a
+  time, so an older one never lands after a newer.
 
 The trade-off: a resume from another machine reads the control store's document and segments, which may lag the
 local journal by up to one interval (and, after a crash, miss that interval's records). Steps are idempotent and
@@ -58,6 +60,7 @@ from standby.state.journal import (
     JournalUnreadable,
     apply_records,
     check_run_id,
+    planned_steps,
     run_changes,
     safe_name,
     step_changes,
@@ -74,6 +77,8 @@ from standby.state.journal_segments import (
     segment_key,
     segments_after,
     segments_prefix,
+    uploaded_document,
+    uploaded_record,
     with_segments,
 )
 from standby.state.store import ControlStore
@@ -84,8 +89,13 @@ log = logging.getLogger(__name__)
 # step ended meanwhile): a resume from another machine may miss up to this many seconds of steps, and runs them
 # again.
 SAVE_INTERVAL_SECONDS = 5.0
-# How often the background saver wakes, in real time (None: every interval). Shorter where the run's clock runs
-# faster than real time (a benchmark's scaled clock), so that the interval is kept on the run's clock.
+# How often the background saver wakes in an interval. It uploads once a step ended at least the rest of an
+# interval ago (four fifths of one): steps that end together share a segment, and an ended step is uploaded
+# within an interval of its end.
+SAVER_WAKES_PER_INTERVAL = 5
+# How often the background saver wakes, in real time (None: ``SAVER_WAKES_PER_INTERVAL`` times an interval).
+# Shorter where the run's clock runs faster than real time (a benchmark's scaled clock), so that the interval is
+# kept on the run's clock.
 SAVER_WAKE_SECONDS: float | None = None
 # How long a save when a run starts, pauses or ends waits for a background upload still in flight.
 FINAL_SAVE_WAIT_SECONDS = 30.0
@@ -155,10 +165,12 @@ class JournalStore:
 
     def _queue_changes(self, journal: Journal, copy: Journal) -> None:
         """Number and queue for upload the records that bring ``copy`` (the control store's view) to ``journal``:
-        steps changed without a record of their own (those of a new plan, say), then the document's fields."""
+        steps changed without a record of their own (a new plan's steps, except those still as the plan the control
+        store holds has them: pending), then the document's fields."""
         unsent = self._unsent.setdefault(journal.run_id, [])
+        planned = planned_steps(copy.plan)  # a reader adds them pending: a step of the plan needs no record to exist
         for key, step in journal.steps.items():
-            changes = step_changes(step, copy.steps.get(key))
+            changes = step_changes(step, copy.steps.get(key) or planned.get(key))
             if changes:
                 journal.step_records += 1
                 unsent.append({"number": journal.step_records, "key": key, "set": changes})
@@ -175,7 +187,7 @@ class JournalStore:
             journal.step_records += 1
             number = journal.step_records
             copy = self._copies.get(journal.run_id)
-            known = copy.steps.get(step_key) if copy is not None else None
+            known = None if copy is None else copy.steps.get(step_key) or planned_steps(copy.plan).get(step_key)
             changes = step_changes(journal.steps[step_key], known)
             line = {"number": number, "key": step_key, "set": changes}
             text = compact(line)
@@ -210,25 +222,29 @@ class JournalStore:
             stop.set()  # not joined: an upload in flight finishes on its own; the final save waits for it
 
     def _save_periodically(self, run_id: str, interval: float, clock: Clock, stop: threading.Event) -> None:
-        """Wake every ``SAVER_WAKE_SECONDS`` (default: ``interval``) in real time; upload when ``interval`` has
-        passed on ``clock`` since the last upload."""
+        """Wake every ``SAVER_WAKE_SECONDS`` in real time (default: ``SAVER_WAKES_PER_INTERVAL`` times an
+        ``interval``); upload when ``interval`` has passed on ``clock`` since the last upload and a step ended at
+        least the rest of an interval ago on ``clock`` (the records' own times)."""
+        wake = interval / SAVER_WAKES_PER_INTERVAL if SAVER_WAKE_SECONDS is None else SAVER_WAKE_SECONDS
+        settle = interval - interval / SAVER_WAKES_PER_INTERVAL
         due = clock.now() + interval
-        while not stop.wait(interval if SAVER_WAKE_SECONDS is None else SAVER_WAKE_SECONDS):
-            if clock.now() < due:
+        while not stop.wait(wake):
+            now = clock.now()
+            if now < due:
                 continue
             try:
-                if self._upload_next(run_id, wait=0):
+                if self._upload_next(run_id, wait=0, ended_by=now - settle):
                     due = clock.now() + interval
             except Exception:  # the saver lives on: the next interval tries again
                 log.warning("journal %s not saved: the background save failed", run_id, exc_info=True)
 
-    def _upload_next(self, run_id: str, *, wait: float) -> bool:
+    def _upload_next(self, run_id: str, *, wait: float, ended_by: float | None = None) -> bool:
         """Bring the control store up to date with one upload: the whole document when its first save is not there
         yet, else the records it lacks as one segment (``merged``), once one of them ends a step or changes the
         document (a status, an end, a warning): records of steps that only started or were planned ride along with
-        the next, since a step started and not ended is run again on resume whatever the journal says. ``wait``: how
-        long to wait for an upload in flight (0: leave it to the next interval). Whether an upload was made
-        (landed or not)."""
+        the next, since a step started and not ended is run again on resume whatever the journal says. ``ended_by``:
+        only once a step ended by then (a run record: at once). ``wait``: how long to wait for an upload in flight
+        (0: leave it to the next interval). Whether an upload was made (landed or not)."""
         remote = self.remote
         if remote is None:
             return False
@@ -249,14 +265,14 @@ class JournalStore:
                 doc = copy.to_dict() if copy is not None and run_id not in self._document_uploaded else None
             if doc is not None:
                 key, covers, content_type = self.key(run_id), int(doc["step_records"]), DOCUMENT_TYPE
-                body = compressed(compact(doc))
-            elif any(_ends_step(record) for record in unsent):
+                body = compressed(uploaded_document(doc))
+            elif any(_ends_step(record, ended_by) for record in unsent):
                 key, covers, content_type = (
                     segment_key(run_id, unsent[0]["number"], unsent[-1]["number"]),
                     unsent[-1]["number"],
                     SEGMENT_TYPE,
                 )
-                body = segment_body(compact(record) for record in merged(unsent))
+                body = segment_body(uploaded_record(record) for record in merged(unsent))
             else:
                 return False
             try:
@@ -349,9 +365,15 @@ class JournalStore:
         return apply_records(journal, docs, str(path))
 
 
-def _ends_step(record: dict[str, Any]) -> bool:
-    """Whether a record ends a step (done, failed, not run) or is a run record."""
-    return "run" in record or record["set"].get("status") not in (None, "pending", "running")
+def _ends_step(record: dict[str, Any], by: float | None = None) -> bool:
+    """Whether a record ends a step (done, failed, not run; by ``by`` when it says when) or is a run record."""
+    if "run" in record:
+        return True
+    fields = record["set"]
+    ended_at = fields.get("ended_at")
+    if fields.get("status") in (None, "pending", "running"):
+        return False
+    return by is None or not isinstance(ended_at, (int, float)) or ended_at <= by
 
 
 def _read_local(path: Path) -> Journal:
