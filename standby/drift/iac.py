@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,12 +322,15 @@ def check_stack(
 ) -> StackDrift:
     """One refresh-only plan of the stack, judged: the plan carries the state as recorded too (no ``state pull``).
 
-    Terraform is initialised only when the data dir is not already initialised for the stack's configuration.
+    Terraform is initialised only when the data dir is not already initialised for the stack's configuration. The
+    configuration's ``ignore_changes`` are read while Terraform plans (after the init: it lists the modules).
     """
     runner.init(target.workspace, reuse=True)
-    plan = runner.plan(target.workspace, target.variables, refresh_only=True)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drift-lifecycle") as pool:
+        reading = pool.submit(IgnoreChanges.read, target.workspace.stack_dir, runner.tf_data_dir(target.workspace))
+        plan = runner.plan(target.workspace, target.variables, refresh_only=True)
+        ignores = reading.result()
     state = recorded_state(plan)
-    ignores = IgnoreChanges.read(target.workspace.stack_dir, runner.tf_data_dir(target.workspace))
     findings = drift_findings(
         plan.drift,
         region=target.label,

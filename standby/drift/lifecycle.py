@@ -21,6 +21,8 @@ from standby.terraform.hcl import read_hcl_file
 
 log = logging.getLogger(__name__)
 
+IGNORE_CHANGES = "ignore_changes"  # the lifecycle argument, as a .tf file must spell it
+
 AttributePath = tuple[str | int, ...]
 ALL: tuple[AttributePath, ...] = ((),)  # ``ignore_changes = all``: the empty path covers every attribute
 
@@ -89,7 +91,7 @@ def lifecycle_ignores(document: Mapping[str, Any]) -> dict[tuple[str, str], tupl
 def _ignored_paths(resource: Mapping[str, Any]) -> tuple[AttributePath, ...]:
     paths: list[AttributePath] = []
     for lifecycle in _blocks(resource.get("lifecycle")):
-        entries = lifecycle.get("ignore_changes")
+        entries = lifecycle.get(IGNORE_CHANGES)
         if isinstance(entries, str):
             entries = [entries]
         for entry in entries or ():
@@ -104,11 +106,16 @@ def _ignored_paths(resource: Mapping[str, Any]) -> tuple[AttributePath, ...]:
 def read_directory(directory: Path) -> dict[tuple[str, str], tuple[AttributePath, ...]]:
     """The ``ignore_changes`` of every resource in one module directory (``*.tf`` and ``*.tf.json``).
 
-    A file that cannot be parsed is logged and skipped: its resources' drift is then reported, not hidden.
+    A file that cannot be parsed is logged and skipped: its resources' drift is then reported, not hidden. A file
+    whose text does not name ``ignore_changes`` has none to give and is not parsed: HCL's parser is slow (about a
+    second for a stack's modules), and most files have no lifecycle block (a ``.tf`` attribute's name is a plain
+    identifier; ``.tf.json`` files, whose keys may be escaped, are always parsed, quickly).
     """
     found: dict[tuple[str, str], tuple[AttributePath, ...]] = {}
     for path in sorted(directory.glob("*.tf")) + sorted(directory.glob("*.tf.json")):
         try:
+            if path.suffix == ".tf" and IGNORE_CHANGES not in path.read_text(encoding="utf-8"):
+                continue
             document = _parse(path)
         except Exception as err:  # noqa: BLE001 - any parser failure: report drift rather than hide it
             log.warning("cannot read lifecycle blocks from %s: %s", path, err)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from standby.drift import lifecycle
 from standby.drift.iac import (
     ALL,
     IgnoreChanges,
@@ -196,3 +197,16 @@ def test_json_configuration_files_are_read_too(tmp_path: Path) -> None:
     assert lifecycle_ignores({"resource": {"aws_x": {"y": {"lifecycle": {"ignore_changes": "all"}}}}}) == {
         ("aws_x", "y"): ALL
     }
+
+
+def test_only_tf_files_naming_ignore_changes_are_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_instance" "app" {\n  lifecycle {\n    ignore_changes = [tags]\n  }\n}\n'
+    )
+    (tmp_path / "variables.tf").write_text('variable "name" {\n  type = string\n}\n')
+    (tmp_path / "extra.tf.json").write_text(json.dumps({"variable": {"size": {}}}))
+    parsed: list[str] = []
+    real = lifecycle._parse
+    monkeypatch.setattr(lifecycle, "_parse", lambda path: parsed.append(path.name) or real(path))
+    assert read_directory(tmp_path) == {("aws_instance", "app"): (("tags",),)}
+    assert sorted(parsed) == ["extra.tf.json", "main.tf"]  # JSON files always: their keys may be escaped
