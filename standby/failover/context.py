@@ -53,6 +53,18 @@ class StepContext:
     _capacity_polls: dict[str, CapacityPolls] = field(default_factory=dict, repr=False)
     _polls_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _group_reads: dict[str, Coalescer[str, autoscaling.GroupState | None]] = field(default_factory=dict, repr=False)
+    _scaled_out: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)  # (region, group) -> desired
+
+    def note_scaled_out(self, region: str, group: str, desired: int) -> None:
+        """This run raised ``group``'s desired capacity to ``desired`` (AWS's describe after the call said so)."""
+        with self._polls_lock:
+            self._scaled_out[(region, group)] = desired
+
+    def scaled_out(self, region: str, group: str, desired: int) -> bool:
+        """Whether this run raised ``group`` to ``desired`` (so its new instances are still launching): a wait on
+        it needs no reading at once. False after a resume: nothing of an earlier process is assumed."""
+        with self._polls_lock:
+            return self._scaled_out.get((region, group)) == desired
 
     def capacity_polls(self, region: str) -> CapacityPolls:
         """The capacity readings shared by this run's wait-healthy steps in ``region`` (one describe per round)."""
