@@ -103,8 +103,8 @@ def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
     if target.desired_capacity > target.max_size or target.min_size > target.desired_capacity:
         raise StepFailed(f"{step.autoscaling_group}: invalid target capacity {target.model_dump()}")
     notes = ctx.notes(step.region)
-    if step.slug == SCALE_OUT:  # written with the other steps' notes of the moment (ControlStore.update)
-        notes.keep_first("asg", {step.autoscaling_group: {j.PRIOR_CAPACITY: capacity_dict(current)}})
+    if step.slug == SCALE_OUT:  # written with the other steps' notes of the moment
+        ctx.note_prior_capacity(step.region, step.autoscaling_group, capacity_dict(current))
     autoscaling.set_capacity(
         client,
         step.autoscaling_group,

@@ -176,3 +176,38 @@ def test_a_scale_out_to_another_capacity_does_not_defer_the_wait() -> None:
     ctx.note_scaled_out("us-west-2", "g", 3)
     assert not ctx.scaled_out("us-west-2", "g", 2) and not ctx.scaled_out("us-east-1", "g", 3)
     assert ctx.scaled_out("us-west-2", "g", 3)
+
+
+class _RealPauses(FakeClock):
+    """A clock whose sleeps take real time: the pauses in which steps started one after another join a batch."""
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        time.sleep(seconds)
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.writes: list[dict[str, Any]] = []
+
+    def keep_first(self, kind: str, notes: dict[str, Any]) -> None:
+        assert kind == "asg"
+        self.writes.append(notes)
+
+
+def test_scale_outs_started_one_after_another_note_their_prior_capacity_in_one_write() -> None:
+    notes = _Notes()
+    states = {"us-west-2": SimpleNamespace(notes=lambda: notes)}
+    ctx = StepContext(config=None, sessions=None, demote_sessions=None, states=states, clock=_RealPauses(), run_id="t")  # type: ignore[arg-type]
+    threads = []
+    for i in range(10):  # 0.2 s of steps starting, never a pause apart
+        capacity = {"min_size": 0, "max_size": 4, "desired_capacity": i}
+        threads.append(threading.Thread(target=ctx.note_prior_capacity, args=("us-west-2", f"g{i}", capacity)))
+        threads[-1].start()
+        time.sleep(0.02)
+    for thread in threads:
+        thread.join(10)
+    assert len(notes.writes) == 1
+    assert notes.writes[0] == {
+        f"g{i}": {"prior_capacity": {"min_size": 0, "max_size": 4, "desired_capacity": i}} for i in range(10)
+    }
