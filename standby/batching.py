@@ -7,7 +7,10 @@ batch runs go in the next one. A batch always starts after every request it answ
 never older than its question. An error of a batch is raised to every caller it answers.
 
 ``gather`` (optional) runs on the leader before it takes the queue: a short pause in which the requests of steps
-started a moment later join the same batch instead of the next one.
+started a moment later join the same batch instead of the next one. With ``rounds`` above 1, the leader pauses
+again while requests keep coming (each pause brought some), up to ``rounds`` pauses or until the batch holds
+``fill`` requests: steps started one after another over a second join one batch, and one arriving alone waits a
+single pause.
 """
 
 from __future__ import annotations
@@ -35,10 +38,17 @@ class Coalescer(Generic[T, R]):
     per item, in order. The batch runs on the leader's thread (its context: budgets, credentials, apply)."""
 
     def __init__(
-        self, run_batch: Callable[[Sequence[T]], Sequence[R]], gather: Callable[[], None] | None = None
+        self,
+        run_batch: Callable[[Sequence[T]], Sequence[R]],
+        gather: Callable[[], None] | None = None,
+        *,
+        rounds: int = 1,
+        fill: int | None = None,
     ) -> None:
         self._run_batch = run_batch
         self._gather = gather
+        self._rounds = max(1, rounds)
+        self._fill = fill
         self._changed = threading.Condition()
         self._queued: list[_Slot[T, R]] = []
         self._running = False
@@ -65,18 +75,23 @@ class Coalescer(Generic[T, R]):
         return self._answer(slot)
 
     def _gathered(self, batch: list[_Slot[T, R]], own: _Slot[T, R]) -> list[_Slot[T, R]]:
-        """``batch`` and the requests queued while ``gather`` ran. Should it raise, they go back in the queue for the
-        next leader, and the leader's own request is dropped (its caller gets the error)."""
+        """``batch`` and the requests queued while ``gather`` ran (again while each pause brought some, up to
+        ``rounds`` pauses or ``fill`` requests). Should it raise, they go back in the queue for the next leader,
+        and the leader's own request is dropped (its caller gets the error)."""
         assert self._gather is not None
-        try:
-            self._gather()
-        except BaseException:
+        for _ in range(self._rounds):
+            try:
+                self._gather()
+            except BaseException:
+                with self._changed:
+                    self._queued = [s for s in batch if s is not own] + self._queued
+                raise
             with self._changed:
-                self._queued = [s for s in batch if s is not own] + self._queued
-            raise
-        with self._changed:
-            later, self._queued = self._queued, []
-        return batch + later
+                later, self._queued = self._queued, []
+            batch = batch + later
+            if not later or (self._fill is not None and len(batch) >= self._fill):
+                break
+        return batch
 
     def _run(self, batch: list[_Slot[T, R]]) -> None:
         try:

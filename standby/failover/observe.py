@@ -147,11 +147,10 @@ def _short(err: BaseException) -> str:
 
 
 def _account(sessions: SessionFactory, region: str) -> str | None:
-    """The caller's account, asked in the activated region (and remembered: the stores name buckets with it)."""
+    """The caller's account in the activated region: as STS told it for the same credentials already (the stores
+    ask it to name their buckets), else asked there, and remembered."""
     try:
-        account = sts.caller_account(sessions.client("sts", region))
-        sessions.remember_account(account, region)
-        return account
+        return sessions.account_once(region, lambda: sts.caller_account(sessions.client("sts", region)))
     except AWS_ERRORS as err:
         log.warning("cannot read the caller identity: %s", err)
         return None

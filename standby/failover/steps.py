@@ -103,8 +103,8 @@ def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
     if target.desired_capacity > target.max_size or target.min_size > target.desired_capacity:
         raise StepFailed(f"{step.autoscaling_group}: invalid target capacity {target.model_dump()}")
     notes = ctx.notes(step.region)
-    if step.slug == SCALE_OUT:  # written with the other steps' notes of the moment (ControlStore.update)
-        notes.keep_first("asg", {step.autoscaling_group: {j.PRIOR_CAPACITY: capacity_dict(current)}})
+    if step.slug == SCALE_OUT:  # written with the other steps' notes of the moment
+        ctx.note_prior_capacity(step.region, step.autoscaling_group, capacity_dict(current))
     autoscaling.set_capacity(
         client,
         step.autoscaling_group,
@@ -120,6 +120,8 @@ def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
         )
     if step.slug != SCALE_OUT:
         notes.forget("asg", step.autoscaling_group, j.PRIOR_CAPACITY)
+    elif after.desired_capacity > current.desired_capacity:
+        ctx.note_scaled_out(step.region, step.autoscaling_group, after.desired_capacity)
     return Outcome(
         "complete",
         f"desired {current.desired_capacity} -> {after.desired_capacity}",
@@ -129,7 +131,9 @@ def run_scale(ctx: StepContext, step: ScaleGroup) -> Outcome:
 
 
 def run_wait_healthy(ctx: StepContext, step: WaitHealthy) -> Outcome:
-    """Wait on the region's shared capacity readings: every wait there is answered by the same describes."""
+    """Wait on the region's shared capacity readings: every wait there is answered by the same describes. A group
+    this run has just scaled out to the desired capacity waited for cannot have its new instances in service yet:
+    its first reading is at the schedule's first point, not at once."""
     polls = ctx.capacity_polls(step.region)
 
     def probe() -> j.Readiness | None:
@@ -147,6 +151,7 @@ def run_wait_healthy(ctx: StepContext, step: WaitHealthy) -> Outcome:
         clock=ctx.clock,
         expected=ctx.config.failover.expected_healthy_seconds,
         origin=polls.origin,
+        pending=ctx.scaled_out(step.region, step.autoscaling_group, step.desired),
     )
     return Outcome("complete", ready.reason)
 
@@ -174,11 +179,12 @@ def run_promote(ctx: StepContext, step: PromoteDb) -> Outcome:
         # replica, due a promote call.
         db = wait_until_database(ctx, step.region, step.identifier, step.timeout_seconds, promoted=False)
         current = j.promotion_state(db)
-    if current == j.Promotion.REPLICA:
+    requested = current == j.Promotion.REPLICA
+    if requested:
         request_promotion(client, step.region, step.identifier)
 
     remaining = max(0.0, step.timeout_seconds - (ctx.clock.now() - started))
-    final = wait_until_promoted(ctx, step.region, step.identifier, remaining)
+    final = wait_until_promoted(ctx, step.region, step.identifier, remaining, pending=requested)
     return Outcome(
         "complete",
         f"{step.identifier} is a standalone primary",
@@ -201,14 +207,16 @@ def request_promotion(client: Any, region: str, identifier: str) -> None:
 
 
 def wait_until_database(
-    ctx: StepContext, region: str, identifier: str, timeout: float, *, promoted: bool
+    ctx: StepContext, region: str, identifier: str, timeout: float, *, promoted: bool, pending: bool = False
 ) -> rds.DbInstance:
     """Wait until a database is available (``promoted=False``) or promoted to a standalone primary (True),
     as AWS describes it (``judgements.promotion_state``).
 
     The one wait for databases, shared by the failover's promotion and the drill's measured promotion. Waiting
     for PROMOTED after a promote call that AWS accepted, an instance still ``available`` and a replica is waited
-    on (AWS moves it to ``modifying`` a moment later); if it stays so until the deadline, the wait fails."""
+    on (AWS moves it to ``modifying`` a moment later); if it stays so until the deadline, the wait fails.
+    ``pending``: a promote call was just accepted, so the first describe follows the schedule (a promotion takes
+    AWS minutes), not at once."""
     client = ctx.sessions.client("rds", region)
     last: list[probes.PromotionCheck] = []
 
@@ -231,6 +239,7 @@ def wait_until_database(
             first_wait=5.0,
             max_wait=60.0,
             expected=ctx.config.failover.expected_promotion_seconds,
+            pending=pending,
         )
     except StepFailed as err:
         seen = last[0] if last else None
@@ -243,8 +252,10 @@ def wait_until_database(
         raise StepFailed(f"{err.message}: {found}", hint=err.hint) from err
 
 
-def wait_until_promoted(ctx: StepContext, region: str, identifier: str, timeout: float) -> rds.DbInstance:
-    return wait_until_database(ctx, region, identifier, timeout, promoted=True)
+def wait_until_promoted(
+    ctx: StepContext, region: str, identifier: str, timeout: float, *, pending: bool = False
+) -> rds.DbInstance:
+    return wait_until_database(ctx, region, identifier, timeout, promoted=True, pending=pending)
 
 
 def run_record(ctx: StepContext, step: RecordRoles) -> Outcome:

@@ -28,7 +28,8 @@ RESET_GRACE_SECONDS = 0.5
 
 
 def wait_until_insync(ctx: StepContext, client: Any, change_id: str, timeout: float) -> None:
-    """Wait for a Route53 change batch to reach every name server (INSYNC)."""
+    """Wait for a Route53 change batch just submitted to reach every name server (INSYNC). Route53 answers a
+    submission PENDING and propagates it in tens of seconds: the first GetChange follows the schedule."""
     wait_until(
         lambda: True if route53.change_status(client, change_id) == "INSYNC" else None,
         what=f"Route53 change {change_id} INSYNC",
@@ -37,6 +38,7 @@ def wait_until_insync(ctx: StepContext, client: Any, change_id: str, timeout: fl
         first_wait=2.0,
         max_wait=10.0,
         expected=ctx.config.failover.expected_dns_seconds,
+        pending=True,
     )
 
 

@@ -6,7 +6,9 @@ Throttling is botocore's job (standard retry mode); these waits are for states t
 past the moment the state is reached: the interval is ``OVERSHOOT_RATIO`` of the time waited so far, at least
 ``first_wait`` and at most ``max_wait`` (slightly jittered below that, so that waits started together drift
 apart). A wait that ends after ``t`` seconds has therefore overshot by at most max(``first_wait``, 2 % of ``t``):
-a promotion of 300 s is seen at most 6 s late, where doubling backoff could see it 30 s late.
+a promotion of 300 s is seen at most 6 s late, where doubling backoff could see it 30 s late. A wait whose state
+is known not reached yet (a request just accepted, which AWS takes minutes to carry out) makes its first poll at
+the first point of its schedule, not at once.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ JITTER = 0.2  # an interval is drawn from [1 - JITTER, 1] of its nominal value
 # With an expected duration: the interval around it (at most), and how far past it (a share of it) it lasts.
 FINE_WAIT = 2.0
 EXPECTED_GRACE = 0.05
+CLOSE_IN = 0.75  # until then, the interval as a share of the time expected to remain
 
 
 def poll_interval(
@@ -38,15 +41,15 @@ def poll_interval(
     [``first_wait``, ``max_wait``], times a ``draw`` in [1 - ``JITTER``, 1].
 
     With an ``expected`` duration (how long the state usually takes to reach, as measured by drills): until
-    then, half the time expected to remain (at most ``max_wait``), so the polls close in on it; from
-    ``FINE_WAIT`` before it to ``EXPECTED_GRACE`` past it, every ``FINE_WAIT`` (or ``first_wait`` if shorter);
-    then as without. A state reached when expected, or later, is seen within max(2 s, 2 %); reached much
-    earlier, up to half of what then remained late."""
+    then, ``CLOSE_IN`` of the time expected to remain, so the polls close in on it in a few steps (a wait of
+    300 s polls at about 225, 281, 295 and 299 s); from ``FINE_WAIT`` before it to ``EXPECTED_GRACE`` past it,
+    every ``FINE_WAIT`` (or ``first_wait`` if shorter); then as without. A state reached when expected, or
+    later, is seen within max(2 s, 2 %); reached much earlier, up to ``CLOSE_IN`` of what then remained late."""
     nominal = min(max_wait, max(first_wait, OVERSHOOT_RATIO * waited))
     if expected is not None:
         fine = min(first_wait, FINE_WAIT)
         if waited < expected - fine:
-            nominal = min(max_wait, max(fine, (expected - waited) / 2))
+            nominal = max(fine, CLOSE_IN * (expected - waited))
         elif waited < expected * (1 + EXPECTED_GRACE):
             nominal = fine
     return nominal * min(1.0, max(1.0 - JITTER, draw))
@@ -71,14 +74,17 @@ def wait_until(
     max_wait: float = 30.0,
     expected: float | None = None,
     origin: float | None = None,
+    pending: bool = False,
 ) -> T:
     """Call ``probe`` until it returns something other than None, or raise StepFailed at the deadline; the polls
     follow ``poll_interval`` (``expected``: how long the state usually takes, None when unknown), jittered, or,
     given an ``origin`` shared with other waits (their readings shared too), at the points of its schedule
-    (``next_poll_at``; ``expected`` then counts from the origin)."""
+    (``next_poll_at``; ``expected`` then counts from the origin). ``pending``: the state is known not reached
+    now (its request was just accepted and takes AWS longer than the schedule's first interval), so the first
+    poll is at the schedule's first point instead of at once; the judgement stays the probe's."""
     started = clock.now()
 
-    def sleep_before_next(state: RetryCallState) -> float:
+    def next_sleep() -> float:
         now = clock.now()
         if origin is not None:
             return next_poll_at(origin, now, first_wait=first_wait, max_wait=max_wait, expected=expected) - now
@@ -94,12 +100,14 @@ def wait_until(
     retrying = Retrying(
         retry=retry_if_result(lambda value: value is None),
         stop=past_deadline,
-        wait=sleep_before_next,
+        wait=lambda state: next_sleep(),
         sleep=clock.sleep,
         before_sleep=note,
         retry_error_callback=lambda state: None,
         reraise=True,
     )
+    if pending:
+        clock.sleep(min(timeout, max(0.0, next_sleep())))
     result = retrying(probe)
     if result is None:
         raise StepFailed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -128,3 +129,47 @@ def test_a_gather_that_fails_fails_its_leader_and_leaves_the_others_to_the_next_
     second.join(5)
     assert len(errors) == 1 and answers == {1: 1}
     assert batches == [[1]]  # the failed leader's own request never ran
+
+
+def _arriving(coalescer: Coalescer[int, int], count: int, apart: float) -> dict[int, int]:
+    """``count`` callers submitting one after another, ``apart`` seconds apart; their answers."""
+    answers: dict[int, int] = {}
+    threads = []
+    for i in range(count):
+        thread = threading.Thread(target=lambda i=i: answers.__setitem__(i, coalescer.submit(i)))
+        thread.start()
+        threads.append(thread)
+        time.sleep(apart)
+    for thread in threads:
+        thread.join(10)
+    return answers
+
+
+def test_a_leader_gathers_again_while_requests_keep_coming() -> None:
+    batches: list[list[int]] = []
+    coalescer = Coalescer(
+        lambda items: batches.append(sorted(items)) or list(items), gather=lambda: time.sleep(0.05), rounds=40
+    )
+    answers = _arriving(coalescer, 12, apart=0.02)  # 0.24 s of arrivals, never 0.05 s apart
+    assert answers == {i: i for i in range(12)}
+    assert batches == [list(range(12))]
+
+
+def test_one_pause_suffices_when_it_brings_nothing_new() -> None:
+    pauses: list[float] = []
+    coalescer = Coalescer(lambda items: list(items), gather=lambda: pauses.append(time.monotonic()), rounds=40)
+    assert coalescer.submit(7) == 7
+    assert len(pauses) == 1  # alone: a single pause, not all the rounds
+
+
+def test_a_leader_stops_gathering_once_its_batch_is_full() -> None:
+    batches: list[list[int]] = []
+    coalescer = Coalescer(
+        lambda items: batches.append(sorted(items)) or list(items),
+        gather=lambda: time.sleep(0.05),
+        rounds=40,
+        fill=4,
+    )
+    _arriving(coalescer, 12, apart=0.02)
+    assert sorted(i for b in batches for i in b) == list(range(12))
+    assert len(batches) >= 2 and all(len(b) <= 4 + 3 for b in batches[:-1])  # full (the last pause's arrivals)

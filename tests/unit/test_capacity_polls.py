@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from standby.failover.capacity_polls import CapacityPolls
+from standby.failover.context import StepContext
+from standby.failover.model import WAIT_HEALTHY, WaitHealthy
+from standby.failover.steps import run_wait_healthy
 from tests.fakes.clock import FakeClock
 
 
@@ -128,3 +132,82 @@ def test_a_missing_group_and_an_aws_error_reach_the_wait() -> None:
         polls.readiness("gone", None, 1)
     aws.fail = None
     assert polls.readiness("gone", None, 1).found is False  # a failed round leaves the next ones working
+
+
+class _Booting(_Aws):
+    """One group whose instances come into service ``boot`` seconds after the clock's start; each describe's time
+    recorded."""
+
+    def __init__(self, clock: FakeClock, boot: float) -> None:
+        super().__init__({"g": 0})
+        self.clock, self.start, self.boot = clock, clock.now(), boot
+        self.read_at: list[float] = []
+
+    def paginate(self, AutoScalingGroupNames: list[str]) -> list[dict[str, Any]]:
+        self.read_at.append(self.clock.now() - self.start)
+        self.groups["g"] = 2 if self.clock.now() - self.start >= self.boot else 0
+        return super().paginate(AutoScalingGroupNames)
+
+
+def _wait_healthy(scaled_out: bool) -> list[float]:
+    clock = FakeClock()
+    aws = _Booting(clock, boot=120.0)
+    config = SimpleNamespace(failover=SimpleNamespace(expected_healthy_seconds=120.0))
+    ctx = StepContext(config=config, sessions=None, demote_sessions=None, states=None, clock=clock, run_id="t")  # type: ignore[arg-type]
+    ctx._capacity_polls["us-west-2"] = CapacityPolls(aws, aws, clock)
+    if scaled_out:
+        ctx.note_scaled_out("us-west-2", "g", 2)
+    step = WaitHealthy.of(
+        WAIT_HEALTHY, "us-west-2", per="g", group="g", autoscaling_group="g", target_group_arn=_tg("g"), desired=2
+    )
+    assert run_wait_healthy(ctx, step).status == "complete"
+    return aws.read_at
+
+
+def test_a_group_this_run_scaled_out_is_first_read_at_the_schedule_not_at_once() -> None:
+    deferred, at_once = _wait_healthy(scaled_out=True), _wait_healthy(scaled_out=False)
+    assert at_once[0] < 1.0 and deferred[0] >= 0.75 * 120.0 - 1.0
+    assert len(deferred) == len(at_once) - 1  # the reading at once saved, none added
+    assert deferred[-1] == at_once[-1] and deferred[-1] - 120.0 <= 2.0  # seen as early
+
+
+def test_a_scale_out_to_another_capacity_does_not_defer_the_wait() -> None:
+    ctx = StepContext(config=None, sessions=None, demote_sessions=None, states=None, clock=FakeClock(), run_id="t")  # type: ignore[arg-type]
+    ctx.note_scaled_out("us-west-2", "g", 3)
+    assert not ctx.scaled_out("us-west-2", "g", 2) and not ctx.scaled_out("us-east-1", "g", 3)
+    assert ctx.scaled_out("us-west-2", "g", 3)
+
+
+class _RealPauses(FakeClock):
+    """A clock whose sleeps take real time: the pauses in which steps started one after another join a batch."""
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        time.sleep(seconds)
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.writes: list[dict[str, Any]] = []
+
+    def keep_first(self, kind: str, notes: dict[str, Any]) -> None:
+        assert kind == "asg"
+        self.writes.append(notes)
+
+
+def test_scale_outs_started_one_after_another_note_their_prior_capacity_in_one_write() -> None:
+    notes = _Notes()
+    states = {"us-west-2": SimpleNamespace(notes=lambda: notes)}
+    ctx = StepContext(config=None, sessions=None, demote_sessions=None, states=states, clock=_RealPauses(), run_id="t")  # type: ignore[arg-type]
+    threads = []
+    for i in range(10):  # 0.2 s of steps starting, never a pause apart
+        capacity = {"min_size": 0, "max_size": 4, "desired_capacity": i}
+        threads.append(threading.Thread(target=ctx.note_prior_capacity, args=("us-west-2", f"g{i}", capacity)))
+        threads[-1].start()
+        time.sleep(0.02)
+    for thread in threads:
+        thread.join(10)
+    assert len(notes.writes) == 1
+    assert notes.writes[0] == {
+        f"g{i}": {"prior_capacity": {"min_size": 0, "max_size": 4, "desired_capacity": i}} for i in range(10)
+    }

@@ -65,7 +65,7 @@ def _region(sessions: SessionFactory, region: str, groups: int, databases: int) 
 
 
 def _observe_calls(
-    sessions: SessionFactory, target, loaded: LoadedConfig, groups: int, databases: int
+    sessions: SessionFactory, target, loaded: LoadedConfig, groups: int, databases: int, *, store_first: bool = False
 ) -> tuple[Counter, dict]:
     config = loaded.config
     primary, standby = config.regions.primary, config.regions.standby
@@ -77,6 +77,8 @@ def _observe_calls(
     recorder = CallRecorder()
     counted = SessionFactory(target=target, on_client=recorder)
     state = RegionState(ControlStore(counted, config.project.name, standby), Path())
+    if store_first:  # as a run does: the control store (its bucket named with the account) is read before planning
+        assert state.store.account_id
     obs = observe(
         counted, counted, state, manifest, activate=standby, demote=primary, clock=SystemClock(), config=config
     )
@@ -107,3 +109,9 @@ def test_planning_calls_do_not_grow_with_groups_or_databases(clean_emulator, ses
     assert one[(standby, "ec2", "DescribeLaunchTemplateVersions")] == 1
     assert one[(standby, "autoscaling", "DescribeAutoScalingGroups")] == 1
     assert one[(standby, "rds", "DescribeDBInstances")] == 1
+
+
+def test_the_account_the_control_store_learned_is_not_asked_again(clean_emulator, sessions, target, loaded) -> None:
+    calls, seen = _observe_calls(sessions, target, loaded, groups=1, databases=1, store_first=True)
+    assert sum(n for (_, service, _), n in calls.items() if service == "sts") == 1  # the store's, not planning's
+    assert seen["obs"].account == sessions.client("sts", loaded.config.regions.standby).get_caller_identity()["Account"]

@@ -17,7 +17,8 @@ from standby.emulator import emulation_state, set_time_scale
 from standby.errors import StepFailed
 from standby.failover.controller import Controller
 from standby.failover.model import Verify
-from standby.failover.steps import StepContext, request_promotion, run_verify, wait_until_promoted
+from standby.failover.steps import StepContext, request_promotion, run_step, run_verify, wait_until_promoted
+from standby.failover.waits import JITTER
 from standby.state import RegionStates
 from tests.conftest import SESSION_TIME_SCALE
 from tests.fakes.aws_faults import CallRecorder, combine
@@ -193,3 +194,32 @@ def test_a_replica_that_never_starts_promoting_fails_the_wait(world, loaded, tar
         wait_until_promoted(context(ctl), WEST, DB, 300)
     assert caught.value.message.startswith("timed out after 300s waiting for webapp-db promoted")
     assert "webapp-db is still an available read replica of arn:aws:rds:us-east-1:" in caught.value.message
+
+
+class TimedRdsCalls:
+    """Every RDS operation in ``region`` with the clock's time when it was sent."""
+
+    def __init__(self, clock: FakeClock, region: str) -> None:
+        self.clock, self.region = clock, region
+        self.calls: list[tuple[float, str]] = []
+
+    def __call__(self, client: Any) -> None:
+        if client.meta.region_name != self.region or client.meta.service_model.service_name != "rds":
+            return
+        client.meta.events.register_first(
+            "before-call", lambda model, **_: self.calls.append((self.clock.now(), model.name))
+        )
+
+
+def test_after_its_promote_call_the_first_describe_follows_the_schedule(world, loaded, target) -> None:
+    clock = PacedClock(time.time())
+    timed = TimedRdsCalls(clock, WEST)
+    ctl = controller(loaded, target, timed, clock=clock)
+    step = ctl.plan("failover").plan.step("promote-db:webapp-db")
+    assert run_step(context(ctl), step).status == "complete"
+    ops = [op for _, op in timed.calls]
+    promoted_at = timed.calls[ops.index("PromoteReadReplica")][0]
+    after = [t for t, op in timed.calls[ops.index("PromoteReadReplica") :] if op == "DescribeDBInstances"]
+    assert after, "the promotion was never read back"
+    assert after[0] - promoted_at >= 5.0 * (1 - JITTER)  # not at once: the first wait of the schedule
+    assert state_of(ctl.sessions, WEST) == j.Promotion.PROMOTED
