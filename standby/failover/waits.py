@@ -41,15 +41,16 @@ def poll_interval(
     [``first_wait``, ``max_wait``], times a ``draw`` in [1 - ``JITTER``, 1].
 
     With an ``expected`` duration (how long the state usually takes to reach, as measured by drills): until
-    then, ``CLOSE_IN`` of the time expected to remain, so the polls close in on it in a few steps (a wait of
-    300 s polls at about 225, 281, 295 and 299 s); from ``FINE_WAIT`` before it to ``EXPECTED_GRACE`` past it,
-    every ``FINE_WAIT`` (or ``first_wait`` if shorter); then as without. A state reached when expected, or
-    later, is seen within max(2 s, 2 %); reached much earlier, up to ``CLOSE_IN`` of what then remained late."""
+    then, ``CLOSE_IN`` of the time expected to remain, at most ``max_wait``, so the polls close in on it in a
+    few steps (a wait of 300 s with ``max_wait`` 60 polls at about 60, 120, 180, 240, 285, 296 and 299 s); from
+    ``FINE_WAIT`` before it to ``EXPECTED_GRACE`` past it, every ``FINE_WAIT`` (or ``first_wait`` if shorter);
+    then as without. A state reached when expected, or later, is seen within max(2 s, 2 %); reached earlier, at
+    most ``max_wait`` late: AWS finishing sooner than the drills measured must not cost the RTO more than that."""
     nominal = min(max_wait, max(first_wait, OVERSHOOT_RATIO * waited))
     if expected is not None:
         fine = min(first_wait, FINE_WAIT)
         if waited < expected - fine:
-            nominal = max(fine, CLOSE_IN * (expected - waited))
+            nominal = min(max_wait, max(fine, CLOSE_IN * (expected - waited)))
         elif waited < expected * (1 + EXPECTED_GRACE):
             nominal = fine
     return nominal * min(1.0, max(1.0 - JITTER, draw))
