@@ -53,7 +53,9 @@ from standby.config import LoadedConfig, load_config
 from standby.failover.controller import Controller
 from standby.failover.model import SHIFT_TRAFFIC, WAIT_HEALTHY
 from standby.state import RegionStates, journal_store
+from standby.state import lock as lock_module
 from standby.state.journal import Journal
+from standby.state.region import RegionState
 
 RESULTS = REPO / "bench" / "results" / "failover.json"
 README = REPO / "bench" / "README.md"
@@ -268,6 +270,20 @@ def bench_config(
     return loaded.model_copy(update={"config": config})
 
 
+REGION_LOCK = RegionState.lock
+
+
+def on_run_clock(clock: ScaledClock) -> Any:
+    """``RegionState.lock`` whose locks time their heartbeats on the run's clock."""
+
+    def lock(self: RegionState, *args: Any, **kwargs: Any) -> Any:
+        made = REGION_LOCK(self, *args, **kwargs)
+        made.monotonic = clock.now
+        return made
+
+    return lock
+
+
 def run_size(
     count: int, scale: float, model: LatencyModel, max_parallel: int | None, *, expected: bool = True
 ) -> dict[str, Any]:
@@ -283,6 +299,9 @@ def run_size(
             journal_store.SAVER_WAKE_SECONDS = (
                 journal_store.SAVE_INTERVAL_SECONDS / journal_store.SAVER_WAKES_PER_INTERVAL * scale
             )
+            # The lock's heartbeats likewise: one every beat interval of the run's clock in each region, as on AWS.
+            lock_module.BEAT_WAIT_SCALE = scale / 4
+            RegionState.lock = on_run_clock(clock)  # type: ignore[method-assign]
             try:
                 loaded = bench_config(
                     home, group_names(count), max_parallel, declared_expectations(model) if expected else None
@@ -321,6 +340,8 @@ def run_size(
                 }
             finally:
                 journal_store.SAVER_WAKE_SECONDS = None
+                lock_module.BEAT_WAIT_SCALE = 1.0
+                RegionState.lock = REGION_LOCK  # type: ignore[method-assign]
                 clock.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -20,6 +20,7 @@ from standby.config import load_config
 from standby.errors import LockHeld
 from standby.failover.controller import Controller
 from standby.state import RegionStates
+from standby.state import lock as lock_module
 from standby.state.lock import LOCK_ID, TTL_ENV, RunLock, read_holder
 from tests.fakes.aws_faults import RegionOutage
 from tests.fakes.clock import FakeClock
@@ -61,6 +62,31 @@ def test_the_heartbeat_renews_the_lease_and_release_frees_both_regions(world, st
     assert read_holder(states[EAST].store) is not None  # the mirror
     held.release()
     assert read_holder(states[WEST].store) is None and read_holder(states[EAST].store) is None
+
+
+def test_the_heartbeat_counts_its_interval_on_the_locks_clock(world, states, monkeypatch) -> None:
+    """A beat per interval of the lock's own clock (the bench runs it scaled): none while that clock stands still,
+    however long the real wait; one per interval once it moves."""
+    monkeypatch.setattr(lock_module, "BEAT_WAIT_SCALE", 0.1)  # wake every 0.1 × the 0.25 s interval, in real time
+    clock = FakeClock()
+    held = lock(states, WEST, "20261128T000000Z-failover-cccc", mirrored=False)
+    held.monotonic = clock.now
+    held.acquire()
+    try:
+        first = read_holder(states[WEST].store)
+        time.sleep(0.5)  # two real intervals; the lock's clock has not moved
+        still = read_holder(states[WEST].store)
+        assert first is not None and still is not None and still.beat == first.beat
+        clock.advance(LEASE / 4)
+        deadline = time.monotonic() + 5
+        while (moved := read_holder(states[WEST].store)) is not None and moved.beat == first.beat:
+            assert time.monotonic() < deadline, "no beat after an interval of the lock's clock"
+            time.sleep(0.02)
+        time.sleep(0.2)
+        after = read_holder(states[WEST].store)
+        assert after is not None and after.beat == first.beat + 1  # one interval, one beat
+    finally:
+        held.release()
 
 
 def test_a_live_holder_is_never_taken_over_even_by_its_own_run_id(world, states) -> None:
