@@ -61,3 +61,40 @@ def test_the_file_reader_reads_utf8_whatever_the_locale(tmp_path: Path) -> None:
 def test_text_that_is_not_hcl_raises() -> None:
     with pytest.raises(LarkError):
         hcl.parse_hcl('resource "x" {\n')
+
+
+def test_a_file_is_parsed_once_while_its_text_stays_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STANDBY_HOME is the test's own (tests/conftest.py): the cache starts empty."""
+    parsed: list[str] = []
+    real = hcl.parse_hcl
+    monkeypatch.setattr(hcl, "parse_hcl", lambda text: parsed.append(text) or real(text))
+    path = tmp_path / "variables.tf"
+    path.write_text('variable "size" {\n  type = number\n}\n')
+    first = hcl.read_hcl_file(path)
+    assert hcl.read_hcl_file(tmp_path / "variables.tf") == first and len(parsed) == 1  # the second from the cache
+    assert len(list(hcl.cache_directory().glob("*.json"))) == 1  # type: ignore[union-attr]
+    path.write_text('variable "count" {\n  type = number\n}\n')
+    assert set(hcl.read_hcl_file(path)["variable"][0]) == {'"count"'} and len(parsed) == 2  # new text: parsed
+
+
+def test_without_a_usable_cache_every_read_parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    real = hcl.parse_hcl
+    monkeypatch.setattr(hcl, "parse_hcl", lambda text: parsed.append(text) or real(text))
+    path = tmp_path / "main.tf"
+    path.write_text("a = 1\n")
+    monkeypatch.setenv(hcl.CACHE_SWITCH_ENV, "off")
+    assert hcl.cache_directory() is None
+    assert hcl.read_hcl_file(path) == hcl.read_hcl_file(path) == {"a": 1} and len(parsed) == 2
+    monkeypatch.delenv(hcl.CACHE_SWITCH_ENV)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache's home would be")
+    monkeypatch.setenv("STANDBY_HOME", str(blocked))  # cache/hcl cannot be made under a file
+    assert hcl.read_hcl_file(path) == {"a": 1} and len(parsed) == 3
+    monkeypatch.setenv("STANDBY_HOME", str(tmp_path / "home2"))
+    entry = hcl._cache_entry(path.read_bytes())
+    assert entry is not None
+    entry.parent.mkdir(parents=True)
+    entry.write_text("{cut short")  # an entry that cannot be read is parsed again, and rewritten
+    assert hcl.read_hcl_file(path) == {"a": 1} and len(parsed) == 4
+    assert hcl.read_hcl_file(path) == {"a": 1} and len(parsed) == 4
