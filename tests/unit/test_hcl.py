@@ -63,11 +63,17 @@ def test_text_that_is_not_hcl_raises() -> None:
         hcl.parse_hcl('resource "x" {\n')
 
 
-def test_a_file_is_parsed_once_while_its_text_stays_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """STANDBY_HOME is the test's own (tests/conftest.py): the cache starts empty."""
-    parsed: list[str] = []
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts python-hcl2 parses from here on (the reads the cache did not answer)."""
+    texts: list[str] = []
     real = hcl.parse_hcl
-    monkeypatch.setattr(hcl, "parse_hcl", lambda text: parsed.append(text) or real(text))
+    monkeypatch.setattr(hcl, "parse_hcl", lambda text: texts.append(text) or real(text))
+    return texts
+
+
+def test_a_file_is_parsed_once_while_its_text_stays_the_same(tmp_path: Path, parsed: list[str]) -> None:
+    """STANDBY_HOME is the test's own (tests/conftest.py): the cache starts empty."""
     path = tmp_path / "variables.tf"
     path.write_text('variable "size" {\n  type = number\n}\n')
     first = hcl.read_hcl_file(path)
@@ -77,10 +83,9 @@ def test_a_file_is_parsed_once_while_its_text_stays_the_same(tmp_path: Path, mon
     assert set(hcl.read_hcl_file(path)["variable"][0]) == {'"count"'} and len(parsed) == 2  # new text: parsed
 
 
-def test_without_a_usable_cache_every_read_parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    parsed: list[str] = []
-    real = hcl.parse_hcl
-    monkeypatch.setattr(hcl, "parse_hcl", lambda text: parsed.append(text) or real(text))
+def test_without_a_usable_cache_every_read_parses(
+    tmp_path: Path, parsed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "main.tf"
     path.write_text("a = 1\n")
     monkeypatch.setenv(hcl.CACHE_SWITCH_ENV, "off")
