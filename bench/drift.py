@@ -14,7 +14,7 @@
 Prints a table, writes the figures to bench/results/drift.json and the table into bench/README.md (between the
 drift markers). About 12 minutes on 2 cores, most of it provisioning and Terraform.
 
-    STANDBY_TF_PLUGIN_DIR=/opt/tf-plugins .venv/bin/python -m bench.drift [--sizes 10,100,1000] [--repeats 3]
+    STANDBY_TF_PLUGIN_DIR=/opt/tf-plugins .venv/bin/python -m bench.drift [--sizes 10,100,1000] [--repeats 5]
         [--example-endpoint URL --example-state DIR] [--skip-example] [--no-readme]
 
 Uses emulator ports 5162-5163 (it starts and stops its own servers).
@@ -23,6 +23,7 @@ Uses emulator ports 5162-5163 (it starts and stops its own servers).
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -217,6 +218,13 @@ def cold_runs(config: Path, checks: Sequence[str], repeats: int) -> dict[str, An
     }
 
 
+def compile_package() -> None:
+    """Compile standby's bytecode, as installing it from a wheel does: an editable install's modules are compiled
+    at their first import, and again in every process where PYTHONDONTWRITEBYTECODE is set."""
+    if not compileall.compile_dir(REPO / "standby", quiet=1):
+        raise RuntimeError("standby's modules did not compile")
+
+
 def interpreter_and_imports(repeats: int) -> float:
     """A fresh interpreter importing the CLI (what every `standby` process pays before its first API call)."""
     seconds = []
@@ -265,6 +273,7 @@ def example(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         print(f"terraform alone: init + plan -refresh-only of {len(targets)} stacks, x{args.repeats}...", flush=True)
         alone = terraform_alone(runner, targets, work, args.repeats)
         print("standby drift as CLI processes...", flush=True)
+        compile_package()
         cli_drift(config_path, [])  # initialises the data dirs once, as for any repeated run (not timed)
         cold = {
             "parity_readiness": cold_runs(config_path, CHECKS, args.repeats),
@@ -412,7 +421,7 @@ def report(ex: dict[str, Any] | None, rows: list[dict[str, Any]], *, readme: boo
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.drift", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",") if x], default=[10, 100, 1000])
-    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (the median is shown)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement (the median is shown)")
     parser.add_argument("--example-endpoint", help="an emulator where examples/webapp is already provisioned")
     parser.add_argument("--example-state", help="the state_dir of that provisioning")
     parser.add_argument("--skip-example", action="store_true", help="only the scale series")

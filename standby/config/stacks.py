@@ -24,6 +24,8 @@ _STRING_BODY = re.compile(r"(?:[^\"\\$%\n]|\\[^\n]|\$\$\{|%%\{|[$%](?!\{))*")
 
 def _declares_backend_hcl(text: str) -> bool:
     """Whether HCL ``text`` has ``terraform { backend "NAME" { ... } }`` at its top level."""
+    if "backend" not in text:  # most files of a stack: no need to scan them
+        return False
     i, n = 0, len(text)
     blocks: list[str] = []  # open braces: a block's name, or "" for an expression's object or interpolation
     head: list[str] = []  # the tokens of the current statement so far: identifiers, and '"' for a string label

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,39 @@ def test_confirm_refuses_without_a_terminal(monkeypatch) -> None:
     with pytest.raises(Aborted, match="no terminal to confirm on"):
         app.confirm("Apply this plan?", yes=False)
     app.confirm("Apply this plan?", yes=True)  # --yes goes on
+
+
+# -- leaving the process ---------------------------------------------------------------------------------------
+
+EXIT_SCRIPT = """
+import sys, threading, time
+from pathlib import Path
+from standby.cli.main import exit_now
+
+def late() -> None:
+    time.sleep(0.3)
+    Path(sys.argv[1]).write_text("finished")
+
+if sys.argv[2] == "thread":
+    threading.Thread(target=late).start()
+elif sys.argv[2] == "daemon":
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+sys.stdout.write("written before the exit")  # buffered: no newline, stdout a pipe
+exit_now(3)
+"""
+
+
+@pytest.mark.parametrize("threads", ["none", "daemon", "thread"])
+def test_the_process_ends_with_the_code_and_its_output_whatever_runs(tmp_path: Path, threads: str) -> None:
+    """No teardown when nothing else runs: the buffered output still arrives, with the code; a live thread that
+    is not a daemon is waited for; a daemon thread (a call to a hanging region) does not hold the process."""
+    marker = tmp_path / "late"
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, str(marker), threads],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (3, "written before the exit"), done.stderr
+    assert marker.exists() == (threads == "thread")
