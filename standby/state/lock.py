@@ -13,6 +13,8 @@ Every mutating command (provision, failover, failback, drill) holds the run lock
   the holder is alive and the contender refuses (LockHeld, exit 8); when it stays unchanged for the holder's declared
   ``ttl_seconds``, the holder is gone and the contender takes the item over with a compare-and-swap on (token, beat),
   so that of two contenders only one wins. Wall-clock fields (``acquired_at``, ``beat_at``) are shown, never judged.
+  A holder found gone in one region is gone in the other (one process beats both): its item there is taken over at
+  once, so a run resumed after a crash waits out one lease, not one per region.
 - A lock whose run has finished is free at once: when the journal it names (the run's own; a drill names its
   restore) says complete, failed, refused or paused — a crash between the final journal save and the delete. The
   item keeps the ``mark`` (status@ended_at) that journal had when the lock was taken, so a resumed attempt of a run
@@ -217,6 +219,9 @@ class RunLock:
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     mirrored: bool = field(default=False, init=False)
     _beats: list[_Heartbeat] = field(default_factory=list, init=False, repr=False)
+    # Tokens of holders this acquisition found gone (no beat for their lease, or their run finished): the same
+    # holder's item in the other region is taken over at once, not watched for a second lease.
+    _gone: set[str] = field(default_factory=set, init=False, repr=False)
 
     @property
     def lost(self) -> bool:
@@ -314,9 +319,21 @@ class RunLock:
             if holder.token == self.token:
                 return  # ours already: an earlier put whose answer was lost
             expected = {"token": current.get("token"), "beat": current.get("beat")}
+            if holder.token in self._gone:
+                if call(partial(dynamodb.replace_if, client, table, LOCK_ID, item, expected)):
+                    log.warning(
+                        "took over the run lock in %s from run %s: the same holder was found gone in %s",
+                        store.region,
+                        holder.run_id,
+                        self.store.region,
+                    )
+                    return
+                observed = None
+                continue
             mark = self._mark(holder.journal)
             if mark is not None and mark != holder.mark:
                 if call(partial(dynamodb.replace_if, client, table, LOCK_ID, item, expected)):
+                    self._gone.add(holder.token)
                     log.warning(
                         "took over the run lock in %s from finished run %s (%s)",
                         store.region,
@@ -343,6 +360,7 @@ class RunLock:
                 )
             elif self.monotonic() - since >= holder.ttl_seconds:
                 if call(partial(dynamodb.replace_if, client, table, LOCK_ID, item, expected)):
+                    self._gone.add(holder.token)
                     log.warning(
                         "took over the run lock in %s from run %s: no heartbeat for %gs",
                         store.region,

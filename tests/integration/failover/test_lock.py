@@ -118,6 +118,34 @@ def test_a_crashed_holder_is_taken_over_after_its_lease_on_the_contenders_clock(
         taker.release()
 
 
+def test_a_crashed_holder_found_gone_in_one_region_is_not_watched_again_in_the_other(world, states) -> None:
+    """A run killed while holding both regions' items (one token): the resumed run watches the first for a lease
+    and takes the second over at once. Another holder's item in the second region is still watched."""
+    crashed_holder(states, WEST, "20261128T000000Z-failover-dead")
+    crashed_holder(states, EAST, "20261128T000000Z-failover-dead")
+    started = time.monotonic()
+    taker = lock(states, WEST, "20261128T000000Z-failover-dead")
+    taker.acquire()
+    try:
+        elapsed = time.monotonic() - started
+        assert LEASE <= elapsed < 1.7 * LEASE  # one lease watched, not two
+        assert taker.mirrored
+        assert {read_holder(states[r].store).token for r in (WEST, EAST)} == {taker.token}
+    finally:
+        taker.release()
+
+    crashed_holder(states, WEST, "20261128T000000Z-failover-dead")
+    crashed_holder(states, EAST, "20261128T000000Z-failback-gone", token="other")
+    started = time.monotonic()
+    taker = lock(states, WEST, "20261128T000000Z-failover-dead")
+    taker.acquire()
+    try:
+        assert time.monotonic() - started >= 2 * LEASE  # a different holder: its own lease is watched
+        assert read_holder(states[EAST].store).token == taker.token
+    finally:
+        taker.release()
+
+
 def test_a_finished_runs_lock_is_free_at_once(world, states, loaded) -> None:
     """L2: killed after its final journal save, before the delete: its journal says complete."""
     sessions = states.sessions
