@@ -1,4 +1,4 @@
-"""boto3 sessions per (account, region), with an optional endpoint override and per-region credentials.
+"""botocore sessions per (account, region), with an optional endpoint override and per-region credentials.
 
 No global default session: every client comes from a SessionFactory that was handed the endpoint and
 credentials it should use, and every client retries throttling with botocore's standard retry mode.
@@ -20,8 +20,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import botocore.loaders
+import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.credentials import ReadOnlyCredentials
 
@@ -62,7 +62,7 @@ GLOBAL_SERVICES = frozenset({"route53"})
 
 
 class _SearchPaths(list):  # type: ignore[type-arg]
-    """The loader's search paths; a path already there is not added again (boto3 adds its own per session)."""
+    """The loader's search paths; a path already there is not added again (a boto3 session adds its own)."""
 
     def append(self, path: Any) -> None:
         if path not in self:
@@ -118,6 +118,26 @@ class ModelLoader(botocore.loaders.Loader):  # type: ignore[misc]
             return super().load_data_with_path(name)
 
 
+class RegionSession:
+    """A botocore session bound to one region: the part of a ``boto3.Session`` standby uses. boto3 itself is not
+    imported: with s3transfer and multiprocessing it costs every process about 60 ms, for resources and S3
+    transfer methods standby does not use."""
+
+    def __init__(self, core: botocore.session.Session, region: str) -> None:
+        self.core = core
+        self.region_name = region
+
+    @property
+    def profile_name(self) -> str:
+        return self.core.profile or "default"  # "default": boto3's name for none given
+
+    def get_credentials(self) -> Any:
+        return self.core.get_credentials()
+
+    def client(self, service: str, *, endpoint_url: str | None = None, config: BotoConfig | None = None) -> Any:
+        return self.core.create_client(service, region_name=self.region_name, endpoint_url=endpoint_url, config=config)
+
+
 @dataclass
 class _Shared:
     """What a factory and its bounded copies share: the caller's account per set of credentials, once learned
@@ -144,7 +164,7 @@ class Target:
     emulator: bool = False
 
     def environment(self) -> dict[str, str | None]:
-        """Environment for child processes (terraform) so they reach the same target as boto3; a None value
+        """Environment for child processes (terraform) so they reach the same target as the clients; a None value
         removes a variable the process would inherit. With the emulator, every credential variable of the
         environment (a profile, a session token, a web identity, the ~/.aws files) is removed and the dummy keys
         set: nothing real reaches a process that talks to the emulator."""
@@ -160,7 +180,7 @@ class Target:
 
 @dataclass
 class SessionFactory:
-    """Hands out boto3 sessions and clients per (account, region); safe to share between threads.
+    """Hands out sessions and clients per (account, region); safe to share between threads.
 
     ``on_client`` is called with every new client, so callers can register botocore event hooks (for example to
     record operations in a dry run, or to inject faults in tests) before the client is used. ``profile`` is the
@@ -176,7 +196,7 @@ class SessionFactory:
     client_config: BotoConfig = RETRY_CONFIG
     budgeted: bool = False  # clients refuse new attempts once the budget of the work they run in is spent
     _shared: _Shared = field(default_factory=_Shared, repr=False)
-    _sessions: dict[tuple[str | None, str, RegionCredentials | None], boto3.Session] = field(
+    _sessions: dict[tuple[str | None, str, RegionCredentials | None], RegionSession] = field(
         default_factory=dict, init=False, repr=False
     )
     _clients: dict[tuple[str | None, str, str], Any] = field(default_factory=dict, init=False, repr=False)
@@ -194,7 +214,7 @@ class SessionFactory:
             return None
         return self.credentials.get(region)
 
-    def session(self, region: str, account: str | None = None, service: str | None = None) -> boto3.Session:
+    def session(self, region: str, account: str | None = None, service: str | None = None) -> RegionSession:
         """The session of ``region``'s credentials (of the base credentials for a global ``service``)."""
         credentials = self.credentials_of(region, service)
         key = (account, region, credentials)
@@ -203,18 +223,20 @@ class SessionFactory:
                 self._sessions[key] = self._new_session(region, credentials)
             return self._sessions[key]
 
-    def _new_session(self, region: str, credentials: RegionCredentials | None) -> boto3.Session:
+    def _new_session(self, region: str, credentials: RegionCredentials | None) -> RegionSession:
         emulator = self.target.emulator
         profile = credentials.profile if credentials is not None and credentials.profile else self.profile
         role = credentials if credentials is not None and credentials.role_arn else None
         core = core_session(profile=None if role else profile, sealed=emulator)
         core.register_component("data_loader", self.model_loader)
-        kwargs: dict[str, Any] = {"region_name": region, "botocore_session": core}
+        core.set_config_variable("region", region)
         if role is not None:
             use_credentials(core, self._assumed_role(region, role))
         elif emulator:
-            kwargs.update(EMULATOR_CREDENTIALS)
-        return boto3.Session(**kwargs)
+            core.set_credentials(
+                EMULATOR_CREDENTIALS["aws_access_key_id"], EMULATOR_CREDENTIALS["aws_secret_access_key"]
+            )
+        return RegionSession(core, region)
 
     def _assumed_role(self, region: str, role: RegionCredentials) -> Any:
         """The role's refreshable credentials, assumed through the base credentials with STS in ``region``."""

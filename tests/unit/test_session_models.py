@@ -4,6 +4,8 @@ threads at once is built once. No AWS call is made: building a client calls noth
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -20,7 +22,7 @@ TARGET = Target("http://127.0.0.1:9", emulator=True)  # nothing listens there: n
 
 
 def loader_of(session: Any) -> Any:
-    return session._session.get_component("data_loader")
+    return session.core.get_component("data_loader")
 
 
 class CountingFileLoader:
@@ -90,7 +92,7 @@ def test_threads_asking_for_the_same_model_at_once_share_one_parse() -> None:
     assert parsed.parsed and set(parsed.parsed.values()) == {1}, parsed.parsed
 
 
-def test_boto3s_data_path_is_added_once_however_many_sessions() -> None:
+def test_the_loaders_search_paths_hold_each_path_once_however_many_sessions() -> None:
     sessions = SessionFactory(target=TARGET)
     for region in (EAST, WEST, "eu-west-1"):
         sessions.session(region)
@@ -161,3 +163,10 @@ def test_models_are_parsed_into_plain_dicts_with_botocores_content_and_order() -
     client = SessionFactory(target=TARGET).client("autoscaling", EAST)
     assert client.can_paginate("describe_auto_scaling_groups")
     assert client.meta.service_model.operation_model("DescribeAutoScalingGroups").input_shape.name
+
+
+def test_the_cli_does_not_import_boto3() -> None:
+    """boto3, s3transfer and multiprocessing cost every process about 60 ms; standby's clients need botocore only."""
+    code = "import sys, standby.cli.main; print(sorted(m for m in ('boto3', 's3transfer') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
