@@ -74,6 +74,18 @@ def test_every_session_of_a_factory_and_of_its_bounded_copies_uses_one_loader() 
     assert SessionFactory(target=TARGET).model_loader is not sessions.model_loader  # another factory, its own
 
 
+def test_a_factory_and_its_bounded_copies_share_sessions_but_not_an_assumed_roles() -> None:
+    """A session holds no client settings, except an assumed role's (its STS client has the asking factory's)."""
+    sessions = SessionFactory(
+        target=TARGET, credentials={WEST: RegionCredentials(role_arn="arn:aws:iam::222222222222:role/dr")}
+    )
+    fast = sessions.fast_fail()
+    assert fast.session(EAST) is sessions.session(EAST)
+    assert fast.session(WEST) is not sessions.session(WEST)
+    assert sessions.session(EAST) is not sessions.session("eu-west-1")
+    assert SessionFactory(target=TARGET).session(EAST) is not sessions.session(EAST)  # another factory
+
+
 def test_a_service_model_is_parsed_once_for_every_region_and_client_setting() -> None:
     sessions = SessionFactory(target=TARGET)
     parsed = counting(sessions.model_loader)
