@@ -319,7 +319,7 @@ class RunLock:
             if holder.token == self.token:
                 return  # ours already: an earlier put whose answer was lost
             expected = {"token": current.get("token"), "beat": current.get("beat")}
-            if holder.token in self._gone:
+            if holder.token and holder.token in self._gone:
                 if call(partial(dynamodb.replace_if, client, table, LOCK_ID, item, expected)):
                     log.warning(
                         "took over the run lock in %s from run %s: the same holder was found gone in %s",
