@@ -318,28 +318,15 @@ class RunLock:
             holder = Holder.from_item(current)
             if holder.token == self.token:
                 return  # ours already: an earlier put whose answer was lost
-            expected = {"token": current.get("token"), "beat": current.get("beat")}
             if holder.token and holder.token in self._gone:
-                if call(partial(dynamodb.replace_if, client, table, LOCK_ID, item, expected)):
-                    log.warning(
-                        "took over the run lock in %s from run %s: the same holder was found gone in %s",
-                        store.region,
-                        holder.run_id,
-                        self.store.region,
-                    )
+                why = f"the same holder was found gone in {self.store.region}"
+                if self._take_over(store, item, current, call, why):
                     return
                 observed = None
                 continue
             mark = self._mark(holder.journal)
             if mark is not None and mark != holder.mark:
-                if call(partial(dynamodb.replace_if, client, table, LOCK_ID, item, expected)):
-                    self._gone.add(holder.token)
-                    log.warning(
-                        "took over the run lock in %s from finished run %s (%s)",
-                        store.region,
-                        holder.run_id,
-                        mark.split("@")[0],
-                    )
+                if self._take_over(store, item, current, call, f"its run finished ({mark.split('@')[0]})"):
                     return
                 observed = None
                 continue
@@ -359,18 +346,25 @@ class RunLock:
                     f"{holder.ttl_seconds:g}s after its last beat; `standby unlock {holder.run_id}` releases it",
                 )
             elif self.monotonic() - since >= holder.ttl_seconds:
-                if call(partial(dynamodb.replace_if, client, table, LOCK_ID, item, expected)):
-                    self._gone.add(holder.token)
-                    log.warning(
-                        "took over the run lock in %s from run %s: no heartbeat for %gs",
-                        store.region,
-                        holder.run_id,
-                        holder.ttl_seconds,
-                    )
+                if self._take_over(store, item, current, call, f"no heartbeat for {holder.ttl_seconds:g}s"):
                     return
                 observed = None
                 continue
             self.sleep(min(holder.ttl_seconds / 8, 1.0))
+
+    def _take_over(
+        self, store: ControlStore, item: dict[str, str], current: dict[str, str], call: Call, why: str
+    ) -> bool:
+        """Replace ``current`` (a holder found gone, for ``why``) with ``item``, unless it changed since it was read
+        (a compare-and-swap on its token and beat: of two contenders, one wins). Its holder is then remembered as
+        gone, for its item in the other region."""
+        expected = {"token": current.get("token"), "beat": current.get("beat")}
+        if not call(partial(dynamodb.replace_if, store.dynamodb(), store.lock_table, LOCK_ID, item, expected)):
+            return False
+        holder = Holder.from_item(current)
+        self._gone.add(holder.token)
+        log.warning("took over the run lock in %s from run %s: %s", store.region, holder.run_id, why)
+        return True
 
     def _start_heartbeat(self, store: ControlStore, call: Call) -> None:
         beat = _Heartbeat(self, store, call)
