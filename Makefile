@@ -25,8 +25,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/standby --config examples/webapp/standby.toml demo
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist). Its end-to-end tests mostly wait on the emulator's modelled
+# latencies and Terraform's polling, so two workers halve its time on 2 cores; each worker has its own emulator, and
+# the tests sharing the provisioned example run on one worker (tests/e2e/conftest.py), so it is provisioned once.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m 'not e2e'

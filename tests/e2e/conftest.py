@@ -98,6 +98,17 @@ def provisioned_webapp(plugin_dir: Path, terraform_bin: str) -> Iterator[Provisi
         shutil.rmtree(home, ignore_errors=True)
 
 
+SHARED_WEBAPP_GROUP = "provisioned-webapp"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that fail the shared environment over (and back) run last, after those that expect it untouched."""
+    """Tests that fail the shared environment over (and back) run last, after those that expect it untouched.
+
+    Under pytest-xdist a session fixture is made once per worker: the tests that use the provisioned example are
+    grouped onto one worker, so that it is provisioned once and the order above holds among them.
+    """
+    for item in items:
+        if "provisioned_webapp" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(SHARED_WEBAPP_GROUP))
     items.sort(key=lambda item: item.get_closest_marker("fails_over") is not None)
