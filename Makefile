@@ -34,7 +34,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m 'not e2e'
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m 'not e2e'
 
 lint: $(STAMP)
 	$(BIN)/ruff check standby tests bench

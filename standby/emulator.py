@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import ipaddress
 import json
+import logging
 import os
 import signal
 import socket
@@ -26,8 +27,12 @@ from urllib.parse import urlparse
 
 from standby.errors import EmulatorError
 
+log = logging.getLogger(__name__)
+
 HOST = "127.0.0.1"
 TIME_SCALE_ENV = "STANDBY_EMULATOR_TIME_SCALE"  # the server's time scale when it is not given one
+PORT_ATTEMPTS = 3  # an automatically chosen port found taken at start-up is chosen again, this many times in all
+STATE_PATH = "/_standby/state"  # the server's control call that names its pid
 START_TIMEOUT_S = 90.0  # a loaded 2-core machine can take tens of seconds to import moto
 
 
@@ -101,6 +106,17 @@ def _answers(endpoint: str, timeout: float = 1.0) -> bool:
             return response.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
+
+
+def _served_by(endpoint: str, timeout: float = 1.0) -> int | None:
+    """The pid of the emulator server answering on ``endpoint`` (its control call ``state``), or None when
+    nothing answers there as standby's emulator."""
+    try:
+        with urllib.request.urlopen(f"{endpoint}{STATE_PATH}", timeout=timeout) as response:  # noqa: S310 - loopback only
+            pid = json.loads(response.read()).get("pid")
+    except (urllib.error.URLError, OSError, ValueError, AttributeError):
+        return None
+    return pid if isinstance(pid, int) and not isinstance(pid, bool) else None
 
 
 def _unsafe_pid(pid: int) -> str | None:
@@ -238,18 +254,39 @@ class Emulator:
             raise EmulatorError(
                 f"port {port} on {HOST} is already in use", hint="choose another --port, or omit it for a free one"
             )
-        chosen = port or free_port()
         self.home.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            chosen = port or free_port()
+            info = self._spawn(chosen, time_scale)
+            if info is not None:
+                self._write_record(info)
+                return info, True
+            # Another process took the free port between its choice and the server's bind (emulators started
+            # at once, as test workers do): the server exited. An automatically chosen port is chosen again.
+            if port is not None or attempt == PORT_ATTEMPTS:
+                raise EmulatorError(
+                    f"port {chosen} on {HOST} was taken by another process while the emulator started",
+                    hint="choose another --port, or omit it for a free one",
+                )
+            log.info("port %d was taken while the emulator started; choosing another", chosen)
+        raise AssertionError("unreachable")
+
+    def _spawn(self, port: int, time_scale: float | None) -> EmulatorInfo | None:
+        """Start the server on ``port`` and wait until it answers as itself; None when it could not bind the port
+        because another process holds it. Only an answer naming the spawned process counts: another server
+        answering on the port is not this one."""
         log_path = self.home / "emulator.log"
-        endpoint = f"http://{HOST}:{chosen}"
-        argv = [sys.executable, "-m", "standby.emulator_server", "--host", HOST, "--port", str(chosen)]
+        endpoint = f"http://{HOST}:{port}"
+        argv = [sys.executable, "-m", "standby.emulator_server", "--host", HOST, "--port", str(port)]
         if time_scale is not None:
             argv += ["--time-scale", repr(float(time_scale))]
         pid = _spawn_detached(argv, log_path)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(endpoint, timeout=0.5):
+        while _served_by(endpoint, timeout=0.5) != pid:
             exited = _reap(pid)
             if exited is not None:
+                if port_in_use(port):
+                    return None
                 raise EmulatorError(f"the emulator exited during start-up (status {exited})", hint=f"see {log_path}")
             if time.monotonic() > deadline:
                 _kill_group(pid, signal.SIGKILL)
@@ -258,9 +295,7 @@ class Emulator:
                     f"the emulator did not answer within {START_TIMEOUT_S:.0f}s", hint=f"see {log_path}"
                 )
             time.sleep(0.1)
-        info = EmulatorInfo(pid=pid, port=chosen, endpoint=endpoint, started_at=time.time(), log_path=str(log_path))
-        self._write_record(info)
-        return info, True
+        return EmulatorInfo(pid=pid, port=port, endpoint=endpoint, started_at=time.time(), log_path=str(log_path))
 
     def _write_record(self, info: EmulatorInfo) -> None:
         """Record ``info`` atomically, readable by this user only."""

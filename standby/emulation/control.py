@@ -11,6 +11,7 @@ POST /_standby/replica-lag   {"seconds": number|null, "region": optional, "ident
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -46,7 +47,7 @@ def handle(emulation: Installed, environ: dict[str, Any], start_response: StartR
     status = "200 OK"
     try:
         if method == "GET" and action == "state":
-            answer: dict[str, Any] = state.describe()
+            answer: dict[str, Any] = {"pid": os.getpid(), **state.describe()}  # the emulator names itself
         elif method != "POST":
             raise _NoSuchCall(f"{method} {PREFIX}{action}")
         elif action == "outage":

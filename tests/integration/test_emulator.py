@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
 
+from standby import emulator as emulator_module
 from standby.cli.main import main
-from standby.emulator import Emulator, emulation_state, is_loopback, require_loopback
+from standby.emulator import Emulator, emulation_state, free_port, is_loopback, require_loopback
 from standby.errors import EmulatorError
 
 
@@ -54,6 +59,50 @@ def test_busy_port_is_refused(emulator: Emulator) -> None:
         port = s.getsockname()[1]
         with pytest.raises(EmulatorError, match=f"port {port} on 127.0.0.1 is already in use"):
             emulator.start(port=port)
+    assert emulator.status() is None
+
+
+class _AnotherEmulator(BaseHTTPRequestHandler):
+    """Answers like another emulator server: moto's data and a control state naming a pid that is not ours."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"pid": 1} if self.path.startswith("/_standby/") else {}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AnotherEmulator)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_free_port_taken_before_the_server_binds_it_is_chosen_again(
+    emulator: Emulator, taken_port: int, monkeypatch
+) -> None:
+    """Two emulators starting at once (test workers) can be handed the same free port: the one that loses the
+    bind must not take the other's answers for its own."""
+    choices = iter([taken_port])
+    monkeypatch.setattr(emulator_module, "free_port", lambda: next(choices, None) or free_port())
+    info, started = emulator.start()
+    assert started and info.port != taken_port
+    assert emulation_state(info.endpoint)["pid"] == info.pid  # the server answering is the one recorded
+    assert emulator.status() == info
+
+    emulator.stop()
+    monkeypatch.setattr(emulator_module, "free_port", lambda: taken_port)
+    monkeypatch.setattr(emulator_module, "PORT_ATTEMPTS", 2)
+    with pytest.raises(EmulatorError, match=f"port {taken_port} on 127.0.0.1 was taken by another process"):
+        emulator.start()
     assert emulator.status() is None
 
 
