@@ -150,8 +150,12 @@ def _field(loc: tuple[str, ...]) -> str:
     return ".".join(_shorten(part) for part in loc)
 
 
-def _format(path: Path, lines: dict[tuple[str, ...], int], loc: tuple[str, ...], message: str) -> str:
-    if len(message) > _MESSAGE and not message.startswith(UNKNOWN_KEY):  # a table's keys are listed whole
+def _format(
+    path: Path, lines: dict[tuple[str, ...], int], loc: tuple[str, ...], message: str, *, whole: bool = False
+) -> str:
+    """``path:line: field: message``. A message longer than _MESSAGE characters is cut (it can quote the value it
+    found) unless ``whole``: a stack directory's problem names a path and ends with what to do."""
+    if len(message) > _MESSAGE and not whole and not message.startswith(UNKNOWN_KEY):  # keys are listed whole
         message = message[: _MESSAGE - 3] + "..."
     line = line_of(lines, loc)
     where = f"{path}:{line}" if line else str(path)
@@ -212,5 +216,5 @@ def load_config(path: str | Path, *, check_stacks: bool = True) -> LoadedConfig:
     if check_stacks:
         problems = stack_problems(loaded)
         if problems:
-            raise ConfigError([_format(p, lines, loc, message) for loc, message in problems])
+            raise ConfigError([_format(p, lines, loc, message, whole=True) for loc, message in problems])
     return loaded

@@ -362,6 +362,17 @@ def test_a_root_module_without_a_backend_is_refused(tmp_path: Path, main_tf: str
     )
 
 
+def test_a_stack_problem_under_a_long_path_is_shown_whole(tmp_path: Path) -> None:
+    """A validator's message is cut at 300 characters; a stack directory's problem names the directory and ends
+    with what to do, so it is shown whole however deep the directory lies."""
+    directory = tmp_path / ("deep-" * 40) / "region"
+    directory.mkdir(parents=True)
+    (directory / "main.tf").write_text(NO_BACKEND[0])
+    (problem,) = load_problems(write_config(tmp_path, str(directory)))
+    assert len(problem) > 400 and "..." not in problem
+    assert problem.endswith("(standby supplies the state path per region)"), problem
+
+
 @pytest.mark.parametrize("main_tf", WITH_BACKEND)
 def test_a_backend_block_is_found(tmp_path: Path, main_tf: str) -> None:
     (tmp_path / "variables.tf").write_text('variable "a" {}\n')
