@@ -55,7 +55,11 @@ class FailoverSettings(StrictModel):
     fence: Literal["scale-in", "none"] = Field(
         default="scale-in", description="How the old primary is fenced (best effort, time-boxed)."
     )
-    fence_timeout_seconds: Seconds = 60
+    fence_timeout_seconds: Seconds = Field(
+        default=60,
+        description="The longest a fence step waits on the demoted region; demote_budget_seconds caps it (the "
+        "smaller of the two applies, and the plan shows it).",
+    )
     demote_budget_seconds: float = Field(
         default=10.0,
         ge=1,
@@ -143,6 +147,12 @@ class FailoverSettings(StrictModel):
                 for e in err.errors(include_url=False)
             )
         raise ValidationError.from_exception_data(cls.__name__, problems)
+
+    @property
+    def fence_seconds(self) -> float:
+        """How long a fence step (fence-writes, fence-primary) waits on the demoted region at most: its timeout,
+        within the per-step budget for that region."""
+        return min(float(self.fence_timeout_seconds), self.demote_budget_seconds)
 
 
 class CanarySettings(StrictModel):

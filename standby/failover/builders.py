@@ -87,7 +87,7 @@ def fence_writes_step(
     if config.failover.fence_writes == "none" or not databases:
         return None
     reachable = obs.demote.reachable
-    timeout = config.failover.fence_timeout_seconds
+    timeout = config.failover.fence_seconds
     return FenceWrites.of(
         FENCE_WRITES,
         demote,

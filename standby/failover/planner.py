@@ -92,7 +92,7 @@ def plan_failover(
     # A demoted region must not be a live SECONDARY that Route53 could send users back to (failover records).
     steps.extend(_traffic_and_after(config, manifest, obs, activate, demote, steps, current, evict=(demote,)))
     if config.failover.fence == "scale-in":
-        timeout = config.failover.fence_timeout_seconds
+        timeout = config.failover.fence_seconds
         fence_groups = fence_groups_step(manifest, obs, demote, (VERIFY,), timeout)
         if obs.demote.reachable and not fence_groups.nochange:  # nothing waits on a region that does not answer
             drain = drain_step(config, demote, steps)

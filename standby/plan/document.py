@@ -136,7 +136,7 @@ def _criteria(inputs: Inputs) -> tuple[str, ...]:
         f"Fail over when {home.primary} cannot serve and is not expected back within the RTO ({o.rto_seconds}s) "
         "minus the failover's own time (the last drill's RTO).",
         data_loss,
-        f"Traffic mode {f.traffic_mode}; fence {f.fence} (within {f.fence_timeout_seconds}s), write fence "
+        f"Traffic mode {f.traffic_mode}; fence {f.fence} (within {f.fence_seconds:g}s), write fence "
         f"{f.fence_writes}; the demoted region is waited on for at most {f.demote_budget_seconds}s per step.",
         f"Timeouts: healthy {f.healthy_timeout_seconds}s, promotion {f.promote_timeout_seconds}s, "
         f"DNS {f.dns_timeout_seconds}s; drain after the shift: TTL {config.traffic.ttl}s + {f.drain_seconds}s.",

@@ -135,6 +135,26 @@ def test_happy_path_plan_shape(config) -> None:
     assert not any(s.nochange for s in p.steps)
 
 
+def test_the_fence_steps_show_the_limit_that_applies(config) -> None:
+    """A fence step waits on the demoted region for its timeout within the per-step budget for that region: the
+    plan says the smaller of the two, which is what the step keeps to."""
+    capped = config.model_copy(
+        update={
+            "failover": config.failover.model_copy(update={"fence_timeout_seconds": 60, "demote_budget_seconds": 10})
+        }
+    )
+    p = plan(capped)
+    for key in ("fence-writes", "fence-primary"):
+        assert "(best effort, 10s at most)" in p.step(key).intent, p.step(key).intent
+        assert p.step(key).timeout_seconds == 10
+    roomy = config.model_copy(
+        update={
+            "failover": config.failover.model_copy(update={"fence_timeout_seconds": 5, "demote_budget_seconds": 10})
+        }
+    )
+    assert "(best effort, 5s at most)" in plan(roomy).step("fence-primary").intent
+
+
 def test_a_step_is_keyed_by_its_slug_or_one_per_item() -> None:
     one = Drain.of(DRAIN, EAST, depends_on=("verify",), seconds=5.0)
     per = PromoteDb.of(PROMOTE_DB, WEST, per="webapp-db", identifier="webapp-db", arn="arn:db")
