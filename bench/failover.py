@@ -48,6 +48,7 @@ from bench.critical_path import Span, start_lags
 from bench.example import REPO, example_config_text
 from bench.failover_world import PRIMARY_CAPACITY, build_world, group_names
 from bench.simclock import ScaledClock
+from standby.aws import budget as budget_module
 from standby.aws.session import SessionFactory, Target
 from standby.config import LoadedConfig, load_config
 from standby.failover.controller import Controller
@@ -301,6 +302,9 @@ def run_size(
             )
             # The lock's heartbeats likewise: one every beat interval of the run's clock in each region, as on AWS.
             lock_module.BEAT_WAIT_SCALE = scale / 4
+            # The budgets for the region being demoted count the run's clock, as their calls' latencies do: in real
+            # time the emulator's own CPU, which is no AWS latency, would use them up.
+            budget_module.CLOCK = clock.now
             RegionState.lock = on_run_clock(clock)  # type: ignore[method-assign]
             try:
                 loaded = bench_config(
@@ -341,6 +345,7 @@ def run_size(
             finally:
                 journal_store.SAVER_WAKE_SECONDS = None
                 lock_module.BEAT_WAIT_SCALE = 1.0
+                budget_module.CLOCK = time.monotonic
                 RegionState.lock = REGION_LOCK  # type: ignore[method-assign]
                 clock.close()
     finally:

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from standby.aws import budget as budget_module
 from standby.aws.budget import Budget, BudgetSpent, active
 
 
@@ -57,3 +58,17 @@ def test_a_hanging_call_costs_the_budget_and_no_more_and_nothing_starts_after_it
 
 def test_nothing_to_do_is_an_empty_answer() -> None:
     assert Budget(1).map(lambda i: i, [], workers=8) == []
+
+
+def test_a_budget_made_without_a_clock_counts_the_module_clock(monkeypatch) -> None:
+    """A benchmark replaces the clock so that time the emulator's CPU takes is not spent from the budget."""
+    now = [100.0]
+    monkeypatch.setattr(budget_module, "CLOCK", lambda: now[0])
+    spending = Budget(10.0)
+    assert spending.remaining() == 10.0
+    time.sleep(0.02)  # real time passes; the budget's clock does not
+    assert not spending.spent
+    now[0] += 10.0
+    assert spending.spent
+    with pytest.raises(BudgetSpent):
+        spending.check()
