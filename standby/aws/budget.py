@@ -58,6 +58,14 @@ class Budget:
     def spent(self) -> bool:
         return self._clock() >= self.deadline
 
+    def wait_for(self, event: threading.Event) -> bool:
+        """Whether ``event`` was set before the deadline. The deadline is judged on the budget's clock, which a
+        benchmark replaces with one that runs apart from real time: a real wait that ends first is resumed."""
+        while not event.wait(self.remaining()):
+            if self.spent:
+                return False
+        return True
+
     def check(self) -> None:
         """Raise BudgetSpent when the deadline has passed."""
         if self.spent:
@@ -113,7 +121,7 @@ class Budget:
         for _ in range(min(workers, len(items))):
             context = contextvars.copy_context()
             threading.Thread(target=context.run, args=(work,), name="budget", daemon=True).start()
-        if not done.wait(self.remaining()):
+        if not self.wait_for(done):
             raise BudgetSpent(self.what, self.seconds)
         if errors:
             raise errors[0]
@@ -146,7 +154,7 @@ class Pending(Generic[T]):
 
     def result(self) -> T:
         """The work's result or its error; BudgetSpent when the deadline passes first (the work is abandoned)."""
-        if not self._done.wait(self.budget.remaining()):
+        if not self.budget.wait_for(self._done):
             raise BudgetSpent(self.budget.what, self.budget.seconds)
         if self._error is not None:
             raise self._error

@@ -72,3 +72,10 @@ def test_a_budget_made_without_a_clock_counts_the_module_clock(monkeypatch) -> N
     assert spending.spent
     with pytest.raises(BudgetSpent):
         spending.check()
+
+    # The waits judge the deadline on that clock too: work taking longer in real time than the budget has on its
+    # clock still finishes, in a map and for one piece of work alike.
+    slow = Budget(0.05)
+    assert slow.map(lambda n: time.sleep(0.2) or n, [1, 2], workers=2) == [1, 2]
+    assert slow.run(lambda: time.sleep(0.2) or "done") == "done"
+    assert not slow.spent
