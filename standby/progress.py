@@ -5,11 +5,14 @@ Every line reads the same for every step: ``[us-west-2] scale-out … complete (
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,15 +40,24 @@ def silent(_: Event) -> None:
 
 
 class StreamReporter:
-    """Writes one line per event to a stream (stderr by default), thread-safe."""
+    """Writes one line per event to a stream (stderr by default), thread-safe.
+
+    A stream that can no longer be written (its terminal closed: EIO; a closed pipe) is given up, logged once: the
+    steps that report go on, since what they do never depends on being shown."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
+        self.stream: TextIO | None = stream or sys.stderr
         self._lock = threading.Lock()
 
     def __call__(self, event: Event) -> None:
         with self._lock:
-            print(event.line(), file=self.stream, flush=True)
+            if self.stream is None:
+                return
+            try:
+                print(event.line(), file=self.stream, flush=True)
+            except (OSError, ValueError) as err:  # ValueError: written after it was closed
+                self.stream = None
+                log.warning("progress is no longer shown (%s: %s); the run goes on", type(err).__name__, err)
 
 
 class RecordingReporter:

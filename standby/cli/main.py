@@ -19,6 +19,7 @@ from standby.cli.context import AppContext
 from standby.cli.render import emit_error
 from standby.emulator import standby_home
 from standby.errors import ExitCode, StandbyError
+from standby.interruption import StopSignals, interruption
 
 log = logging.getLogger("standby")
 
@@ -154,7 +155,7 @@ def cli(app: AppContext, config_path: str | None, output: str, debug: bool, prof
     Exit codes: 0 ok; 1 objectives not met or internal error; 2 invalid config or usage;
     3 drift found; 4 preflight refused; 5 a step failed (resumable); 6 terraform failed;
     7 emulator problem; 8 another run holds the lock; 9 paused for approval (--resume RUN_ID --approve);
-    10 not confirmed; 130 interrupted.
+    10 not confirmed; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).
     """
     app.config_option = config_path
     app.output = output
@@ -175,10 +176,17 @@ def _main(argv: list[str] | None) -> ExitCode:
     previous_umask = os.umask(PRIVATE_UMASK)
     try:
         command = next((a for a in args if not a.startswith("-") and a in cli.list_commands(None)), "standby")
-        result = cli.main(args=args, prog_name="standby", obj=app, standalone_mode=False)
+        stop = StopSignals(after="standby finishes what it started first (SIGKILL stops it at once)")
+        with stop.installed():
+            stop.armed = True  # SIGTERM and SIGHUP stop a command as Ctrl-C does
+            result = cli.main(args=args, prog_name="standby", obj=app, standalone_mode=False)
         # Commands return an ExitCode; click itself returns 0 for --help and --version, None for a bare group.
         return ExitCode.OK if result is None else ExitCode(result)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as aborted:
+        # click turns an interruption inside a command into Abort (from it), as it does a declined confirmation
+        if isinstance(aborted.__cause__, KeyboardInterrupt):
+            click.echo(interruption(aborted.__cause__), err=True)
+            return ExitCode.INTERRUPTED
         click.echo("aborted", err=True)
         return ExitCode.ABORTED
     except click.exceptions.Exit as done:
@@ -206,8 +214,8 @@ def _main(argv: list[str] | None) -> ExitCode:
             {"type": type(err).__name__, "message": err.message, "hint": err.hint, "exit_code": err.exit_code},
         )
         return err.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+    except KeyboardInterrupt as err:  # Ctrl-C, and SIGTERM or SIGHUP during a run (standby.interruption)
+        click.echo(interruption(err) or "interrupted", err=True)
         return ExitCode.INTERRUPTED
     except Exception as err:
         log.debug("internal error", exc_info=True)

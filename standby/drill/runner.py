@@ -1,21 +1,17 @@
 """Run a drill: fingerprint both regions, run the measured part, always restore, fingerprint again, report.
 
 The rollback (the isolated drill's restore, the full drill's failback) runs whatever happens to the measured
-part: a failed step, any other exception, Ctrl-C, or SIGTERM (turned into ``Terminated`` for the drill's
-duration). The report says what happened and that the rollback ran; an interruption or an unexpected exception
-is raised again once the report is saved.
+part: a failed step, any other exception, Ctrl-C, SIGTERM or SIGHUP (turned into ``Terminated`` for the drill's
+duration: ``standby.interruption``). The report says what happened and that the rollback ran; an interruption or
+an unexpected exception is raised again once the report is saved.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from standby import judgements as j
@@ -27,6 +23,7 @@ from standby.drill.report import DrillReport, build_report, history_rows, promot
 from standby.errors import StandbyError
 from standby.failover.controller import Controller, new_run_id
 from standby.failover.model import PREFLIGHT, Observation
+from standby.interruption import StopSignals, interruption
 from standby.report.store import DRILL_REPORTS, save, stored_reports
 from standby.state import AWS_ERRORS, Journal
 
@@ -55,11 +52,6 @@ class DrillResume:
         return self.error is None and self.measured.status == "complete" and self.restore.status == "complete"
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM during a drill. A KeyboardInterrupt, as Ctrl-C is: no ``except Exception`` swallows it, and the
-    command line ends with the interrupted exit code."""
-
-
 @dataclass(frozen=True)
 class Measured:
     """What the measured part and its rollback left: journals, the error for the report, an interruption (or an
@@ -74,44 +66,12 @@ class Measured:
 def _what(err: BaseException) -> str:
     if isinstance(err, StandbyError):
         return err.message
-    if isinstance(err, Terminated):
-        return "terminated (SIGTERM)"
-    if isinstance(err, KeyboardInterrupt):
-        return "interrupted (Ctrl-C)"
-    return f"{type(err).__name__}: {err}"
+    return interruption(err) or f"{type(err).__name__}: {err}"
 
 
 def _join(*parts: str | None) -> str | None:
     found = [p for p in parts if p]
     return "; ".join(found) if found else None
-
-
-class SigtermGuard:
-    """While armed (the measured part), SIGTERM raises Terminated in the main thread; otherwise (the rollback,
-    the report) it is noted and raised once the report is saved. The previous handler comes back on exit.
-    Signal handlers can only be installed from the main thread: elsewhere the guard does nothing."""
-
-    def __init__(self) -> None:
-        self.armed = False
-        self.pending = False
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.armed:
-            self.armed = False
-            raise Terminated()
-        self.pending = True
-        log.warning("SIGTERM received: the rollback and the report finish first")
-
-    @contextmanager
-    def installed(self) -> Iterator[SigtermGuard]:
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = signal.signal(signal.SIGTERM, self._handle)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 class DrillRunner:
@@ -133,9 +93,9 @@ class DrillRunner:
 
     def run(self, mode: str, report_dir: Path) -> DrillResult:
         run_id = new_run_id(f"drill-{mode}", self.clock.now())
-        guard = SigtermGuard()
+        guard = StopSignals(after="the rollback and the report finish first")
         with guard.installed():
-            guard.armed = True  # SIGTERM stops the drill at once until its rollback starts, then waits for the report
+            guard.armed = True  # a stop signal ends the drill at once until its rollback starts, then awaits the report
             before = self._fingerprint()
             canary = self.canary_factory(self.config, self.ctl.sessions, self.ctl.assignment(), run_id, self.clock)
             canary_left: list[Difference] = []
@@ -166,9 +126,9 @@ class DrillRunner:
         if outcome.reraise is not None:
             log.warning("drill %s: %s; report: %s", run_id, outcome.error, result.files["json"])
             raise outcome.reraise
-        if guard.pending:
+        if guard.pending is not None:
             log.warning("drill %s: terminated after its rollback; report: %s", run_id, result.files["json"])
-            raise Terminated()
+            guard.raise_pending()
         return result
 
     def _start_canary(self, canary: Canary) -> None:
@@ -187,7 +147,7 @@ class DrillRunner:
             canary.problem = f"canary could not run: {err}"
             log.warning("%s", canary.problem)
 
-    def _isolated(self, run_id: str, guard: SigtermGuard) -> Measured:
+    def _isolated(self, run_id: str, guard: StopSignals) -> Measured:
         assignment = self.ctl.assignment()
         region, other = assignment.standby, assignment.primary
         manifest = self.ctl.manifest(region)
@@ -203,7 +163,7 @@ class DrillRunner:
                 self.ctl.run_plan(plan.run, measured)
             except StandbyError as err:
                 error = err.message
-            except BaseException as err:  # noqa: BLE001 - anything, Ctrl-C and SIGTERM too: restore, then re-raise
+            except BaseException as err:  # noqa: BLE001 - anything, a stop signal too: restore, then re-raise
                 error, reraise = _what(err), err
             finally:
                 guard.armed = False
@@ -224,7 +184,7 @@ class DrillRunner:
             return f"{what}: {_what(err)}"
         return None
 
-    def _full(self, run_id: str, guard: SigtermGuard) -> Measured:
+    def _full(self, run_id: str, guard: StopSignals) -> Measured:
         planned = self.ctl.plan("failover", run_id=run_id)
         activate = planned.plan.activate
         error: str | None = None
@@ -238,7 +198,7 @@ class DrillRunner:
             self.clock.sleep(hold)
         except StandbyError as err:
             error = err.message
-        except BaseException as err:  # noqa: BLE001 - anything, Ctrl-C and SIGTERM too: fail back, then re-raise
+        except BaseException as err:  # noqa: BLE001 - anything, a stop signal too: fail back, then re-raise
             error, reraise = _what(err), err
         finally:
             guard.armed = False

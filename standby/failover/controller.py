@@ -31,6 +31,7 @@ from standby.failover.planner import plan_failback, plan_failover
 from standby.failover.reseeding import Reseeder
 from standby.failover.status import RunStatus
 from standby.failover.steps import StepContext
+from standby.interruption import interruption
 from standby.owner import operator
 from standby.progress import Event, Reporter, silent
 from standby.report.store import Written
@@ -198,8 +199,8 @@ class Controller:
         except StandbyError as err:
             error = err.message
             raise
-        except BaseException as err:
-            error = f"interrupted ({type(err).__name__})"
+        except BaseException as err:  # Ctrl-C; SIGTERM or SIGHUP from the command line (standby.interruption)
+            error = interruption(err) or f"interrupted ({type(err).__name__})"
             raise
         finally:
             if command:

@@ -6,12 +6,15 @@ WHERE is one of:
 
 - ``REGION:OPERATION`` — exit just before OPERATION is sent to REGION (its first time);
 - ``after:REGION:SERVICE:OPERATION:N`` — exit right after the N-th (1-based) answer to OPERATION in REGION;
-- ``record:PATH`` — kill nothing; append every mutating call, in order, to PATH as JSON lines.
+- ``record:PATH`` — kill nothing; append every mutating call, in order, to PATH as JSON lines;
+- ``signal-after:REGION:SERVICE:OPERATION:N:SIGNAL`` — send SIGNAL (``SIGTERM``, ``SIGHUP``...) to this process
+  right after the N-th answer to OPERATION in REGION, as a supervisor or a closing terminal would; what happens next
+  is the CLI's own handling of it.
 
 With ``STANDBY_FAULTS_CLOCK_SCALE=F`` set, the failover controller runs on a clock whose seconds last F real
 seconds (``ScaledClock``): its waits (a DNS drain, polls) pass quickly against the emulator's compressed latencies.
 
-The process exits with status 137 (as after SIGKILL), from whichever thread made the call: a crash mid-run, with
+A kill exits with status 137 (as after SIGKILL), from whichever thread made the call: a crash mid-run, with
 no `finally` run and no lock released. The run lock's heartbeats (UpdateItem) are neither counted nor recorded:
 their number depends on timing, not on what the run does. For the same reason the journal's background uploads
 are switched off (their number depends on how long the run takes): the journal is uploaded when a run starts,
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -110,6 +114,29 @@ def kill_after(region: str, service: str, operation: str, nth: int) -> Callable[
     return on_client
 
 
+def signal_after(region: str, service: str, operation: str, nth: int, signum: int) -> Callable[[Any], None]:
+    seen = [0]
+    guard = threading.Lock()
+
+    def on_client(client: Any) -> None:
+        if client.meta.region_name != region or client.meta.service_model.service_name != service:
+            return
+
+        def send(model: Any, **_: Any) -> None:
+            if model.name != operation:
+                return
+            with guard:
+                seen[0] += 1
+                if seen[0] != nth:
+                    return
+            os.kill(os.getpid(), signum)
+            time.sleep(0.2)  # the main thread takes the signal while this step is still running
+
+        client.meta.events.register_last("after-call", send)
+
+    return on_client
+
+
 def record(path: Path) -> Callable[[Any], None]:
     guard = threading.Lock()
 
@@ -133,6 +160,11 @@ def hook_for(where: str) -> Callable[[Any], None]:
         return lambda client: None
     if where.startswith("record:"):
         return record(Path(where.removeprefix("record:")))
+    if where.startswith("signal-after:"):
+        region, service, operation, nth, name = where.removeprefix("signal-after:").split(":")
+        signum = signal.Signals[name]
+        signal.signal(signum, signal.SIG_DFL)  # as in a terminal, whatever this process inherited (nohup: ignored)
+        return signal_after(region, service, operation, int(nth), signum)
     if where.startswith("after:"):
         region, service, operation, nth = where.removeprefix("after:").split(":")
         return kill_after(region, service, operation, int(nth))

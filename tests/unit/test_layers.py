@@ -23,6 +23,7 @@ FLOORS = {
     "clock": BASE,
     "progress": BASE,
     "owner": BASE,
+    "interruption": BASE,
     "bundled": BASE,
     "batching": BASE,
     "aws": DRIVERS,

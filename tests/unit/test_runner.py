@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import stat
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from standby.errors import TerraformError
+from standby.interruption import StopSignals, Terminated
 from standby.terraform import TerraformRunner, Workspace
 from standby.terraform.argv import ArgvError, IsFlagged, IsNotFlagged, build_argv
 from standby.terraform.display import StreamDisplay
@@ -506,6 +510,29 @@ def test_an_apply_past_its_timeout_is_stopped_and_names_what_was_in_flight(
     assert "stack region in us-west-2" in message and "within 1s" in message
     assert "aws_db_instance.this (creating" in message
     assert caught.value.exit_code == 6
+
+
+def test_an_apply_stopped_by_sigterm_gives_terraform_sigint_so_it_stops_cleanly(tmp_path: Path) -> None:
+    """SIGTERM to standby (a supervisor, a cancelled job) while Terraform applies: with the command line's guard
+    armed it takes Ctrl-C's way out, and Terraform gets SIGINT (it stops its calls, writes its state and releases
+    its lock) instead of being left running, or killed by a broken pipe, mid-apply."""
+    marker = tmp_path / "got-sigint"
+    body = HANGING.replace("    if os.environ.get", f"    open({str(marker)!r}, 'w').close()\n    if os.environ.get")
+    runner = TerraformRunner(
+        str(script_terraform(tmp_path, body)), display=StreamDisplay(io.StringIO()), interrupt_grace_seconds=5.0
+    )
+    ws = Workspace("region/us-west-2", tmp_path, tmp_path / "data")
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    guard = StopSignals()
+    with guard.installed():
+        guard.armed = True
+        timer.start()
+        try:
+            with pytest.raises(Terminated):
+                runner.apply(ws, Plan(tmp_path / "plan", ()))
+        finally:
+            timer.cancel()
+    assert marker.exists()
 
 
 def test_a_stand_in_execute_is_replayed_line_by_line(tmp_path: Path) -> None:

@@ -22,12 +22,13 @@ import pytest
 from standby.aws import autoscaling, rds
 from standby.aws.session import SessionFactory
 from standby.cli.main import main
-from standby.drill.runner import DrillRunner, Terminated
+from standby.drill.runner import DrillRunner
 from standby.errors import StandbyError, StepFailed
 from standby.failover.controller import Controller
 from standby.failover.executor import Executor
 from standby.failover.model import FailoverPlan, Step
 from standby.failover.steps import HANDLERS, Outcome, StepContext
+from standby.interruption import Terminated
 from standby.state import Journal, RegionStates
 from standby.state.journal_store import JournalStore
 from tests.fakes.aws_faults import FailOperation, combine

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from standby.aws import autoscaling
 from standby.aws.session import SessionFactory
@@ -14,12 +17,13 @@ from standby.cli.main import main
 from standby.config import load_config
 from standby.failover.controller import Controller
 from standby.state import JournalStore, RegionStates
+from standby.state.lock import TTL_ENV, read_holder
 from tests.fakes.aws_faults import CallRecorder
 from tests.fakes.clock import FakeClock
 from tests.fakes.run_cli_with_faults import scaled_controller
 
 REPO = Path(__file__).resolve().parents[3]
-WEST = "us-west-2"
+EAST, WEST = "us-east-1", "us-west-2"
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(world, cli_config, capsys, sessions) -> None:
@@ -122,3 +126,58 @@ def test_killed_mid_run_then_resume_converges(world, cli_config, target) -> None
     assert finished.steps["preflight"].attempts == 1
     group = autoscaling.describe_groups(ctl.sessions.client("autoscaling", WEST), [f"webapp-web-{WEST}"])[0]
     assert group.desired_capacity == 4
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_a_failover_stopped_by_a_signal_saves_where_it_stopped_and_frees_the_lock(
+    world, cli_config, tmp_path, sessions, stop, monkeypatch
+) -> None:
+    """SIGTERM (a supervisor, a cancelled job) and SIGHUP (the terminal closed) stop a failover as Ctrl-C does:
+    the running step finishes, the journal says failed, the lock is released at once (no lease to wait out), the
+    report names the signal, and `--resume` completes the run. At their defaults they would end the process
+    mid-step, with the journal saying running and the lock taken."""
+    config = tmp_path / "signalled-standby.toml"
+    config.write_text(
+        cli_config.read_text().replace(
+            "\n[failover]\n", f'\n[failover]\nreport_dir = "{tmp_path / "run-reports"}"\ndrain_seconds = 0\n'
+        )
+    )
+    stopped = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.run_cli_with_faults",
+            f"signal-after:{WEST}:autoscaling:UpdateAutoScalingGroup:1:{stop}",
+            "--",
+            "--config",
+            str(config),
+            "failover",
+            "--yes",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, TTL_ENV: "600"},  # a lease no test waits out: the lock must be released, not expire
+    )
+    assert stopped.returncode == 130, stopped.stderr
+    assert f"terminated ({stop})" in stopped.stderr
+    loaded = load_config(config)
+    (journal_path,) = (loaded.state_dir / "runs").glob("*.json")
+    run_id = journal_path.stem
+    journal = JournalStore(journal_path.parent, None).load(run_id)
+    assert journal is not None and journal.status == "failed"  # not "running": it says where it stopped
+    assert journal.steps["scale-out:web"].status == "complete"  # the step that was running finished
+    assert journal.steps["shift-traffic"].status == "not-run"
+    states = RegionStates.of(loaded, sessions)
+    assert [read_holder(states[r].store) for r in (EAST, WEST)] == [None, None]
+    report = json.loads((tmp_path / "run-reports" / f"{run_id}.json").read_text())
+    assert report["error"] == f"terminated ({stop})"
+
+    monkeypatch.setattr("standby.failover.controller.Controller", scaled_controller(0.02))  # the drain: 1.2 s
+    resumed = main(["--config", str(config), "failover", "--yes", "--resume", run_id])
+    assert resumed == 0
+    finished = JournalStore(journal_path.parent, None).load(run_id)
+    assert finished is not None and finished.status == "complete"
+    assert finished.steps["scale-out:web"].attempts == 1  # done before the signal: not run again
