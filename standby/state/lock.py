@@ -15,6 +15,12 @@ Every mutating command (provision, failover, failback, drill) holds the run lock
   so that of two contenders only one wins. Wall-clock fields (``acquired_at``, ``beat_at``) are shown, never judged.
   A holder found gone in one region is gone in the other (one process beats both): its item there is taken over at
   once, so a run resumed after a crash waits out one lease, not one per region.
+- A holder whose process has ended on this machine is gone at once. The item names the holder's pid, when that
+  process started and where that pid means something (the kernel's boot id and pid namespace:
+  ``standby.processes``). A contender in the same namespace that finds no such process (or the pid reused, or a
+  zombie) takes the item over with the same compare-and-swap, without watching a lease: a run killed outright
+  (SIGKILL, the OOM killer) and resumed on the same machine goes on at once. Anywhere else (another machine, another
+  container) the lease decides.
 - A lock whose run has finished is free at once: when the journal it names (the run's own; a drill names its
   restore) says complete, failed, refused or paused — a crash between the final journal save and the delete. The
   item keeps the ``mark`` (status@ended_at) that journal had when the lock was taken, so a resumed attempt of a run
@@ -40,6 +46,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from standby import processes
 from standby.aws import dynamodb
 from standby.aws.budget import Budget
 from standby.aws.errors import error_code
@@ -118,6 +125,9 @@ class Holder:
     ttl_seconds: float
     journal: str  # the run whose journal, once finished, frees the lock
     mark: str
+    pid: int = 0
+    namespace: str = ""  # where the pid means something (``processes.namespace``); "" when unknown
+    started: str = ""  # when that process started (``processes.start``)
 
     @classmethod
     def from_item(cls, item: dict[str, str]) -> Holder:
@@ -133,7 +143,14 @@ class Holder:
             ttl_seconds=min(max(ttl, MIN_TTL_SECONDS), MAX_TTL_SECONDS),
             journal=item.get("journal") or item.get("holder", ""),
             mark=item.get("mark", ""),
+            pid=int(_float(item.get("pid"), 0)),
+            namespace=item.get("namespace", ""),
+            started=item.get("started", ""),
         )
+
+    def has_ended_here(self, namespace: str | None) -> bool:
+        """Whether the holder's process ran in ``namespace`` (this process's) and has ended there."""
+        return bool(namespace) and self.namespace == namespace and processes.has_ended(self.pid, self.started)
 
     def describe(self) -> str:
         return (
@@ -217,10 +234,12 @@ class RunLock:
     sleep: Callable[[float], None] = time.sleep
     wall: Callable[[], float] = time.time
     token: str = field(default_factory=lambda: secrets.token_hex(8))
+    namespace: str | None = field(default_factory=processes.namespace)  # where this process's pid means something
     mirrored: bool = field(default=False, init=False)
     _beats: list[_Heartbeat] = field(default_factory=list, init=False, repr=False)
-    # Tokens of holders this acquisition found gone (no beat for their lease, or their run finished): the same
-    # holder's item in the other region is taken over at once, not watched for a second lease.
+    # Tokens of holders this acquisition found gone (no beat for their lease, their run finished, their process
+    # ended on this machine): the same holder's item in the other region is taken over at once, not watched for a
+    # second lease.
     _gone: set[str] = field(default_factory=set, init=False, repr=False)
 
     @property
@@ -242,6 +261,8 @@ class RunLock:
             "journal": self.journal or self.run_id,
             "mark": mark,
             "pid": str(os.getpid()),
+            "namespace": self.namespace or "",
+            "started": processes.start(os.getpid()) if self.namespace else "",
         }
         self._take(self.store, item, _direct)
         self._start_heartbeat(self.store, _direct)
@@ -327,6 +348,12 @@ class RunLock:
             mark = self._mark(holder.journal)
             if mark is not None and mark != holder.mark:
                 if self._take_over(store, item, current, call, f"its run finished ({mark.split('@')[0]})"):
+                    return
+                observed = None
+                continue
+            if holder.has_ended_here(self.namespace):
+                why = f"its process (pid {holder.pid}) on this machine has ended"
+                if self._take_over(store, item, current, call, why):
                     return
                 observed = None
                 continue

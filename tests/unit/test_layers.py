@@ -24,6 +24,7 @@ FLOORS = {
     "progress": BASE,
     "owner": BASE,
     "interruption": BASE,
+    "processes": BASE,
     "bundled": BASE,
     "batching": BASE,
     "aws": DRIVERS,

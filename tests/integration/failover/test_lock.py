@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from standby import processes
 from standby.aws import dynamodb
 from standby.aws.session import SessionFactory
 from standby.cli.main import main
@@ -146,6 +147,51 @@ def test_a_crashed_holder_found_gone_in_one_region_is_not_watched_again_in_the_o
         taker.release()
 
 
+def ended_process() -> tuple[int, str]:
+    """The pid and start of a process that ran on this machine and has ended (reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    started = processes.start(child.pid)
+    child.communicate(b"")
+    assert started and processes.has_ended(child.pid, started)
+    return child.pid, started
+
+
+def test_a_holder_whose_process_ended_on_this_machine_is_taken_over_at_once(world, states) -> None:
+    """Its item names its pid and start in this pid namespace: no lease is watched, in either region."""
+    pid, started = ended_process()
+    here = {"pid": str(pid), "started": started, "namespace": processes.namespace() or "", "ttl_seconds": "300"}
+    crashed_holder(states, WEST, "20261128T000000Z-failover-dead", **here)
+    crashed_holder(states, EAST, "20261128T000000Z-failover-dead", **here)
+    began = time.monotonic()
+    taker = lock(states, WEST, "20261128T000000Z-failover-dead")
+    taker.acquire()
+    try:
+        assert time.monotonic() - began < LEASE  # a lease of 300 s, not watched
+        assert taker.mirrored
+        assert {read_holder(states[r].store).token for r in (WEST, EAST)} == {taker.token}
+    finally:
+        taker.release()
+
+
+@pytest.mark.parametrize("where", ["another machine", "this machine, alive"])
+def test_a_holder_whose_process_cannot_be_seen_ended_is_watched_for_its_lease(world, states, where) -> None:
+    """Another machine's (or container's) pid says nothing here; a live process here is not taken over at once
+    (without a beat, its lease decides)."""
+    if where == "another machine":
+        pid, started = ended_process()
+        fields = {"pid": str(pid), "started": started, "namespace": "0b0e1d00-other-boot/pid:4026531836"}
+    else:
+        fields = {"pid": str(os.getpid()), "started": processes.start(os.getpid()), "namespace": processes.namespace()}
+    crashed_holder(states, WEST, "20261128T000000Z-failover-dead", **fields)
+    began = time.monotonic()
+    taker = lock(states, WEST, "20261128T000000Z-failover-bbbb", mirrored=False)
+    taker.acquire()
+    try:
+        assert time.monotonic() - began >= LEASE
+    finally:
+        taker.release()
+
+
 def test_a_finished_runs_lock_is_free_at_once(world, states, loaded) -> None:
     """L2: killed after its final journal save, before the delete: its journal says complete."""
     sessions = states.sessions
@@ -242,7 +288,7 @@ def test_unlock_shows_the_holder_and_releases_both_regions(world, states, cli_co
 # -- crashes of the CLI in a subprocess ---------------------------------------------------------------------------
 
 
-def run_cli(where: str, cli_config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(where: str, cli_config: Path, *args: str, lease: float = LEASE) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tests.fakes.run_cli_with_faults", where, "--", "--config", str(cli_config), *args],
         cwd=REPO,
@@ -250,7 +296,7 @@ def run_cli(where: str, cli_config: Path, *args: str) -> subprocess.CompletedPro
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, TTL_ENV: f"{LEASE:g}", CLOCK_SCALE_ENV: str(CLOCK_SCALE)},
+        env={**os.environ, TTL_ENV: f"{lease:g}", CLOCK_SCALE_ENV: str(CLOCK_SCALE)},
     )
 
 
@@ -276,6 +322,28 @@ def test_killed_right_after_taking_the_lock(world, states, cli_config, then, mon
         assert only_journal(cli_config)[1]["status"] == "complete"
     else:
         assert main(["--config", str(cli_config), "failover", "--yes"]) == 0
+    assert read_holder(states[WEST].store) is None and read_holder(states[EAST].store) is None
+
+
+def test_a_run_killed_outright_is_resumed_on_the_same_machine_without_waiting_its_lease(
+    world, states, cli_config, monkeypatch
+) -> None:
+    """SIGKILL or the OOM killer: no `finally` runs, the journal says running, the lock stays with a long lease (five
+    minutes here). The resume on the same machine sees the holder's process has ended and takes the lock over at
+    once, in both regions."""
+    monkeypatch.setenv(TTL_ENV, "300")
+    monkeypatch.setattr("standby.failover.controller.Controller", scaled_controller(CLOCK_SCALE))
+    crashed = run_cli(f"after:{WEST}:autoscaling:UpdateAutoScalingGroup:1", cli_config, "failover", "--yes", lease=300)
+    assert crashed.returncode == KILLED, crashed.stderr
+    run_id, journal = only_journal(cli_config)
+    assert journal["status"] == "running"
+    held = [read_holder(states[r].store) for r in (WEST, EAST)]
+    assert [h.run_id if h else None for h in held] == [run_id, run_id]
+    assert held[0].ttl_seconds == 300 and held[0].namespace == processes.namespace()
+    started = time.monotonic()
+    assert main(["--config", str(cli_config), "failover", "--resume", run_id, "--yes"]) == 0
+    assert time.monotonic() - started < 120  # the run itself, on the scaled clock: no lease of 300 s watched
+    assert only_journal(cli_config)[1]["status"] == "complete"
     assert read_holder(states[WEST].store) is None and read_holder(states[EAST].store) is None
 
 
