@@ -308,8 +308,9 @@ def only_journal(cli_config: Path) -> tuple[str, dict]:
 
 @pytest.mark.parametrize("then", ["new-run", "resume"])
 def test_killed_right_after_taking_the_lock(world, states, cli_config, then, monkeypatch) -> None:
-    """L1: the journal exists before the lock (status running); a new run proceeds after the lease, and so does
-    `--resume` — no exit 8 for hours."""
+    """L1: the journal exists before the lock (status running); a new run proceeds, and so does `--resume` — no
+    exit 8 for hours (here at once: the killed holder's process ended on this machine; elsewhere after the
+    lease)."""
     monkeypatch.setenv(TTL_ENV, f"{LEASE:g}")
     monkeypatch.setattr("standby.failover.controller.Controller", scaled_controller(CLOCK_SCALE))
     crashed = run_cli(f"after:{WEST}:dynamodb:PutItem:1", cli_config, "failover", "--yes")
