@@ -93,7 +93,9 @@ def kill_before(region: str, operation: str) -> Callable[[Any], None]:
     return on_client
 
 
-def kill_after(region: str, service: str, operation: str, nth: int) -> Callable[[Any], None]:
+def after_answer(region: str, service: str, operation: str, nth: int, act: Callable[[], None]) -> Callable[[Any], None]:
+    """A hook that calls ``act`` right after the N-th (1-based) answer to ``operation`` in ``region``, from whichever
+    thread made the call."""
     seen = [0]
     guard = threading.Lock()
 
@@ -101,40 +103,32 @@ def kill_after(region: str, service: str, operation: str, nth: int) -> Callable[
         if client.meta.region_name != region or client.meta.service_model.service_name != service:
             return
 
-        def kill(model: Any, **_: Any) -> None:
-            if model.name != operation:
-                return
-            with guard:
-                seen[0] += 1
-                if seen[0] == nth:
-                    die(f"killed after {region}:{service}:{operation} #{nth}")
-
-        client.meta.events.register_last("after-call", kill)
-
-    return on_client
-
-
-def signal_after(region: str, service: str, operation: str, nth: int, signum: int) -> Callable[[Any], None]:
-    seen = [0]
-    guard = threading.Lock()
-
-    def on_client(client: Any) -> None:
-        if client.meta.region_name != region or client.meta.service_model.service_name != service:
-            return
-
-        def send(model: Any, **_: Any) -> None:
+        def maybe_act(model: Any, **_: Any) -> None:
             if model.name != operation:
                 return
             with guard:
                 seen[0] += 1
                 if seen[0] != nth:
                     return
-            os.kill(os.getpid(), signum)
-            time.sleep(0.2)  # the main thread takes the signal while this step is still running
+            act()
 
-        client.meta.events.register_last("after-call", send)
+        client.meta.events.register_last("after-call", maybe_act)
 
     return on_client
+
+
+def kill_after(region: str, service: str, operation: str, nth: int) -> Callable[[Any], None]:
+    return after_answer(
+        region, service, operation, nth, lambda: die(f"killed after {region}:{service}:{operation} #{nth}")
+    )
+
+
+def signal_after(region: str, service: str, operation: str, nth: int, signum: int) -> Callable[[Any], None]:
+    def send() -> None:
+        os.kill(os.getpid(), signum)
+        time.sleep(0.2)  # the main thread takes the signal while this step is still running
+
+    return after_answer(region, service, operation, nth, send)
 
 
 def record(path: Path) -> Callable[[Any], None]:

@@ -87,16 +87,17 @@ def test_failover_status_and_iam_policy(world, cli_config, capsys, monkeypatch) 
     } <= actions
 
 
-def test_killed_mid_run_then_resume_converges(world, cli_config, target) -> None:
-    crashed = subprocess.run(
+def failover_with_faults(where: str, config: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`standby failover --yes` in another process, with the fault harness's ``where`` (tests/fakes)."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "tests.fakes.run_cli_with_faults",
-            "us-west-2:UpdateAutoScalingGroup",
+            where,
             "--",
             "--config",
-            str(cli_config),
+            str(config),
             "failover",
             "--yes",
         ],
@@ -105,7 +106,12 @@ def test_killed_mid_run_then_resume_converges(world, cli_config, target) -> None
         text=True,
         timeout=300,
         check=False,
+        env={**os.environ, **env},
     )
+
+
+def test_killed_mid_run_then_resume_converges(world, cli_config, target) -> None:
+    crashed = failover_with_faults("us-west-2:UpdateAutoScalingGroup", cli_config)
     assert crashed.returncode == 137, crashed.stderr
     loaded = load_config(cli_config)
     runs = sorted((loaded.state_dir / "runs").glob("*.json"))
@@ -142,24 +148,9 @@ def test_a_failover_stopped_by_a_signal_saves_where_it_stopped_and_frees_the_loc
             "\n[failover]\n", f'\n[failover]\nreport_dir = "{tmp_path / "run-reports"}"\ndrain_seconds = 0\n'
         )
     )
-    stopped = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakes.run_cli_with_faults",
-            f"signal-after:{WEST}:autoscaling:UpdateAutoScalingGroup:1:{stop}",
-            "--",
-            "--config",
-            str(config),
-            "failover",
-            "--yes",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, TTL_ENV: "600"},  # a lease no test waits out: the lock must be released, not expire
+    # A lease no test waits out: the lock must be released, not expire.
+    stopped = failover_with_faults(
+        f"signal-after:{WEST}:autoscaling:UpdateAutoScalingGroup:1:{stop}", config, **{TTL_ENV: "600"}
     )
     assert stopped.returncode == 130, stopped.stderr
     assert f"terminated ({stop})" in stopped.stderr
