@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from standby import processes
 from standby.errors import EmulatorError
 
 log = logging.getLogger(__name__)
@@ -141,20 +142,10 @@ def _emulator_cmdline(pid: int, port: int) -> bool | None:
 
 
 def _is_emulator_process(info: EmulatorInfo) -> bool:
-    if _unsafe_pid(info.pid) is not None or not _pid_alive(info.pid):
+    if _unsafe_pid(info.pid) is not None or not processes.exists(info.pid):
         return False
     verified = _emulator_cmdline(info.pid, info.port)
     return _answers(info.endpoint) if verified is None else verified
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _spawn_detached(argv: list[str], log_path: Path) -> int:
@@ -317,7 +308,7 @@ class Emulator:
         if info is None:
             return None
         problem = _unsafe_pid(info.pid)
-        if problem is None and not _pid_alive(info.pid):
+        if problem is None and not processes.exists(info.pid):
             self.record.unlink(missing_ok=True)  # stale: the emulator has ended
             return None
         if problem is None:
@@ -330,9 +321,9 @@ class Emulator:
             )
         _kill_group(info.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        while _reap(info.pid) is None and _pid_alive(info.pid) and time.monotonic() < deadline:
+        while _reap(info.pid) is None and processes.exists(info.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _pid_alive(info.pid):
+        if processes.exists(info.pid):
             _kill_group(info.pid, signal.SIGKILL)
             _reap(info.pid)
         self.record.unlink(missing_ok=True)

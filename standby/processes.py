@@ -55,10 +55,15 @@ def has_ended(pid: int, started: str) -> bool:
     if found is not None:
         state, now = found
         return state in ("Z", "X") or now != started  # a zombie, or the pid reused by another process
+    return not exists(pid)
+
+
+def exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists, whoever owns it (signal 0: nothing is sent)."""
     try:
-        os.kill(pid, 0)  # signal 0: whether the pid exists, whoever owns it
+        os.kill(pid, 0)
     except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
         return True
-    except OSError:
-        return False  # exists, another user's
-    return False
+    return True

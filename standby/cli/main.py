@@ -168,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     return int(_main(argv))
 
 
+def _interrupted(err: KeyboardInterrupt) -> ExitCode:
+    """Ctrl-C, or SIGTERM or SIGHUP turned into one (standby.interruption): say which, exit 130."""
+    click.echo(interruption(err), err=True)
+    return ExitCode.INTERRUPTED
+
+
 def _main(argv: list[str] | None) -> ExitCode:
     # "" until the group's callback sets it from --output: errors raised before then scan argv for it.
     app = AppContext(config_option=None, output="", debug=False)
@@ -185,8 +191,7 @@ def _main(argv: list[str] | None) -> ExitCode:
     except click.exceptions.Abort as aborted:
         # click turns an interruption inside a command into Abort (from it), as it does a declined confirmation
         if isinstance(aborted.__cause__, KeyboardInterrupt):
-            click.echo(interruption(aborted.__cause__), err=True)
-            return ExitCode.INTERRUPTED
+            return _interrupted(aborted.__cause__)
         click.echo("aborted", err=True)
         return ExitCode.ABORTED
     except click.exceptions.Exit as done:
@@ -214,9 +219,8 @@ def _main(argv: list[str] | None) -> ExitCode:
             {"type": type(err).__name__, "message": err.message, "hint": err.hint, "exit_code": err.exit_code},
         )
         return err.exit_code
-    except KeyboardInterrupt as err:  # Ctrl-C, and SIGTERM or SIGHUP during a run (standby.interruption)
-        click.echo(interruption(err) or "interrupted", err=True)
-        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt as err:  # outside a command's own code (click's parsing, the group's callback)
+        return _interrupted(err)
     except Exception as err:
         log.debug("internal error", exc_info=True)
         click.echo(f"internal error: {type(err).__name__}: {err}", err=True)
